@@ -1,0 +1,92 @@
+# asl: build, test and tooling. `make help` lists the targets.
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
+LIBS = -lcjson -lcrypto -lm
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
+HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard cli/*.h) tests/unit/t.h
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+.PHONY: all deps run test unit conformance sanitize fuzz format clean help
+
+all: build/asl
+
+help:
+	@echo "make deps        install Debian packages the build and tests need"
+	@echo "make             build build/asl"
+	@echo "make run         deps + build + run the demo workflow"
+	@echo "make test        deps + sanitizer build + every test, ends 'N passed, N failed'"
+	@echo "make sanitize    build build-san/asl with ASan and UBSan"
+	@echo "make fuzz        libFuzzer on the loader, path parser, intrinsic parser"
+	@echo "make format      clang-format every C file"
+
+deps:
+	@sh scripts/deps.sh
+
+# ---- normal build ----
+build/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -c $< -o $@
+
+build/libasl.a: $(patsubst %.c,build/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asl: build/cli/main.o build/libasl.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# ---- sanitizer build: what `make test` runs ----
+build-san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARN) -c $< -o $@
+
+build-san/libasl.a: $(patsubst %.c,build-san/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+build-san/asl: build-san/cli/main.o build-san/libasl.a
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+build-san/t/%: tests/unit/%.c build-san/libasl.a $(HDRS)
+	@mkdir -p build-san/t
+	$(CC) -O1 -g $(SAN) $(WARN) -o $@ $< build-san/libasl.a $(LIBS)
+
+build-san/conformance: tests/conformance.c build-san/libasl.a $(HDRS)
+	$(CC) -O1 -g $(SAN) $(WARN) -o $@ $< build-san/libasl.a $(LIBS)
+
+sanitize: build-san/asl
+
+UNIT_BINS := $(patsubst tests/unit/%.c,build-san/t/%,$(UNIT_SRCS))
+
+test: deps
+	@$(MAKE) --no-print-directory build-san/asl build-san/conformance $(UNIT_BINS)
+	@sh scripts/test.sh build-san
+
+# Faster loop without deps or sanitizers.
+unit: build/libasl.a
+	@$(MAKE) --no-print-directory build-san/asl build-san/conformance $(UNIT_BINS)
+	@sh scripts/test.sh build-san
+
+run: deps build/asl
+	./build/asl run examples/hello.json --input examples/hello-input.json
+
+# ---- fuzzing (clang libFuzzer) ----
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
+fuzz:
+	@mkdir -p build-fuzz
+	@for f in fuzz/fuzz_*.c; do \
+	  n=$$(basename $$f .c); \
+	  clang $(FUZZ_FLAGS) -o build-fuzz/$$n $$f $(LIB_SRCS) $(LIBS) || exit 1; \
+	  mkdir -p build-fuzz/corpus-$$n; \
+	  echo "== $$n ($${FUZZ_SECONDS:-30}s)"; \
+	  ./build-fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=4096 \
+	    build-fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | tail -3 || exit 1; \
+	done
+
+format:
+	clang-format -i $$(find engine states cli tests fuzz -name '*.[ch]')
+
+clean:
+	rm -rf build build-san build-fuzz

@@ -1,0 +1,126 @@
+/* json.c: cJSON helpers: located parse errors, compact print, equality. */
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits.h"
+
+cJSON *asl_json_parse(const char *text, size_t len, char **msg) {
+  const char *end = NULL;
+  if (msg) *msg = NULL;
+  cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+  if (v) {
+    /* cJSON stops after the first value: only whitespace may follow. */
+    const char *p = end;
+    while (p < text + len && (*p == ' ' || *p == '\t' || *p == '\n' ||
+                              *p == '\r'))
+      p++;
+    if (p == text + len) return v;
+    cJSON_Delete(v);
+    end = p;
+  } else {
+    end = cJSON_GetErrorPtr();
+    if (!end || end < text || end > text + len) end = text + len;
+  }
+  if (msg) {
+    size_t line = 1, col = 1;
+    for (const char *p = text; p < end; p++) {
+      if (*p == '\n') {
+        line++;
+        col = 1;
+      } else {
+        col++;
+      }
+    }
+    const char *why = "invalid JSON";
+    if (len == 0 || end == text + len) why = "unexpected end of input";
+    else if (v == NULL && end > text && (size_t)(end - text) < len) {
+      /* cJSON reports depth overflow at the bracket that exceeds it */
+      size_t depth = 0;
+      for (const char *p = text; p <= end && p < text + len; p++)
+        if (*p == '[' || *p == '{') depth++;
+      if (depth > ASL_JSON_MAX_DEPTH) why = "nesting too deep";
+      else why = "unexpected character";
+    } else {
+      why = "unexpected data after the JSON value";
+    }
+    *msg = asl_sprintf("line %zu, column %zu: %s", line, col, why);
+  }
+  return NULL;
+}
+
+char *asl_json_print(const cJSON *v) {
+  char *s = cJSON_PrintUnformatted(v);
+  if (!s) {
+    fputs("asl: out of memory\n", stderr);
+    abort();
+  }
+  return s;
+}
+
+size_t asl_json_size(const cJSON *v) {
+  char *s = asl_json_print(v);
+  size_t n = strlen(s);
+  free(s);
+  return n;
+}
+
+int asl_json_equal(const cJSON *a, const cJSON *b) {
+  if (!a || !b) return a == b;
+  if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+    return a->valuedouble == b->valuedouble;
+  if ((a->type & 0xFF) != (b->type & 0xFF)) return 0;
+  if (cJSON_IsString(a)) return strcmp(a->valuestring, b->valuestring) == 0;
+  if (cJSON_IsArray(a)) {
+    const cJSON *x = a->child, *y = b->child;
+    for (; x && y; x = x->next, y = y->next)
+      if (!asl_json_equal(x, y)) return 0;
+    return !x && !y;
+  }
+  if (cJSON_IsObject(a)) {
+    int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
+    if (na != nb) return 0;
+    for (const cJSON *x = a->child; x; x = x->next) {
+      const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
+      if (!y || !asl_json_equal(x, y)) return 0;
+    }
+    return 1;
+  }
+  return 1; /* true, false, null of the same type */
+}
+
+const char *asl_json_type_name(const cJSON *v) {
+  if (!v) return "null";
+  if (cJSON_IsString(v)) return "string";
+  if (cJSON_IsNumber(v)) return "number";
+  if (cJSON_IsBool(v)) return "boolean";
+  if (cJSON_IsArray(v)) return "array";
+  if (cJSON_IsObject(v)) return "object";
+  return "null";
+}
+
+cJSON *asl_json_dup(const cJSON *v) {
+  if (!v) return NULL;
+  cJSON *c = cJSON_Duplicate(v, 1);
+  if (!c) {
+    fputs("asl: out of memory\n", stderr);
+    abort();
+  }
+  return c;
+}
+
+const cJSON *asl_json_get(const cJSON *obj, const char *name) {
+  if (!cJSON_IsObject(obj)) return NULL;
+  return cJSON_GetObjectItemCaseSensitive(obj, name);
+}
+
+int asl_json_as_int64(const cJSON *v, long long *out) {
+  if (!cJSON_IsNumber(v)) return 0;
+  double d = v->valuedouble;
+  if (!isfinite(d) || d != floor(d) || d < -9.2e18 || d > 9.2e18) return 0;
+  *out = (long long)d;
+  return 1;
+}

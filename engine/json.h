@@ -1,0 +1,38 @@
+/* json.h: cJSON helpers the engine needs beyond cJSON itself: parsing with a
+ * line and column on error, compact printing as AWS prints payloads, deep
+ * equality by value, and type names. */
+#ifndef ASL_JSON_H
+#define ASL_JSON_H
+
+#include <stddef.h>
+
+#include "core.h"
+
+/* Parses len bytes of text as one JSON value (trailing whitespace allowed).
+ * On failure returns NULL and, when msg is not NULL, sets *msg to a new string
+ * "line L, column C: reason". Nesting deeper than ASL_JSON_MAX_DEPTH fails
+ * cleanly. */
+cJSON *asl_json_parse(const char *text, size_t len, char **msg);
+
+/* Compact text of v (no spaces), as AWS writes payloads. New string. */
+char *asl_json_print(const cJSON *v);
+
+/* Byte length of asl_json_print(v): the payload size AWS limits. */
+size_t asl_json_size(const cJSON *v);
+
+/* Deep equality: numbers by value, objects regardless of key order. */
+int asl_json_equal(const cJSON *a, const cJSON *b);
+
+/* "string", "number", "boolean", "null", "object", "array". */
+const char *asl_json_type_name(const cJSON *v);
+
+/* A deep copy (never NULL for non-NULL v). */
+cJSON *asl_json_dup(const cJSON *v);
+
+/* Member lookup by exact (case-sensitive) name; NULL when v is no object. */
+const cJSON *asl_json_get(const cJSON *obj, const char *name);
+
+/* Is v a number with an integral value that fits in int64? Stores it. */
+int asl_json_as_int64(const cJSON *v, long long *out);
+
+#endif
