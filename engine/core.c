@@ -91,7 +91,7 @@ static void diag_vadd(asl_diags *d, const char *sev, const char *code,
   asl_diag *g = &d->v[d->n++];
   g->severity = asl_strdup(sev);
   g->code = asl_strdup(code);
-  g->location = asl_strdup(loc && *loc ? loc : "/");
+  g->location = loc ? asl_strdup(*loc ? loc : "/") : NULL;
   g->message = asl_vsprintf(fmt, ap);
 }
 
@@ -139,7 +139,7 @@ char *asl_diags_message(const asl_diags *d) {
     if (!first) asl_buf_puts(&b, ", ");
     first = 0;
     asl_buf_printf(&b, "%s: %s at %s", d->v[i].code, d->v[i].message,
-                   d->v[i].location);
+                   d->v[i].location ? d->v[i].location : "null");
   }
   asl_buf_putc(&b, '\'');
   return asl_buf_take(&b);

@@ -52,7 +52,8 @@ typedef struct asl_diag {
   char *severity; /* "ERROR" or "WARNING" */
   char *code;     /* "SCHEMA_VALIDATION_FAILED", "MISSING_TRANSITION_TARGET", ... */
   char *message;  /* AWS's words, without the " at /loc" suffix */
-  char *location; /* JSON Pointer into the definition: "/States/A/Next" */
+  char *location; /* JSON Pointer into the definition: "/States/A/Next";
+                     NULL where AWS gives none (MISSING_END_STATE) */
 } asl_diag;
 
 typedef struct asl_diags {

@@ -15,7 +15,7 @@ head -60 "$out.err"
 sh tests/cli_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
 cat "$out"
 awk '/: [0-9]+ passed, [0-9]+ failed/ {
-       for (i = 1; i <= NF; i++) { if ($i == "passed,") p += $(i-1); if ($i == "failed") f += $(i-1) }
+       for (i = 1; i <= NF; i++) { if ($i == "passed,") p += $(i-1); if ($i == "failed" || $i == "failed,") f += $(i-1) }
      } END { printf "%d passed, %d failed\n", p, f; exit (f > 0) }' "$out" || status=1
 rm -f "$out" "$out.err"
 exit $status

@@ -28,4 +28,12 @@ int asl_choice_rule_eval(const asl_choice_rule *r, const asl_scope *s,
 
 void asl_choice_rule_free(asl_choice_rule *r);
 
+/* Parses s as the strict RFC3339 timestamp AWS accepts:
+ * "YYYY-MM-DDTHH:MM:SS", an optional fraction of 1 to 9 digits, then "Z" or
+ * an offset "+HH:MM" / "-HH:MM" (at most 18:00). "T" and "Z" are uppercase;
+ * a missing offset, a space for "T", day 31 of a 30-day month, hour 24 or
+ * second 60 are rejected. Returns 0 and sets *epoch_seconds (the instant,
+ * fraction included) when s is one; -1 otherwise. */
+int asl_choice_parse_timestamp(const char *s, double *epoch_seconds);
+
 #endif

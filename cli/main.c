@@ -1,0 +1,226 @@
+/* main.c: the `asl` command, the composition root: parses arguments, wires
+ * the engine to the outside (files, the clock, OpenSSL for States.Hash) and
+ * maps outcomes to exit codes.
+ *
+ * Exit codes: 0 SUCCEEDED (or valid), 1 FAILED, 2 TIMED_OUT, 3 ABORTED,
+ * 64 bad usage, 65 invalid definition or input, 66 file not found. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../engine/asl.h"
+#include "../engine/json.h"
+#include "../engine/limits.h"
+#include "hasher.h"
+
+#define EX_OK 0
+#define EX_USAGE 64
+#define EX_DATAERR 65
+#define EX_NOINPUT 66
+
+static const char usage_text[] =
+    "usage: asl <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run DEF [--input FILE|-] [--name NAME] [--type STANDARD|EXPRESS]\n"
+    "          [--describe] [--history] [--no-wait]\n"
+    "      run DEF to the end and print its output (or, with --describe,\n"
+    "      the DescribeExecution response); --history prints the events\n"
+    "      on stderr; --no-wait runs Wait states on a virtual clock\n"
+    "  validate DEF [--type STANDARD|EXPRESS]\n"
+    "      print ValidateStateMachineDefinition's response for DEF\n"
+    "  help\n"
+    "\n"
+    "exit codes: 0 succeeded, 1 failed, 2 timed out, 3 aborted,\n"
+    "            64 usage, 65 invalid definition or input, 66 no such file\n";
+
+static int usage(const char *why) {
+  if (why) fprintf(stderr, "asl: %s\n", why);
+  fputs(usage_text, stderr);
+  return EX_USAGE;
+}
+
+/* Reads a whole file (or stdin for "-") up to max bytes. Returns 0, or the
+ * exit code after printing why. */
+static int read_file(const char *path, size_t max, char **out, size_t *len) {
+  FILE *f = stdin;
+  *out = NULL;
+  if (strcmp(path, "-") != 0) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+      fprintf(stderr, "asl: %s: %s\n", path, strerror(errno));
+      return errno == ENOENT ? EX_NOINPUT : EX_NOINPUT;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+      fprintf(stderr, "asl: %s: is a directory, not a file\n", path);
+      return EX_NOINPUT;
+    }
+    f = fopen(path, "rb");
+    if (!f) {
+      fprintf(stderr, "asl: %s: %s\n", path, strerror(errno));
+      return EX_NOINPUT;
+    }
+  }
+  asl_buf b = {0};
+  char chunk[65536];
+  size_t n;
+  int rc = 0;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (b.len + n > max) {
+      fprintf(stderr, "asl: %s: larger than the limit of %zu bytes\n", path,
+              max);
+      rc = EX_DATAERR;
+      break;
+    }
+    asl_buf_add(&b, chunk, n);
+  }
+  if (f != stdin) fclose(f);
+  if (rc) {
+    asl_buf_free(&b);
+    return rc;
+  }
+  *len = b.len;
+  *out = asl_buf_take(&b);
+  return 0;
+}
+
+static void print_json(FILE *f, const cJSON *v, int pretty) {
+  char *s = pretty ? cJSON_Print(v) : cJSON_PrintUnformatted(v);
+  fprintf(f, "%s\n", s ? s : "null");
+  free(s);
+}
+
+/* Loads the definition at path; prints diagnostics and returns the exit
+ * code on failure. */
+static int load(const char *path, const char *type, asl_machine **m,
+                int print_diags) {
+  char *text;
+  size_t len;
+  int rc = read_file(path, ASL_MAX_DEFINITION, &text, &len);
+  if (rc) return rc;
+  asl_diags d = {0};
+  asl_load_opts o = {type, NULL};
+  *m = asl_machine_load(text, len, &o, &d);
+  free(text);
+  if (print_diags) {
+    cJSON *j = asl_diags_to_json(&d);
+    print_json(stdout, j, 1);
+    cJSON_Delete(j);
+  } else if (!*m) {
+    for (size_t i = 0; i < d.n; i++)
+      fprintf(stderr, "%s: %s: %s at %s\n", path, d.v[i].code,
+              d.v[i].message, d.v[i].location ? d.v[i].location : "null");
+  }
+  asl_diags_free(&d);
+  return *m ? 0 : EX_DATAERR;
+}
+
+typedef struct {
+  const char *def, *input, *name, *type;
+  int describe, history, no_wait;
+} run_args;
+
+static int parse_run(int argc, char **argv, run_args *a) {
+  for (int i = 0; i < argc; i++) {
+    const char *s = argv[i];
+    int more = i + 1 < argc;
+    if (strcmp(s, "--input") == 0 && more) a->input = argv[++i];
+    else if (strcmp(s, "--name") == 0 && more) a->name = argv[++i];
+    else if (strcmp(s, "--type") == 0 && more) a->type = argv[++i];
+    else if (strcmp(s, "--describe") == 0) a->describe = 1;
+    else if (strcmp(s, "--history") == 0) a->history = 1;
+    else if (strcmp(s, "--no-wait") == 0) a->no_wait = 1;
+    else if (s[0] == '-' && s[1]) return usage("unknown option or missing "
+                                               "value"), -1;
+    else if (!a->def) a->def = s;
+    else return usage("more than one definition given"), -1;
+  }
+  if (!a->def) return usage("no definition file given"), -1;
+  if (a->type && strcmp(a->type, "STANDARD") != 0 &&
+      strcmp(a->type, "EXPRESS") != 0)
+    return usage("--type must be STANDARD or EXPRESS"), -1;
+  if (a->name && (!*a->name || strlen(a->name) > ASL_MAX_NAME))
+    return usage("--name must have 1 to 80 characters"), -1;
+  return 0;
+}
+
+static int status_code(const char *status) {
+  if (strcmp(status, "SUCCEEDED") == 0) return 0;
+  if (strcmp(status, "TIMED_OUT") == 0) return 2;
+  if (strcmp(status, "ABORTED") == 0) return 3;
+  return 1;
+}
+
+static int cmd_run(int argc, char **argv) {
+  run_args a = {0};
+  if (parse_run(argc, argv, &a) < 0) return EX_USAGE;
+  asl_machine *m = NULL;
+  int rc = load(a.def, a.type, &m, 0);
+  if (rc) return rc;
+  char *input = NULL;
+  size_t len = 0;
+  if (a.input && (rc = read_file(a.input, ASL_MAX_PAYLOAD, &input, &len))) {
+    asl_machine_free(m);
+    return rc;
+  }
+  asl_run_opts o = {0};
+  o.name = a.name;
+  o.virtual_clock = a.no_wait;
+  o.keep_history = a.history;
+  asl_result r;
+  char *msg = NULL;
+  if (asl_run(m, input ? input : "{}", &o, &r, &msg) < 0) {
+    fprintf(stderr, "asl: %s: invalid input: %s\n", a.input ? a.input : "-",
+            msg ? msg : "");
+    free(msg);
+    free(input);
+    asl_machine_free(m);
+    return EX_DATAERR;
+  }
+  if (a.history) print_json(stderr, r.history, 1);
+  if (a.describe) {
+    print_json(stdout, r.describe, 1);
+    rc = 0;
+  } else {
+    if (r.output) print_json(stdout, r.output, 0);
+    else
+      fprintf(stderr, "asl: execution %s: %s%s%s\n", r.status,
+              r.error ? r.error : "", r.cause ? ": " : "",
+              r.cause ? r.cause : "");
+    rc = status_code(r.status);
+  }
+  asl_result_free(&r);
+  free(input);
+  asl_machine_free(m);
+  return rc;
+}
+
+static int cmd_validate(int argc, char **argv) {
+  const char *def = NULL, *type = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
+    else if (argv[i][0] == '-' && argv[i][1]) return usage("unknown option");
+    else if (!def) def = argv[i];
+    else return usage("more than one definition given");
+  }
+  if (!def) return usage("no definition file given");
+  asl_machine *m = NULL;
+  int rc = load(def, type, &m, 1);
+  asl_machine_free(m);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  asl_cli_hasher_install();
+  if (argc < 2) return usage(NULL);
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
+  if (strcmp(cmd, "validate") == 0) return cmd_validate(argc - 2, argv + 2);
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
+    fputs(usage_text, stdout);
+    return EX_OK;
+  }
+  return usage("unknown command");
+}

@@ -1,0 +1,24 @@
+/* pass.c: the Pass state: its result is Result, or else its effective
+ * input (after InputPath and Parameters). */
+#include "../engine/json.h"
+#include "../engine/machine.h"
+
+static const char *const extra[] = {"Result", NULL};
+
+static int pass_run(const asl_state *st, const cJSON *input,
+                    const asl_scope *s, double now, asl_step *out,
+                    asl_error *err) {
+  const cJSON *r = asl_json_get(st->def, "Result");
+  out->result = asl_json_dup(r ? r : input);
+  return 0;
+}
+
+const asl_state_ops asl_pass_ops = {
+    "Pass",
+    ASL_F_NEXT | ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_RESULTPATH |
+        ASL_F_PARAMETERS | ASL_F_ASSIGN | ASL_F_OUTPUT,
+    extra,
+    NULL,
+    pass_run,
+    NULL,
+};

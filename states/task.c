@@ -1,0 +1,109 @@
+/* task.c: the Task state. This file validates the Resource and the Task's
+ * own fields; running integrations arrives with the Task issue, until then a
+ * Task fails with States.Runtime saying so. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/json.h"
+#include "../engine/machine.h"
+
+static const char *const extra[] = {
+    "Resource",         "TimeoutSeconds",       "TimeoutSecondsPath",
+    "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials", NULL};
+
+/* Optimised integrations AWS recognises: "service:action" after
+ * "arn:aws:states:::" (without .sync / .waitForTaskToken suffixes). */
+static const char *const known[] = {
+    "lambda:invoke", "sqs:sendMessage", "sns:publish",
+    "dynamodb:getItem", "dynamodb:putItem", "dynamodb:updateItem",
+    "dynamodb:deleteItem", "athena:startQueryExecution",
+    "athena:getQueryExecution", "athena:getQueryResults",
+    "athena:stopQueryExecution", "athena:getWorkGroup", "glue:startJobRun",
+    "glue:startCrawler", "states:startExecution", "ecs:runTask",
+    "batch:submitJob", "events:putEvents", "http:invoke", "s3:getObject",
+    "s3:putObject", "stepfunctions:startExecution", "emr:addStep",
+    "sagemaker:createTrainingJob", "apigateway:invoke", "codebuild:startBuild",
+    "eks:runJob", "bedrock:invokeModel", NULL};
+
+static int known_resource(const char *r, int *callback, int *activity) {
+  *callback = strstr(r, ".waitForTaskToken") != NULL;
+  *activity = strncmp(r, "arn:aws:states:", 15) == 0 &&
+              strstr(r, ":activity:") != NULL;
+  if (*activity) return 1;
+  if (strncmp(r, "arn:aws:lambda:", 15) == 0 && strstr(r, ":function:"))
+    return 1;
+  const char *p = NULL;
+  if (strncmp(r, "arn:aws:states:::", 17) == 0) p = r + 17;
+  else if (strncmp(r, "arn:aws-us-gov:states:::", 24) == 0) p = r + 24;
+  if (!p) return 0;
+  if (strncmp(p, "aws-sdk:", 8) == 0) return strchr(p + 8, ':') != NULL;
+  size_t n = strcspn(p, ".");
+  for (const char *const *k = known; *k; k++)
+    if (strlen(*k) == n && strncmp(*k, p, n) == 0) return 1;
+  return 0;
+}
+
+static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
+  int rc = 0;
+  const cJSON *r = asl_json_get(def, "Resource");
+  char *at = asl_loc_join(st->loc, "Resource");
+  int cb = 0, act = 0;
+  if (!r) {
+    asl_diag_add(d, "SCHEMA_VALIDATION_FAILED", st->loc,
+                 "These fields are required: [Resource]");
+    rc = -1;
+  } else if (!cJSON_IsString(r) ||
+             !known_resource(r->valuestring, &cb, &act)) {
+    asl_diag_add(d, "SCHEMA_VALIDATION_FAILED", at,
+                 "The resource provided %s is not recognized. The value is "
+                 "not a valid resource ARN, or the resource is not available "
+                 "in this region.",
+                 cJSON_IsString(r) ? r->valuestring : "");
+    rc = -1;
+  } else if (strcmp(st->machine_type, "EXPRESS") == 0 && act) {
+    asl_diag_add(d, "SCHEMA_VALIDATION_FAILED", at,
+                 "Express state machine does not support Activity ARN");
+    rc = -1;
+  } else if (strcmp(st->machine_type, "EXPRESS") == 0 && cb) {
+    /* AWS's message has two spaces before " at": kept. */
+    asl_diag_add(d, "SCHEMA_VALIDATION_FAILED", at,
+                 "Express state machine does not support "
+                 "'.waitForTaskToken' service integration ");
+    rc = -1;
+  }
+  free(at);
+  const cJSON *cr = asl_json_get(def, "Credentials");
+  if (cr && !asl_json_get(cr, "RoleArn") && !asl_json_get(cr, "RoleArn.$")) {
+    char *cl = asl_loc_join(st->loc, "Credentials");
+    asl_diag_add(d, "SCHEMA_VALIDATION_FAILED", cl,
+                 "The field 'RoleArn' is required but was missing");
+    free(cl);
+    rc = -1;
+  }
+  long long v;
+  if (st->query_lang == ASL_QL_JSONPATH) {
+    if (asl_compile_int(def, "TimeoutSeconds", st->loc, 1, &v, NULL, d) < 0)
+      rc = -1;
+    if (asl_compile_int(def, "HeartbeatSeconds", st->loc, 1, &v, NULL, d) < 0)
+      rc = -1;
+  }
+  return rc;
+}
+
+static int task_run(const asl_state *st, const cJSON *input,
+                    const asl_scope *s, double now, asl_step *out,
+                    asl_error *err) {
+  return asl_error_set(err, "States.Runtime",
+                       "Task states are not implemented yet");
+}
+
+const asl_state_ops asl_task_ops = {
+    "Task",
+    ASL_F_NEXT | ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_RESULTPATH |
+        ASL_F_PARAMETERS | ASL_F_RESULTSELECTOR | ASL_F_RETRY | ASL_F_ASSIGN |
+        ASL_F_OUTPUT | ASL_F_ARGUMENTS,
+    extra,
+    task_compile,
+    task_run,
+    NULL,
+};
