@@ -246,7 +246,7 @@ static void set_state_context(asl_exec *x, const asl_state *st) {
 static void exit_state(asl_exec *x, const asl_state *st, cJSON *output,
                        cJSON *assigned) {
   cJSON *det = cJSON_CreateObject();
-  if (assigned) {
+  if (assigned && assigned->child) { /* an empty Assign shows nothing */
     cJSON *av = cJSON_AddObjectToObject(det, "assignedVariables");
     for (cJSON *c = assigned->child; c; c = c->next) {
       char *s = asl_json_print(c);

@@ -10,7 +10,7 @@ for t in "$B"/t/test_*; do
   [ -x "$t" ] || continue
   "$t" >>"$out" 2>"$out.err" || { status=1; cat "$out.err" | head -40; }
 done
-"$B/conformance" tests/conformance >>"$out" 2>"$out.err" || status=1
+"$B/conformance" tests/conformance --strict-history >>"$out" 2>"$out.err" || status=1
 head -60 "$out.err"
 sh tests/cli_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
 cat "$out"

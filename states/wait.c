@@ -115,7 +115,7 @@ static int wait_run(const asl_state *st, const cJSON *input,
   } else if (w->has_timestamp) {
     until = w->timestamp;
   } else if (w->seconds_path.path) {
-    double secs;
+    double secs = 0;
     if (seconds_from_path(w, s, &secs, err) < 0) return -1;
     until = now + secs;
   } else if (w->timestamp_path.path) {

@@ -425,6 +425,10 @@ static const hand_row HAND[] = {
      "The JsonPath argument for the field '$undefinedVar' could not be "
      "found in the input '{}'"},
     {"States.Format('{}', $.nul)", "{\"nul\":null}", "\"null\"", NULL},
+    {"States.Format('{}',$.nope )", "{}", NULL,
+     "The JsonPath argument for the field '$.nope' could not be found in "
+     "the input '{}'"},
+    {"States.Array( $.a , $ )", "{\"a\":1}", "[1,{\"a\":1}]", NULL},
     /* Variables and the context object */
     {"States.ArrayLength($list.items)", NULL, "3", NULL},
     {"States.Format('{}-{}', $name, $$.Execution.Name)", NULL, "\"v-exec\"",

@@ -1,0 +1,1547 @@
+/* path.c: JSONPath as AWS Step Functions evaluates it. AWS runs Jayway
+ * JsonPath (Java) with its default options, so this file follows Jayway's
+ * grammar, its evaluation order and its quirks: which misses are silent and
+ * which throw, negative indices counted from the end, "[a:b]" slices that
+ * ignore a step, a leaf "['a','b']" merged into one object, filters applied
+ * to an object as a whole, and the messages AWS quotes in causes
+ * ("No results for path: $['a']", "Missing property in path $['a']").
+ *
+ * Names in brackets keep their backslashes: AWS's Jayway does not unescape
+ * them (a recording reads the member `Test\""Name"` with $['Test\""Name"']).
+ *
+ * A compiled path is a chain of tokens. Evaluation walks the document
+ * depth-first as Jayway does, collects borrowed hits and copies them out at
+ * the end; a Jayway exception becomes `thrown`, which stops the walk. */
+#include "path.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "limits.h"
+
+#define MAX_NESTING 32  /* filters in filters, '(' and '!' inside filters */
+#define MAX_BUDGET 1000 /* tokens plus filter nodes of one path */
+#define MAX_DEPTH (3 * ASL_JSON_MAX_DEPTH) /* evaluation frames in use */
+
+/* Jayway's JsonProvider when AWS's is not known: the library default. */
+#define JAYWAY_PROVIDER "com.jayway.jsonpath.spi.json.JsonSmartJsonProvider"
+
+/* ---- compiled form ---- */
+
+enum { TK_NAME, TK_INDEX, TK_SLICE, TK_WILD, TK_SCAN, TK_FILTER, TK_LENGTH };
+
+typedef struct fexpr fexpr;
+
+typedef struct tok {
+  int kind;
+  char quote; /* TK_NAME: the delimiter, kept for the normalised form */
+  size_t n;   /* TK_NAME: names; TK_INDEX: indices */
+  char **name;
+  int *idx;
+  int from, to, has_from, has_to; /* TK_SLICE */
+  fexpr *filter;                  /* TK_FILTER */
+} tok;
+
+typedef struct chain {
+  tok *t;
+  size_t n, cap;
+  unsigned char *updef; /* updef[i]: the tokens before i are all definite */
+  int definite;
+  int count_scan; /* "$..a.length()": count the hits of "$..a.*" */
+} chain;
+
+enum { FV_LIT, FV_PATH, FV_REGEX };
+
+typedef struct fval {
+  int kind;
+  int at_doc; /* FV_PATH: starts at "$" (the document), not at "@" */
+  chain *path;
+  cJSON *lit;
+  regex_t re;
+} fval;
+
+enum { FE_OR, FE_AND, FE_NOT, FE_EXISTS, FE_CMP };
+enum {
+  OP_EQ,
+  OP_NE,
+  OP_TSEQ,
+  OP_TSNE,
+  OP_LT,
+  OP_LE,
+  OP_GT,
+  OP_GE,
+  OP_RE,
+  OP_IN,
+  OP_NIN
+};
+
+struct fexpr {
+  int kind, op;
+  fexpr *a, *b; /* FE_OR, FE_AND, FE_NOT */
+  fval l, r;    /* FE_EXISTS uses l only */
+};
+
+struct asl_path {
+  char *text;
+  int root; /* 0 "$", 1 "$$", 2 a variable */
+  char *var;
+  chain c;
+};
+
+static cJSON *must(cJSON *v) {
+  if (!v) {
+    fputs("asl: out of memory\n", stderr);
+    abort();
+  }
+  return v;
+}
+
+static void chain_free(chain *c);
+
+static void fval_free(fval *v) {
+  if (v->kind == FV_REGEX) regfree(&v->re);
+  if (v->path) {
+    chain_free(v->path);
+    free(v->path);
+  }
+  cJSON_Delete(v->lit);
+}
+
+static void fexpr_free(fexpr *e) {
+  if (!e) return;
+  fexpr_free(e->a);
+  fexpr_free(e->b);
+  fval_free(&e->l);
+  fval_free(&e->r);
+  free(e);
+}
+
+static void chain_free(chain *c) {
+  for (size_t i = 0; i < c->n; i++) {
+    tok *t = &c->t[i];
+    for (size_t k = 0; t->name && k < t->n; k++)
+      free(t->name[k]);
+    free(t->name);
+    free(t->idx);
+    fexpr_free(t->filter);
+  }
+  free(c->t);
+  free(c->updef);
+  memset(c, 0, sizeof *c);
+}
+
+void asl_path_free(asl_path *p) {
+  if (!p) return;
+  chain_free(&p->c);
+  free(p->text);
+  free(p->var);
+  free(p);
+}
+
+/* ---- the parser ---- */
+
+/* One parser per (sub)range of the text; positions are absolute, so the
+ * messages of filter sub-paths point into the whole path. */
+typedef struct parser {
+  const char *s;
+  size_t pos, end;
+  int flags;
+  int depth;   /* filter and parenthesis nesting */
+  int *budget; /* tokens and filter nodes left, shared by sub-parsers */
+  char **err;  /* the first error, shared by sub-parsers */
+} parser;
+
+static int fail(parser *p, size_t at, const char *why) {
+  if (!*p->err) *p->err = asl_sprintf("%s at position %zu", why, at);
+  return -1;
+}
+
+static int fail_at(parser *p, size_t at) {
+  char why[48];
+  unsigned char c = at < p->end ? (unsigned char)p->s[at] : 0;
+  if (at >= p->end)
+    snprintf(why, sizeof why, "unexpected end of path");
+  else if (isprint(c))
+    snprintf(why, sizeof why, "unexpected character '%c'", c);
+  else
+    snprintf(why, sizeof why, "unexpected byte 0x%02x", c);
+  return fail(p, at, why);
+}
+
+static int ref_fail(parser *p, size_t at) {
+  return fail(p, at, "a reference path allows only names and indices");
+}
+
+static int is_ws(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int in_set(char c, const char *set) { return c && strchr(set, c); }
+
+static size_t skip_ws(const parser *p, size_t i) {
+  while (i < p->end && is_ws(p->s[i]))
+    i++;
+  return i;
+}
+
+/* Index of the quote closing the one at i (backslash escapes); >= end when
+ * it is not closed. */
+static size_t skip_quoted(const char *s, size_t i, size_t end) {
+  char q = s[i];
+  for (i++; i < end && s[i] != q; i++)
+    if (s[i] == '\\') i++;
+  return i;
+}
+
+/* Index of the `close` matching the `open` at i, skipping quoted strings and
+ * /regex/ literals as Jayway does; end when there is none. */
+static size_t close_group(const char *s, size_t i, size_t end, char open,
+                          char close) {
+  int depth = 0;
+  for (; i < end; i++) {
+    char c = s[i];
+    if (c == '\'' || c == '"' || c == '/') {
+      i = skip_quoted(s, i, end);
+      if (i >= end) break;
+    } else if (c == open) {
+      depth++;
+    } else if (c == close && --depth == 0) {
+      return i;
+    }
+  }
+  return end;
+}
+
+static tok *add_tok(parser *p, chain *c, int kind) {
+  if (--*p->budget < 0) {
+    fail(p, p->pos, "path too long");
+    return NULL;
+  }
+  if (c->n == c->cap) {
+    c->cap = c->cap ? 2 * c->cap : 4;
+    c->t = asl_realloc(c->t, c->cap * sizeof *c->t);
+  }
+  tok *t = &c->t[c->n++];
+  memset(t, 0, sizeof *t);
+  t->kind = kind;
+  t->quote = '\'';
+  return t;
+}
+
+/* Java's Integer.parseInt over s[b, e). */
+static int parse_int(const char *s, size_t b, size_t e, int *out) {
+  int neg = b < e && s[b] == '-';
+  long long v = 0;
+  if (b + neg >= e) return -1;
+  for (size_t i = b + neg; i < e; i++) {
+    if (!isdigit((unsigned char)s[i])) return -1;
+    v = v * 10 + (s[i] - '0');
+    if (v > (long long)INT_MAX + 1) return -1;
+  }
+  v = neg ? -v : v;
+  if (v > INT_MAX) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_chain(parser *p, chain *c);
+static fexpr *parse_binary(parser *p, int kind);
+
+static int parse_star(parser *p, chain *c, size_t next) {
+  if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, p->pos);
+  if (!add_tok(p, c, TK_WILD)) return -1;
+  p->pos = next;
+  return 0;
+}
+
+/* "length()": the one Jayway function AWS paths use; it ends the path. */
+static int parse_call(parser *p, chain *c, size_t b, size_t open,
+                      int after_scan) {
+  if (open - b != 6 || memcmp(p->s + b, "length", 6) != 0)
+    return fail(p, b, "unsupported function (only length() is)");
+  if (open + 1 >= p->end || p->s[open + 1] != ')') return fail_at(p, open + 1);
+  if (open + 2 != p->end)
+    return fail(p, open + 2, "length() must end the path");
+  if (after_scan) return fail(p, b, "'..' must be followed by a name");
+  if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, b);
+  if (!add_tok(p, c, TK_LENGTH)) return -1;
+  p->pos = open + 2;
+  return 0;
+}
+
+/* A dot-notation name runs to '.', '[' or '(' as in Jayway; a space is an
+ * error there too. */
+static int parse_name(parser *p, chain *c, int after_scan) {
+  const char *s = p->s;
+  size_t b = p->pos, i = b;
+  while (i < p->end && !in_set(s[i], ".[( "))
+    i++;
+  if (i < p->end && s[i] == ' ')
+    return fail(p, i, "use ['...'] for a name with spaces");
+  if (i < p->end && s[i] == '(') return parse_call(p, c, b, i, after_scan);
+  tok *t = add_tok(p, c, TK_NAME);
+  if (!t) return -1;
+  t->n = 1;
+  t->name = asl_malloc(sizeof *t->name);
+  t->name[0] = asl_strndup(s + b, i - b);
+  p->pos = i;
+  return 0;
+}
+
+/* ['a'] or ["a"] or ['a','b']: the text between the quotes, verbatim. */
+static int parse_names(parser *p, chain *c, size_t i) {
+  const char *s = p->s;
+  char q = s[i];
+  tok *t = add_tok(p, c, TK_NAME);
+  if (!t) return -1;
+  t->quote = q;
+  for (;;) {
+    size_t k = i + 1;
+    while (k < p->end && s[k] != q)
+      k += s[k] == '\\' && k + 1 < p->end ? 2 : 1;
+    if (k >= p->end) return fail(p, i, "unterminated name");
+    t->name = asl_realloc(t->name, (t->n + 1) * sizeof *t->name);
+    t->name[t->n++] = asl_strndup(s + i + 1, k - i - 1);
+    size_t j = skip_ws(p, k + 1);
+    if (j < p->end && s[j] == ']') {
+      p->pos = j + 1;
+      break;
+    }
+    if (j >= p->end || s[j] != ',') return fail_at(p, j);
+    i = skip_ws(p, j + 1);
+    if (i >= p->end || s[i] != q) return fail_at(p, i);
+  }
+  return t->n > 1 && (p->flags & ASL_PATH_REFERENCE) ? ref_fail(p, i) : 0;
+}
+
+/* [s:e]: Jayway splits on ':' and reads two parts; a third (a step) is
+ * ignored, and both parts empty is an error. */
+static int parse_slice(parser *p, chain *c, size_t b, size_t e) {
+  const char *s = p->s;
+  if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, b);
+  for (size_t k = b; k < e; k++)
+    if (s[k] == ' ') return fail_at(p, k);
+  size_t c1 = b;
+  while (s[c1] != ':')
+    c1++;
+  size_t c2 = c1 + 1;
+  while (c2 < e && s[c2] != ':')
+    c2++;
+  tok *t = add_tok(p, c, TK_SLICE);
+  if (!t) return -1;
+  t->has_from = c1 > b;
+  t->has_to = c2 > c1 + 1;
+  if ((!t->has_from && !t->has_to) ||
+      (t->has_from && parse_int(s, b, c1, &t->from) < 0) ||
+      (t->has_to && parse_int(s, c1 + 1, c2, &t->to) < 0))
+    return fail(p, b, "invalid array slice");
+  return 0;
+}
+
+/* [n] or [n,m,...]: indices separated by commas and optional spaces. */
+static int parse_indices(parser *p, chain *c, size_t b, size_t e) {
+  const char *s = p->s;
+  tok *t = add_tok(p, c, TK_INDEX);
+  if (!t) return -1;
+  for (size_t i = b; i <= e;) {
+    size_t j = i;
+    while (j < e && s[j] != ',')
+      j++;
+    size_t x = i, y = j;
+    while (x < y && s[x] == ' ')
+      x++;
+    while (y > x && s[y - 1] == ' ')
+      y--;
+    t->idx = asl_realloc(t->idx, (t->n + 1) * sizeof *t->idx);
+    if (parse_int(s, x, y, &t->idx[t->n]) < 0)
+      return fail(p, i, "invalid array index");
+    if ((p->flags & ASL_PATH_REFERENCE) && (t->idx[t->n] < 0 || t->n > 0))
+      return ref_fail(p, i);
+    t->n++;
+    i = j + 1;
+  }
+  return 0;
+}
+
+static int parse_array(parser *p, chain *c) {
+  const char *s = p->s;
+  size_t close = p->pos + 1;
+  while (close < p->end && s[close] != ']')
+    close++;
+  if (close >= p->end) return fail(p, p->pos, "unbalanced '['");
+  for (size_t k = p->pos + 1; k < close; k++)
+    if (!isdigit((unsigned char)s[k]) && !in_set(s[k], ",-: "))
+      return fail_at(p, k);
+  size_t b = p->pos + 1, e = close;
+  while (b < e && s[b] == ' ')
+    b++;
+  while (e > b && s[e - 1] == ' ')
+    e--;
+  int rc = memchr(s + b, ':', e - b) ? parse_slice(p, c, b, e)
+                                     : parse_indices(p, c, b, e);
+  p->pos = close + 1;
+  return rc;
+}
+
+static int parse_filter(parser *p, chain *c, size_t q) {
+  if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, q);
+  if (p->depth >= MAX_NESTING) return fail(p, q, "filters nested too deeply");
+  size_t o = skip_ws(p, q + 1);
+  if (o >= p->end || p->s[o] != '(') return fail_at(p, o);
+  size_t cl = close_group(p->s, o, p->end, '(', ')');
+  if (cl >= p->end) return fail(p, o, "unbalanced '('");
+  size_t rb = skip_ws(p, cl + 1);
+  if (rb >= p->end || p->s[rb] != ']') return fail_at(p, rb);
+  if (!add_tok(p, c, TK_FILTER)) return -1;
+  size_t at = c->n - 1;
+  parser sub = *p;
+  sub.pos = o + 1;
+  sub.end = cl;
+  sub.depth++;
+  sub.flags = 0;
+  c->t[at].filter = parse_binary(&sub, FE_OR);
+  if (!c->t[at].filter) return -1;
+  sub.pos = skip_ws(&sub, sub.pos);
+  if (sub.pos < sub.end) return fail_at(&sub, sub.pos);
+  p->pos = rb + 1;
+  return 0;
+}
+
+static int parse_bracket(parser *p, chain *c) {
+  size_t i = skip_ws(p, p->pos + 1);
+  if (i >= p->end) return fail(p, p->pos, "unbalanced '['");
+  char ch = p->s[i];
+  if (ch == '\'' || ch == '"') return parse_names(p, c, i);
+  if (ch == '?') return parse_filter(p, c, i);
+  if (isdigit((unsigned char)ch) || ch == '-' || ch == ':')
+    return parse_array(p, c);
+  if (ch != '*') return fail_at(p, i);
+  size_t j = skip_ws(p, i + 1);
+  if (j >= p->end || p->s[j] != ']') return fail_at(p, j);
+  return parse_star(p, c, j + 1);
+}
+
+static int parse_dot(parser *p, chain *c) {
+  const char *s = p->s;
+  size_t i = p->pos + 1;
+  int scan = i < p->end && s[i] == '.';
+  if (scan) {
+    if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, p->pos);
+    if (!add_tok(p, c, TK_SCAN)) return -1;
+    i++;
+  }
+  if (i >= p->end) return fail(p, i, "a path must not end with '.' or '..'");
+  p->pos = i;
+  if (s[i] == '[') return parse_bracket(p, c);
+  if (s[i] == '*') return parse_star(p, c, i + 1);
+  if (s[i] == '.') return fail_at(p, i);
+  return parse_name(p, c, scan);
+}
+
+static int tok_definite(const chain *c, size_t i) {
+  const tok *t = &c->t[i];
+  if (t->kind == TK_NAME) return t->n == 1 || i + 1 == c->n;
+  if (t->kind == TK_INDEX) return t->n == 1;
+  return t->kind == TK_LENGTH;
+}
+
+static void finish_chain(chain *c) {
+  int def = 1;
+  c->updef = asl_malloc(c->n + 1);
+  for (size_t i = 0; i < c->n; i++) {
+    c->updef[i] = (unsigned char)def;
+    def = def && tok_definite(c, i);
+  }
+  c->updef[c->n] = (unsigned char)def;
+  c->definite = def;
+  /* Jayway rewrites "$..x.length()" into length($..x.*): one number, the
+   * count of the children of what the scan finds */
+  if (c->n >= 2 && c->t[0].kind == TK_SCAN &&
+      c->t[c->n - 1].kind == TK_LENGTH) {
+    c->t[c->n - 1].kind = TK_WILD;
+    c->count_scan = c->definite = 1;
+  }
+}
+
+static int parse_chain(parser *p, chain *c) {
+  while (p->pos < p->end) {
+    char ch = p->s[p->pos];
+    int rc = ch == '['   ? parse_bracket(p, c)
+             : ch == '.' ? parse_dot(p, c)
+                         : fail_at(p, p->pos);
+    if (rc < 0) return -1;
+  }
+  finish_chain(c);
+  return 0;
+}
+
+/* ---- filter expressions: [?( ... )] ---- */
+
+static fexpr *new_node(parser *p, int kind) {
+  if (--*p->budget < 0) {
+    fail(p, p->pos, "path too long");
+    return NULL;
+  }
+  fexpr *e = asl_calloc(1, sizeof *e);
+  e->kind = kind;
+  return e;
+}
+
+static int starts(const parser *p, size_t i, const char *lit) {
+  size_t n = strlen(lit);
+  return i + n <= p->end && memcmp(p->s + i, lit, n) == 0;
+}
+
+static int eat(parser *p, const char *lit) {
+  size_t i = skip_ws(p, p->pos);
+  if (!starts(p, i, lit)) return 0;
+  p->pos = i + strlen(lit);
+  return 1;
+}
+
+static void put_utf8(asl_buf *b, unsigned cp) {
+  char u[3];
+  if (cp < 0x80) {
+    asl_buf_putc(b, (char)cp);
+  } else if (cp < 0x800) {
+    u[0] = (char)(0xC0 | cp >> 6);
+    u[1] = (char)(0x80 | (cp & 0x3F));
+    asl_buf_add(b, u, 2);
+  } else {
+    u[0] = (char)(0xE0 | cp >> 12);
+    u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+    u[2] = (char)(0x80 | (cp & 0x3F));
+    asl_buf_add(b, u, 3);
+  }
+}
+
+/* A string literal's escapes: \n \t \r \b \f \uXXXX, else the char. */
+static char *unescape(const char *s, size_t n) {
+  static const char from[] = "ntrbf", to[] = "\n\t\r\b\f";
+  asl_buf b = {0};
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '\\' && i + 1 < n) {
+      c = s[++i];
+      unsigned cp;
+      const char *m = in_set(c, from) ? strchr(from, c) : NULL;
+      if (m) {
+        c = to[m - from];
+      } else if (c == 'u' && i + 4 < n && sscanf(s + i + 1, "%4x", &cp) == 1 &&
+                 isxdigit((unsigned char)s[i + 4])) {
+        put_utf8(&b, cp);
+        i += 4;
+        continue;
+      }
+    }
+    asl_buf_putc(&b, c);
+  }
+  return asl_buf_take(&b);
+}
+
+static int parse_string(parser *p, fval *v) {
+  size_t k = skip_quoted(p->s, p->pos, p->end);
+  if (k >= p->end) return fail(p, p->pos, "unterminated string");
+  char *u = unescape(p->s + p->pos + 1, k - p->pos - 1);
+  v->lit = must(cJSON_CreateString(u));
+  free(u);
+  p->pos = k + 1;
+  return 0;
+}
+
+static const char *class_escape(char c, int in_class) {
+  static const struct {
+    char c;
+    const char *out, *in;
+  } T[] = {
+      {'d', "[0-9]", "0-9"},
+      {'D', "[^0-9]", NULL},
+      {'w', "[A-Za-z0-9_]", "A-Za-z0-9_"},
+      {'W', "[^A-Za-z0-9_]", NULL},
+      {'s', "[[:space:]]", "[:space:]"},
+      {'S', "[^[:space:]]", NULL},
+  };
+  for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
+    if (T[i].c == c) return in_class ? T[i].in : T[i].out;
+  return NULL;
+}
+
+static void put_escaped(asl_buf *b, char c, int in_class) {
+  static const char from[] = "ntrf", to[] = "\n\t\r\f";
+  const char *m = in_set(c, from) ? strchr(from, c) : NULL;
+  if (m)
+    c = to[m - from];
+  else if (!in_class && c != '/')
+    asl_buf_putc(b, '\\');
+  asl_buf_putc(b, c);
+}
+
+/* Java regex to an anchored POSIX ERE (Jayway uses matches(): the whole
+ * input). Class escapes become bracket expressions, "(?:" a group, lazy
+ * quantifiers greedy ones (same answer for a whole-input match). Other Java
+ * syntax (lookaround, (?i)) fails in regcomp, so at compile time. */
+static char *java_to_posix(const char *s, size_t n) {
+  asl_buf b = {0};
+  int in_class = 0, quant = 0;
+  asl_buf_puts(&b, "^(");
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '\\' && i + 1 < n) {
+      const char *cls = class_escape(s[++i], in_class);
+      if (cls)
+        asl_buf_puts(&b, cls);
+      else
+        put_escaped(&b, s[i], in_class);
+      quant = 0;
+      continue;
+    }
+    if (quant && c == '?') {
+      quant = 0;
+      continue;
+    }
+    asl_buf_putc(&b, c);
+    if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = 1;
+      if (i + 1 < n && s[i + 1] == '^') asl_buf_putc(&b, s[++i]);
+      if (i + 1 < n && s[i + 1] == ']') asl_buf_putc(&b, s[++i]);
+    } else if (c == '(' && i + 2 < n && s[i + 1] == '?' && s[i + 2] == ':') {
+      i += 2;
+    }
+    quant = !in_class && in_set(c, "*+?}");
+  }
+  asl_buf_puts(&b, ")$");
+  return asl_buf_take(&b);
+}
+
+static int parse_regex(parser *p, fval *v) {
+  size_t k = skip_quoted(p->s, p->pos, p->end);
+  if (k >= p->end) return fail(p, p->pos, "unterminated regular expression");
+  int icase = k + 1 < p->end && p->s[k + 1] == 'i';
+  char *re = java_to_posix(p->s + p->pos + 1, k - p->pos - 1);
+  int rc =
+      regcomp(&v->re, re, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
+  free(re);
+  if (rc != 0) return fail(p, p->pos, "unsupported regular expression");
+  v->kind = FV_REGEX;
+  p->pos = k + 1 + (size_t)icase;
+  return 0;
+}
+
+/* Jayway reads JSON literals with json-smart, which takes 'single quoted'
+ * strings; cJSON does not, so they are rewritten with double quotes. */
+static char *requote(const char *s, size_t n) {
+  asl_buf b = {0};
+  char q = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!q && (c == '\'' || c == '"')) {
+      q = c;
+      c = '"';
+    } else if (q && c == '\\' && i + 1 < n) {
+      if (q == '\'' && s[i + 1] == '\'')
+        i++;
+      else
+        asl_buf_putc(&b, s[i++]);
+      c = s[i];
+    } else if (q && c == q) {
+      q = 0;
+      c = '"';
+    } else if (q == '\'' && c == '"') {
+      asl_buf_putc(&b, '\\');
+    }
+    asl_buf_putc(&b, c);
+  }
+  return asl_buf_take(&b);
+}
+
+static int parse_json(parser *p, fval *v) {
+  char open = p->s[p->pos], close = open == '[' ? ']' : '}';
+  size_t k = close_group(p->s, p->pos, p->end, open, close);
+  if (k >= p->end) return fail(p, p->pos, "unbalanced JSON literal");
+  char *t = requote(p->s + p->pos, k + 1 - p->pos);
+  v->lit = asl_json_parse(t, strlen(t), NULL);
+  free(t);
+  if (!v->lit) return fail(p, p->pos, "invalid JSON literal");
+  p->pos = k + 1;
+  return 0;
+}
+
+static int parse_word(parser *p, fval *v) {
+  size_t j = p->pos;
+  while (j < p->end && isalnum((unsigned char)p->s[j]))
+    j++;
+  size_t n = j - p->pos;
+  const char *w = p->s + p->pos;
+  if (n == 4 && memcmp(w, "true", 4) == 0)
+    v->lit = cJSON_CreateTrue();
+  else if (n == 5 && memcmp(w, "false", 5) == 0)
+    v->lit = cJSON_CreateFalse();
+  else if (n == 4 && memcmp(w, "null", 4) == 0)
+    v->lit = cJSON_CreateNull();
+  else
+    return fail(p, p->pos, "unexpected word");
+  must(v->lit);
+  p->pos = j;
+  return 0;
+}
+
+/* A whole string read as a number (Java's BigDecimal accepts no spaces). */
+static int str_num(const char *s, size_t n, double *out) {
+  char buf[80];
+  if (n == 0 || n >= sizeof buf) return 0;
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  if (!isdigit((unsigned char)buf[0]) && !in_set(buf[0], "+-.")) return 0;
+  char *end;
+  *out = strtod(buf, &end);
+  return *end == 0 && isfinite(*out);
+}
+
+static int parse_number(parser *p, fval *v) {
+  size_t j = p->pos;
+  double d;
+  while (j < p->end &&
+         (isdigit((unsigned char)p->s[j]) || in_set(p->s[j], "+-.eE")))
+    j++;
+  if (j == p->pos) return fail_at(p, p->pos);
+  if (!str_num(p->s + p->pos, j - p->pos, &d))
+    return fail(p, p->pos, "invalid number");
+  v->lit = must(cJSON_CreateNumber(d));
+  p->pos = j;
+  return 0;
+}
+
+/* @... or $...: runs to a space, an operator or a ')' that is not a
+ * function call's, skipping [...] groups, as Jayway's readPath does. */
+static int parse_fpath(parser *p, fval *v) {
+  const char *s = p->s;
+  size_t b = p->pos, j = b + 1;
+  while (j < p->end && !is_ws(s[j]) && !in_set(s[j], "<>=!~&|)")) {
+    if (s[j] == '[' || s[j] == '(') {
+      size_t k = close_group(s, j, p->end, s[j], s[j] == '[' ? ']' : ')');
+      if (k >= p->end) return fail(p, j, "unbalanced brackets");
+      j = k;
+    }
+    j++;
+  }
+  v->kind = FV_PATH;
+  v->at_doc = s[b] == '$';
+  v->path = asl_calloc(1, sizeof *v->path);
+  if (b + 1 < j && s[b + 1] != '.' && s[b + 1] != '[') return fail_at(p, b + 1);
+  parser sub = *p;
+  sub.pos = b + 1;
+  sub.end = j;
+  sub.flags = 0;
+  if (parse_chain(&sub, v->path) < 0) return -1;
+  p->pos = j;
+  return 0;
+}
+
+static int parse_value(parser *p, fval *v) {
+  size_t i = skip_ws(p, p->pos);
+  if (i >= p->end) return fail_at(p, i);
+  char c = p->s[i];
+  p->pos = i;
+  if (c == '@' || c == '$') return parse_fpath(p, v);
+  if (c == '\'' || c == '"') return parse_string(p, v);
+  if (c == '/') return parse_regex(p, v);
+  if (c == '{' || c == '[') return parse_json(p, v);
+  if (isalpha((unsigned char)c)) return parse_word(p, v);
+  return parse_number(p, v);
+}
+
+static const struct {
+  const char *s;
+  int op;
+} OPS[] = {
+    {"===", OP_TSEQ}, {"!==", OP_TSNE}, {"==", OP_EQ},   {"!=", OP_NE},
+    {"<=", OP_LE},    {">=", OP_GE},    {"<", OP_LT},    {">", OP_GT},
+    {"=~", OP_RE},    {"in", OP_IN},    {"nin", OP_NIN},
+};
+
+static int parse_op(parser *p) {
+  size_t i = skip_ws(p, p->pos), j = i;
+  if (i < p->end && in_set(p->s[i], "<>=!~"))
+    while (j < p->end && in_set(p->s[j], "<>=!~"))
+      j++;
+  else
+    while (j < p->end && isalpha((unsigned char)p->s[j]))
+      j++;
+  for (size_t k = 0; k < sizeof OPS / sizeof OPS[0]; k++)
+    if (strlen(OPS[k].s) == j - i && memcmp(OPS[k].s, p->s + i, j - i) == 0) {
+      p->pos = j;
+      return OPS[k].op;
+    }
+  return fail(p, i, j > i ? "unsupported operator" : "expected an operator");
+}
+
+/* value [op value]; a lone path is an existence test. */
+static fexpr *parse_rel(parser *p) {
+  fexpr *e = new_node(p, FE_CMP);
+  if (!e || parse_value(p, &e->l) < 0) goto bad;
+  size_t i = skip_ws(p, p->pos);
+  if (i >= p->end || p->s[i] == ')' || starts(p, i, "&&") ||
+      starts(p, i, "||")) {
+    if (e->l.kind != FV_PATH) {
+      fail(p, i, "expected an operator");
+      goto bad;
+    }
+    e->kind = FE_EXISTS;
+    return e;
+  }
+  if ((e->op = parse_op(p)) < 0 || parse_value(p, &e->r) < 0) goto bad;
+  return e;
+bad:
+  fexpr_free(e);
+  return NULL;
+}
+
+static fexpr *parse_unary(parser *p) {
+  fexpr *e = NULL;
+  if (++p->depth > MAX_NESTING) {
+    fail(p, p->pos, "filter nested too deeply");
+  } else if (eat(p, "!")) {
+    e = new_node(p, FE_NOT);
+    if (e && !(e->a = parse_unary(p))) {
+      free(e);
+      e = NULL;
+    }
+  } else if (eat(p, "(")) {
+    e = parse_binary(p, FE_OR);
+    if (e && !eat(p, ")")) {
+      fail_at(p, skip_ws(p, p->pos));
+      fexpr_free(e);
+      e = NULL;
+    }
+  } else {
+    e = parse_rel(p);
+  }
+  p->depth--;
+  return e;
+}
+
+/* "&&" binds tighter than "||", both left to right. */
+static fexpr *parse_binary(parser *p, int kind) {
+  fexpr *a = kind == FE_OR ? parse_binary(p, FE_AND) : parse_unary(p);
+  while (a && eat(p, kind == FE_OR ? "||" : "&&")) {
+    fexpr *e = new_node(p, kind);
+    fexpr *b = !e              ? NULL
+               : kind == FE_OR ? parse_binary(p, FE_AND)
+                               : parse_unary(p);
+    if (!b) {
+      fexpr_free(a);
+      fexpr_free(e);
+      return NULL;
+    }
+    e->a = a;
+    e->b = b;
+    a = e;
+  }
+  return a;
+}
+
+/* ---- compiling ---- */
+
+static int is_var_char(char c, int first) {
+  return isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80 ||
+         (!first && isdigit((unsigned char)c));
+}
+
+static int parse_root(parser *p, asl_path *path) {
+  const char *s = p->s;
+  size_t i = p->pos;
+  if (i >= p->end) return fail(p, i, "empty path");
+  if (s[i] != '$') return fail(p, i, "a path must start with '$'");
+  i++;
+  if (i < p->end && s[i] == '$') {
+    path->root = 1;
+    i++;
+  } else if (i < p->end && is_var_char(s[i], 1)) {
+    size_t b = i;
+    while (i < p->end && is_var_char(s[i], 0))
+      i++;
+    path->root = 2;
+    path->var = asl_strndup(s + b, i - b);
+  }
+  if (path->root == 1 &&
+      (p->flags & (ASL_PATH_NO_CONTEXT | ASL_PATH_REFERENCE)))
+    return fail(p, p->pos, "the context object is not allowed here");
+  if (path->root == 2 && (p->flags & (ASL_PATH_NO_VARS | ASL_PATH_REFERENCE)))
+    return fail(p, p->pos, "variables are not allowed here");
+  p->pos = i;
+  if (i < p->end && s[i] != '.' && s[i] != '[') return fail_at(p, i);
+  return 0;
+}
+
+asl_path *asl_path_compile(const char *text, int flags, char **msg) {
+  char *err = NULL;
+  int budget = MAX_BUDGET;
+  asl_path *p = asl_calloc(1, sizeof *p);
+  p->text = asl_strdup(text ? text : "");
+  parser ps = {.s = p->text, .flags = flags, .budget = &budget, .err = &err};
+  ps.end = strlen(p->text);
+  /* Jayway trims the text before reading it */
+  while (ps.pos < ps.end && is_ws(p->text[ps.pos]))
+    ps.pos++;
+  while (ps.end > ps.pos && is_ws(p->text[ps.end - 1]))
+    ps.end--;
+  if (parse_root(&ps, p) == 0 && parse_chain(&ps, &p->c) == 0) {
+    if (msg) *msg = NULL;
+    return p;
+  }
+  if (!err) err = asl_strdup("invalid path");
+  if (msg)
+    *msg = err;
+  else
+    free(err);
+  asl_path_free(p);
+  return NULL;
+}
+
+const char *asl_path_text(const asl_path *p) { return p->text; }
+int asl_path_is_definite(const asl_path *p) { return p->c.definite; }
+int asl_path_root(const asl_path *p) { return p->root; }
+const char *asl_path_var(const asl_path *p) { return p->var; }
+
+/* ---- evaluation ---- */
+
+/* What nested evaluations (filter operands) share. */
+typedef struct run {
+  const cJSON *root; /* "$" inside filters */
+  int depth;         /* evaluation frames in use */
+} run;
+
+typedef struct ev {
+  run *r;
+  const chain *c;
+  size_t n; /* tokens to run */
+  const cJSON **hit;
+  size_t nhit, cap;
+  cJSON *own;   /* values made here (lengths, merged objects) */
+  asl_buf at;   /* the current path in Jayway's form, for messages */
+  char *thrown; /* Jayway's exception message: stops the walk */
+} ev;
+
+static void ev_init(ev *e, run *r, const chain *c) {
+  memset(e, 0, sizeof *e);
+  e->r = r;
+  e->c = c;
+  e->n = c->n;
+  asl_buf_putc(&e->at, '$');
+}
+
+static void ev_free(ev *e) {
+  free(e->hit);
+  cJSON_Delete(e->own);
+  asl_buf_free(&e->at);
+  free(e->thrown);
+}
+
+static void add_hit(ev *e, const cJSON *v) {
+  if (e->nhit == e->cap) {
+    e->cap = e->cap ? 2 * e->cap : 8;
+    e->hit = asl_realloc(e->hit, e->cap * sizeof *e->hit);
+  }
+  e->hit[e->nhit++] = v;
+}
+
+static void add_made(ev *e, cJSON *v) {
+  if (!e->own) e->own = must(cJSON_CreateArray());
+  cJSON_AddItemToArray(e->own, v);
+  add_hit(e, v);
+}
+
+static void throw_msg(ev *e, char *msg) {
+  if (!e->thrown)
+    e->thrown = msg;
+  else
+    free(msg);
+}
+
+static size_t at_name(ev *e, const char *name) {
+  size_t mark = e->at.len;
+  asl_buf_puts(&e->at, "['");
+  asl_buf_puts(&e->at, name);
+  asl_buf_puts(&e->at, "']");
+  return mark;
+}
+
+static size_t at_index(ev *e, long i) {
+  size_t mark = e->at.len;
+  char b[32];
+  asl_buf_add(&e->at, b, (size_t)snprintf(b, sizeof b, "[%ld]", i));
+  return mark;
+}
+
+static void at_pop(ev *e, size_t mark) {
+  e->at.len = mark;
+  e->at.s[mark] = 0;
+}
+
+/* Jayway's getPathFragment() of a token. */
+static void put_frag(asl_buf *b, const tok *t) {
+  static const char *const fixed[] = {[TK_WILD] = "[*]",
+                                      [TK_SCAN] = "..",
+                                      [TK_FILTER] = "[?]",
+                                      [TK_LENGTH] = ".length()"};
+  if (t->kind == TK_NAME || t->kind == TK_INDEX) {
+    asl_buf_putc(b, '[');
+    for (size_t k = 0; k < t->n; k++) {
+      if (k) asl_buf_putc(b, ',');
+      if (t->kind == TK_INDEX) {
+        asl_buf_printf(b, "%d", t->idx[k]);
+        continue;
+      }
+      asl_buf_putc(b, t->quote);
+      asl_buf_puts(b, t->name[k]);
+      asl_buf_putc(b, t->quote);
+    }
+    asl_buf_putc(b, ']');
+  } else if (t->kind == TK_SLICE) {
+    asl_buf_putc(b, '[');
+    if (t->has_from) asl_buf_printf(b, "%d", t->from);
+    asl_buf_putc(b, ':');
+    if (t->has_to) asl_buf_printf(b, "%d", t->to);
+    asl_buf_putc(b, ']');
+  } else {
+    asl_buf_puts(b, fixed[t->kind]);
+  }
+}
+
+/* Fragments of tokens [from, n) after prefix: Jayway's toString(). */
+static char *chain_str(const chain *c, size_t from, const char *prefix) {
+  asl_buf b = {0};
+  asl_buf_puts(&b, prefix);
+  for (size_t i = from; i < c->n; i++)
+    put_frag(&b, &c->t[i]);
+  return asl_buf_take(&b);
+}
+
+/* How a Java model prints in Jayway's messages: strings bare. */
+static char *java_str(const cJSON *m) {
+  return cJSON_IsString(m) ? asl_strdup(m->valuestring) : asl_json_print(m);
+}
+
+/* The class json-smart gives a value, as Jayway's messages name it. */
+static const char *java_class(const cJSON *m) {
+  long long n;
+  if (cJSON_IsString(m)) return "java.lang.String";
+  if (cJSON_IsBool(m)) return "java.lang.Boolean";
+  if (cJSON_IsArray(m)) return "net.minidev.json.JSONArray";
+  if (!cJSON_IsNumber(m)) return "null";
+  if (!asl_json_as_int64(m, &n)) return "java.lang.Double";
+  return n >= INT_MIN && n <= INT_MAX ? "java.lang.Integer" : "java.lang.Long";
+}
+
+static void step(ev *e, size_t i, const cJSON *m);
+static int accept(ev *e, const fexpr *f, const cJSON *item);
+
+static void step_name(ev *e, size_t i, const cJSON *m) {
+  const tok *t = &e->c->t[i];
+  int leaf = i + 1 == e->n;
+  if (!cJSON_IsObject(m)) {
+    if (!e->c->updef[i]) return;
+    asl_buf b = {0};
+    asl_buf_puts(&b, "Expected to find an object with property ");
+    put_frag(&b, t);
+    asl_buf_printf(&b,
+                   " in path %s but found '%s'. This is not a json object "
+                   "according to the JsonProvider: '%s'.",
+                   e->at.s, java_class(m), JAYWAY_PROVIDER);
+    throw_msg(e, asl_buf_take(&b));
+    return;
+  }
+  if (t->n > 1 && leaf) { /* a leaf ['a','b'] merges what exists */
+    cJSON *o = must(cJSON_CreateObject());
+    for (size_t k = 0; k < t->n; k++) {
+      const cJSON *v = asl_json_get(m, t->name[k]);
+      if (v) cJSON_AddItemToObject(o, t->name[k], asl_json_dup(v));
+    }
+    add_made(e, o);
+    return;
+  }
+  for (size_t k = 0; k < t->n && !e->thrown; k++) {
+    const cJSON *v = asl_json_get(m, t->name[k]);
+    if (!v) { /* silent at the leaf or below an indefinite token */
+      if (!leaf && t->n == 1 && e->c->updef[i])
+        throw_msg(e, asl_sprintf("Missing property in path %s['%s']", e->at.s,
+                                 t->name[k]));
+      continue;
+    }
+    size_t mark = at_name(e, t->name[k]);
+    step(e, i + 1, v);
+    at_pop(e, mark);
+  }
+}
+
+/* Arrays only; after definite tokens anything else throws. */
+static int check_array(ev *e, size_t i, const cJSON *m) {
+  if (cJSON_IsArray(m)) return 1;
+  if (!e->c->updef[i]) return 0;
+  if (cJSON_IsNull(m)) {
+    throw_msg(e, asl_sprintf("The path %s is null", e->at.s));
+    return 0;
+  }
+  char *frag = chain_str(e->c, i, ""), *js = java_str(m);
+  throw_msg(e, asl_sprintf("Filter: %s can only be applied to arrays. Current "
+                           "context is: %s",
+                           frag, js));
+  free(frag);
+  free(js);
+  return 0;
+}
+
+static const cJSON **kids(const cJSON *m, size_t *n) {
+  size_t k = 0;
+  for (const cJSON *c = m->child; c; c = c->next)
+    k++;
+  const cJSON **v = asl_malloc((k ? k : 1) * sizeof *v);
+  k = 0;
+  for (const cJSON *c = m->child; c; c = c->next)
+    v[k++] = c;
+  *n = k;
+  return v;
+}
+
+/* Jayway's handleArrayIndex: a negative index counts from the end, and an
+ * index out of range is no result, silently. */
+static void take_index(ev *e, size_t i, const cJSON **v, size_t len, long k) {
+  long eff = k < 0 ? (long)len + k : k;
+  if (eff < 0 || eff >= (long)len) return;
+  size_t mark = at_index(e, k);
+  step(e, i + 1, v[eff]);
+  at_pop(e, mark);
+}
+
+static void step_index(ev *e, size_t i, const cJSON *m) {
+  const tok *t = &e->c->t[i];
+  size_t len;
+  if (!check_array(e, i, m)) return;
+  const cJSON **v = kids(m, &len);
+  for (size_t k = 0; k < t->n && !e->thrown; k++)
+    take_index(e, i, v, len, t->idx[k]);
+  free(v);
+}
+
+/* Jayway's three slice forms: [s:] clamps a negative start, [:e] counts a
+ * negative end from the end, [s:e] leaves s as it is (each index of the
+ * range is then read like [n]). */
+static void step_slice(ev *e, size_t i, const cJSON *m) {
+  const tok *t = &e->c->t[i];
+  size_t len;
+  if (!check_array(e, i, m)) return;
+  const cJSON **v = kids(m, &len);
+  long n = (long)len, from = 0, to = n;
+  if (!t->has_to) {
+    from = t->from < 0 ? n + t->from : t->from;
+    from = from < 0 ? 0 : from;
+  } else if (t->has_from) {
+    from = t->from < -n ? -n : t->from; /* indices below -n read nothing */
+    to = t->to < n ? t->to : n;
+  } else {
+    to = t->to < 0 ? n + t->to : t->to;
+    to = to < n ? to : n;
+  }
+  for (long k = from; k < to && !e->thrown; k++)
+    take_index(e, i, v, len, k);
+  free(v);
+}
+
+static void step_wild(ev *e, size_t i, const cJSON *m) {
+  long k = 0;
+  if (cJSON_IsObject(m)) {
+    for (const cJSON *c = m->child; c && !e->thrown; c = c->next) {
+      size_t mark = at_name(e, c->string);
+      step(e, i + 1, c);
+      at_pop(e, mark);
+    }
+  } else if (cJSON_IsArray(m)) {
+    for (const cJSON *c = m->child; c; c = c->next, k++) {
+      size_t mark = at_index(e, k);
+      step(e, i + 1, c);
+      at_pop(e, mark);
+      free(e->thrown); /* Jayway catches PathNotFound per element here */
+      e->thrown = NULL;
+    }
+  } else if (i + 1 != e->n) {
+    throw_msg(e, asl_sprintf("Expected to find an object or array in path %s "
+                             "but found '%s'. ",
+                             e->at.s, java_class(m)));
+  }
+}
+
+/* Does the token after ".." apply to container m (Jayway's scan
+ * predicates)? */
+static int scan_matches(ev *e, size_t pt, const cJSON *m) {
+  const tok *t = &e->c->t[pt];
+  switch (t->kind) {
+  case TK_NAME:
+    if (!cJSON_IsObject(m)) return 0;
+    if (t->n > 1 && pt + 1 != e->n) return 1;
+    for (size_t k = 0; k < t->n; k++)
+      if (!asl_json_get(m, t->name[k])) return 0;
+    return 1;
+  case TK_INDEX:
+  case TK_SLICE:
+    return cJSON_IsArray(m);
+  case TK_WILD:
+    return 1;
+  case TK_FILTER:
+    return accept(e, t->filter, m);
+  default:
+    return 0;
+  }
+}
+
+/* "..": every container, parents before children, as Jayway walks. */
+static void walk(ev *e, size_t pt, const cJSON *m) {
+  int arr = cJSON_IsArray(m);
+  long k = 0;
+  if (e->thrown || e->r->depth >= MAX_DEPTH || (!arr && !cJSON_IsObject(m)))
+    return;
+  e->r->depth++;
+  if (scan_matches(e, pt, m)) {
+    if (!arr || pt + 1 == e->n) {
+      step(e, pt, m);
+    } else { /* Jayway applies what follows to each element */
+      for (const cJSON *c = m->child; c; c = c->next, k++) {
+        size_t mark = at_index(e, k);
+        step(e, pt + 1, c);
+        at_pop(e, mark);
+      }
+    }
+  }
+  k = 0;
+  for (const cJSON *c = m->child; c; c = c->next, k++) {
+    size_t mark = arr ? at_index(e, k) : at_name(e, c->string);
+    walk(e, pt, c);
+    at_pop(e, mark);
+  }
+  e->r->depth--;
+}
+
+static void step_scan(ev *e, size_t i, const cJSON *m) {
+  if (i + 1 < e->n) walk(e, i + 1, m);
+}
+
+/* A filter keeps matching elements of an array, or an object itself. */
+static void step_filter(ev *e, size_t i, const cJSON *m) {
+  const fexpr *f = e->c->t[i].filter;
+  long k = 0;
+  if (cJSON_IsObject(m)) {
+    if (accept(e, f, m)) step(e, i + 1, m);
+  } else if (cJSON_IsArray(m)) {
+    for (const cJSON *c = m->child; c && !e->thrown; c = c->next, k++) {
+      if (!accept(e, f, c)) continue;
+      size_t mark = at_index(e, k);
+      step(e, i + 1, c);
+      at_pop(e, mark);
+    }
+  } else if (e->c->updef[i]) {
+    char *frag = chain_str(e->c, i, ""), *js = java_str(m);
+    throw_msg(e, asl_sprintf("Filter: %s can not be applied to primitives. "
+                             "Current context is: %s",
+                             frag, js));
+    free(frag);
+    free(js);
+  }
+}
+
+/* Jayway's length(): the size of an array or object, else null. */
+static void step_length(ev *e, size_t i, const cJSON *m) {
+  int sized = cJSON_IsArray(m) || cJSON_IsObject(m);
+  add_made(e, must(sized ? cJSON_CreateNumber(cJSON_GetArraySize(m))
+                         : cJSON_CreateNull()));
+}
+
+static void (*const STEP[])(ev *, size_t, const cJSON *) = {
+    [TK_NAME] = step_name,     [TK_INDEX] = step_index,
+    [TK_SLICE] = step_slice,   [TK_WILD] = step_wild,
+    [TK_SCAN] = step_scan,     [TK_FILTER] = step_filter,
+    [TK_LENGTH] = step_length,
+};
+
+/* Applies token i and the rest to model m; past the last token, m is a
+ * result. */
+static void step(ev *e, size_t i, const cJSON *m) {
+  if (e->thrown || e->r->depth >= MAX_DEPTH) return;
+  if (i == e->n) {
+    add_hit(e, m);
+    return;
+  }
+  e->r->depth++;
+  STEP[e->c->t[i].kind](e, i, m);
+  e->r->depth--;
+}
+
+static void run_chain(ev *e, const cJSON *doc) {
+  step(e, 0, doc);
+  if (e->c->count_scan && !e->thrown) {
+    double n = (double)e->nhit;
+    e->nhit = 0;
+    add_made(e, must(cJSON_CreateNumber(n)));
+  }
+}
+
+static cJSON *hits_array(const ev *e) {
+  cJSON *a = must(cJSON_CreateArray());
+  for (size_t i = 0; i < e->nhit; i++)
+    cJSON_AddItemToArray(a, asl_json_dup(e->hit[i]));
+  return a;
+}
+
+/* ---- filter evaluation ---- */
+
+typedef struct operand {
+  const cJSON *v; /* NULL: undefined (a missing path) or a regex */
+  cJSON *own;     /* what v points into, when made here */
+  const regex_t *re;
+} operand;
+
+/* A path operand is its value when definite (undefined when missing), the
+ * array of its results when not. */
+static void operand_eval(ev *e, const fval *fv, const cJSON *item, operand *o) {
+  memset(o, 0, sizeof *o);
+  if (fv->kind != FV_PATH) {
+    o->v = fv->lit;
+    o->re = fv->kind == FV_REGEX ? &fv->re : NULL;
+    return;
+  }
+  ev sub;
+  ev_init(&sub, e->r, fv->path);
+  run_chain(&sub, fv->at_doc ? e->r->root : item);
+  if (sub.thrown || (fv->path->definite && sub.nhit == 0)) {
+    /* undefined */
+  } else if (fv->path->definite) {
+    o->v = sub.hit[0];
+    o->own = sub.own;
+    sub.own = NULL;
+  } else {
+    o->v = o->own = hits_array(&sub);
+  }
+  ev_free(&sub);
+}
+
+/* Jayway's equals: numbers by value, also against a numeric string. */
+static int val_eq(const cJSON *a, const cJSON *b) {
+  double d;
+  if (cJSON_IsNumber(a) && cJSON_IsString(b))
+    return str_num(b->valuestring, strlen(b->valuestring), &d) &&
+           d == a->valuedouble;
+  if (cJSON_IsString(a) && cJSON_IsNumber(b)) return val_eq(b, a);
+  return asl_json_equal(a, b);
+}
+
+static int regex_hit(const regex_t *re, const cJSON *v) {
+  char *num = NULL;
+  const char *s = "";
+  if (cJSON_IsString(v))
+    s = v->valuestring;
+  else if (cJSON_IsNumber(v))
+    s = num = asl_json_print(v);
+  else if (cJSON_IsBool(v))
+    s = cJSON_IsTrue(v) ? "true" : "false";
+  int ok = regexec(re, s, 0, NULL, 0) == 0;
+  free(num);
+  return ok;
+}
+
+/* =~ needs a regex on exactly one side; an array matches when one of its
+ * elements does; anything but a string, number or boolean reads as "". */
+static int regex_op(const operand *l, const operand *r) {
+  if (!l->re == !r->re) return 0;
+  const regex_t *re = l->re ? l->re : r->re;
+  const cJSON *v = l->re ? r->v : l->v;
+  if (!cJSON_IsArray(v)) return regex_hit(re, v);
+  for (const cJSON *c = v->child; c; c = c->next)
+    if (regex_hit(re, c)) return 1;
+  return 0;
+}
+
+/* <, <=, >, >= compare two numbers or two strings; else false. */
+static int order_op(int op, const cJSON *a, const cJSON *b) {
+  int c;
+  if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+    c = (a->valuedouble > b->valuedouble) - (a->valuedouble < b->valuedouble);
+  else if (cJSON_IsString(a) && cJSON_IsString(b))
+    c = strcmp(a->valuestring, b->valuestring);
+  else
+    return 0;
+  return op == OP_LT   ? c < 0
+         : op == OP_LE ? c <= 0
+         : op == OP_GT ? c > 0
+                       : c >= 0;
+}
+
+static int apply_op(int op, const operand *l, const operand *r) {
+  const cJSON *a = l->re ? NULL : l->v, *b = r->re ? NULL : r->v;
+  switch (op) {
+  case OP_EQ:
+    return a && b && val_eq(a, b);
+  case OP_NE:
+    return !apply_op(OP_EQ, l, r);
+  case OP_TSEQ:
+    return a && b && (a->type & 0xFF) == (b->type & 0xFF) && val_eq(a, b);
+  case OP_TSNE:
+    return !apply_op(OP_TSEQ, l, r);
+  case OP_RE:
+    return regex_op(l, r);
+  case OP_IN:
+    if (!a || !cJSON_IsArray(b)) return 0;
+    for (const cJSON *c = b->child; c; c = c->next)
+      if (val_eq(a, c)) return 1;
+    return 0;
+  case OP_NIN:
+    return !apply_op(OP_IN, l, r);
+  default:
+    return a && b && order_op(op, a, b);
+  }
+}
+
+static int accept(ev *e, const fexpr *f, const cJSON *item) {
+  operand l, r;
+  switch (f->kind) {
+  case FE_OR:
+    return accept(e, f->a, item) || accept(e, f->b, item);
+  case FE_AND:
+    return accept(e, f->a, item) && accept(e, f->b, item);
+  case FE_NOT:
+    return !accept(e, f->a, item);
+  case FE_EXISTS:
+    operand_eval(e, &f->l, item, &l);
+    cJSON_Delete(l.own);
+    return l.v != NULL;
+  default:
+    operand_eval(e, &f->l, item, &l);
+    operand_eval(e, &f->r, item, &r);
+    int ok = apply_op(f->op, &l, &r);
+    cJSON_Delete(l.own);
+    cJSON_Delete(r.own);
+    return ok;
+  }
+}
+
+/* ---- the API ---- */
+
+static const cJSON null_node = {.type = cJSON_NULL};
+
+int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
+                  char **jayway_msg) {
+  const cJSON *doc = NULL;
+  char *msg = NULL;
+  int rc = 0;
+  *out = NULL;
+  if (p->root == 2)
+    doc = s && s->var ? s->var(s->var_ud, p->var) : NULL;
+  else
+    doc = !s ? NULL : p->root == 1 ? s->context : s->input;
+  if (!doc && p->root == 2) {
+    msg = chain_str(&p->c, 0, "");
+    if (jayway_msg)
+      *jayway_msg = asl_sprintf("No results for path: $%s%s", p->var, msg);
+    free(msg);
+    return ASL_PATH_MISSING;
+  }
+  run r = {doc ? doc : &null_node, 0};
+  ev e;
+  ev_init(&e, &r, &p->c);
+  run_chain(&e, r.root);
+  if (e.thrown) {
+    msg = e.thrown;
+    e.thrown = NULL;
+  } else if (p->c.definite && e.nhit == 0) {
+    char *norm = chain_str(&p->c, 0, "$");
+    msg = asl_sprintf("No results for path: %s", norm);
+    free(norm);
+  } else {
+    *out = p->c.definite ? asl_json_dup(e.hit[0]) : hits_array(&e);
+  }
+  ev_free(&e);
+  if (msg) rc = ASL_PATH_MISSING;
+  if (jayway_msg)
+    *jayway_msg = msg;
+  else
+    free(msg);
+  return rc;
+}
+
+/* Are tokens [from, n) all names? Objects are made for them. */
+static int names_only(const chain *c, size_t from) {
+  for (size_t i = from; i < c->n; i++)
+    if (c->t[i].kind != TK_NAME) return 0;
+  return 1;
+}
+
+/* Walks a reference path over cur: with apply 0 checks that the write can
+ * be done, with apply 1 does it, making missing intermediate objects. */
+static int set_walk(const chain *c, cJSON *cur, cJSON *value, int apply) {
+  for (size_t i = 0; i < c->n; i++) {
+    const tok *t = &c->t[i];
+    int last = i + 1 == c->n;
+    if (t->kind == TK_INDEX) {
+      int k = t->idx[0];
+      if (!cJSON_IsArray(cur) || k >= cJSON_GetArraySize(cur)) return -1;
+      if (last && apply) cJSON_ReplaceItemInArray(cur, k, value);
+      cur = cJSON_GetArrayItem(cur, k);
+      continue;
+    }
+    if (!cJSON_IsObject(cur)) return -1;
+    cJSON *next = cJSON_GetObjectItemCaseSensitive(cur, t->name[0]);
+    if (last && apply && next)
+      cJSON_ReplaceItemInObjectCaseSensitive(cur, t->name[0], value);
+    else if (last && apply)
+      cJSON_AddItemToObject(cur, t->name[0], value);
+    if (last) return 0;
+    if (!next && !apply) return names_only(c, i + 1) ? 0 : -1;
+    if (!next) {
+      next = must(cJSON_CreateObject());
+      cJSON_AddItemToObject(cur, t->name[0], next);
+    }
+    cur = next;
+  }
+  return 0;
+}
+
+static int is_reference(const asl_path *p) {
+  if (p->root != 0) return 0;
+  for (size_t i = 0; i < p->c.n; i++) {
+    const tok *t = &p->c.t[i];
+    if (t->n != 1 || (t->kind != TK_NAME && t->kind != TK_INDEX) ||
+        (t->kind == TK_INDEX && t->idx[0] < 0))
+      return 0;
+  }
+  return 1;
+}
+
+int asl_path_set_take(const asl_path *p, cJSON **root, cJSON *value,
+                      asl_error *err) {
+  if (!is_reference(p)) {
+    cJSON_Delete(value);
+    return asl_error_set(err, "States.Runtime",
+                         "The path '%s' is not a reference path", p->text);
+  }
+  if (p->c.n == 0) {
+    cJSON_Delete(*root);
+    *root = value;
+    return 0;
+  }
+  /* checked first, so that a failed write leaves *root as it was */
+  if (!*root || set_walk(&p->c, *root, value, 0) < 0) {
+    char *in = asl_json_print(*root ? *root : &null_node);
+    asl_error_set(err, "States.Runtime",
+                  "Unable to apply ReferencePath %s to input %s", p->text, in);
+    free(in);
+    cJSON_Delete(value);
+    return -1;
+  }
+  set_walk(&p->c, *root, value, 1);
+  return 0;
+}
