@@ -42,6 +42,8 @@ typedef struct asl_run_opts {
   double start_time;    /* epoch seconds of ExecutionStarted; 0: now */
   uint64_t seed;        /* RNG seed; 0: from the clock */
   int keep_history;     /* nonzero: fill asl_result.history */
+  const cJSON *bindings; /* the bindings file's object, or NULL (borrowed) */
+  const char *base_dir;  /* folder of the definition, for bindings' paths */
 } asl_run_opts;
 
 typedef struct asl_result {

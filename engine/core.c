@@ -38,14 +38,8 @@ char *asl_strndup(const char *s, size_t n) {
 }
 
 char *asl_vsprintf(const char *fmt, va_list ap) {
-  va_list ap2;
-  va_copy(ap2, ap);
-  char probe[1];
-  int n = vsnprintf(probe, sizeof probe, fmt, ap2);
-  va_end(ap2);
-  if (n < 0) n = 0;
-  char *p = asl_malloc((size_t)n + 1);
-  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  char *p = NULL;
+  if (vasprintf(&p, fmt, ap) < 0 || !p) oom();
   return p;
 }
 

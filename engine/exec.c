@@ -1,6 +1,7 @@
-/* exec.c: one execution: the data-flow pipeline shared by every state type,
- * the context object, variables, history events and the run loop. */
-#include "exec.h"
+/* exec.c: one execution: frames, the scheduler, history events, the
+ * data-flow pipeline shared by every state type, and the simple states.
+ * Task states are in exec_task.c, Parallel and Map in exec_map.c. */
+#include "exec_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,35 +12,10 @@
 
 #include "json.h"
 #include "limits.h"
-#include "machine.h"
 
-struct asl_exec {
-  const asl_machine *m;
-  int virtual_clock;
-  double now, start, wake;
-  char *name, *arn;
-  cJSON *input;   /* execution input */
-  cJSON *context; /* the context object; State.* updated per state */
-  cJSON *vars;    /* variables: an object, name -> value */
-  cJSON *history; /* events array, or NULL */
-  int last_id;    /* id of the last event appended */
-  int entered_id; /* id of the current state's Entered event */
-  int first_state; /* no state entered yet */
-  int cur;        /* current state index in the top graph */
-  cJSON *cur_input; /* raw input of the current state */
-  /* a Wait in progress: the output to exit with once the clock says so */
-  cJSON *pending_output, *pending_assigned;
-  int pending_next;
-  /* outcome */
-  int done;
-  char *status, *error, *cause;
-  cJSON *output;
-  uint64_t rng;
-};
+/* ---- time and randomness ---- */
 
-/* ---- time ---- */
-
-static double real_now(void) {
+double exec_real_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
@@ -58,9 +34,8 @@ void asl_iso8601(double t, char *buf, size_t n) {
            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-/* ---- randomness: splitmix64, seeded from options or the clock ---- */
-
-static uint64_t exec_rand(void *ud) {
+/* splitmix64, seeded from the options or the clock. */
+uint64_t exec_rand(void *ud) {
   asl_exec *x = ud;
   uint64_t z = (x->rng += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -70,8 +45,8 @@ static uint64_t exec_rand(void *ud) {
 
 static char *make_uuid(asl_exec *x) {
   uint64_t a = exec_rand(x), b = exec_rand(x);
-  a = (a & ~0xF000ull) | 0x4000ull;                 /* version 4 */
-  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull; /* variant */
+  a = (a & ~0xF000ull) | 0x4000ull;
+  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
   return asl_sprintf("%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
                      (unsigned)((a >> 16) & 0xFFFF), (unsigned)(a & 0xFFFF),
                      (unsigned)(b >> 48),
@@ -80,11 +55,15 @@ static char *make_uuid(asl_exec *x) {
 
 /* ---- history ---- */
 
-/* Appends an event of `type` with details object `det` (taken, may be NULL)
- * under member name `key`. */
-static int add_event(asl_exec *x, const char *type, const char *key,
-                     cJSON *det, int prev) {
+int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
+               cJSON *det, int prev) {
+  if (f && f->quiet) {
+    cJSON_Delete(det);
+    return f->last;
+  }
   int id = ++x->last_id;
+  x->events++;
+  if (f) f->last = id;
   if (!x->history) {
     cJSON_Delete(det);
     return id;
@@ -99,108 +78,259 @@ static int add_event(asl_exec *x, const char *type, const char *key,
   return id;
 }
 
-/* Payload members of details: the JSON text and its truncation flag. */
-static void add_payload(cJSON *det, const char *name, const cJSON *v) {
+void exec_payload(cJSON *det, const char *name, const cJSON *v) {
   char *s = asl_json_print(v);
   cJSON_AddStringToObject(det, name, s);
   free(s);
   char *dn = asl_sprintf("%sDetails", name);
-  cJSON *dd = cJSON_AddObjectToObject(det, dn);
-  cJSON_AddBoolToObject(dd, "truncated", 0);
+  cJSON_AddBoolToObject(cJSON_AddObjectToObject(det, dn), "truncated", 0);
   free(dn);
 }
 
-static const char *state_type(const asl_state *st) { return st->ops->type; }
-
-/* ---- outcome ---- */
-
-static void finish(asl_exec *x, const char *status, cJSON *output,
-                   const char *error, const char *cause) {
-  x->done = 1;
-  x->status = asl_strdup(status);
-  x->output = output;
-  x->error = error ? asl_strdup(error) : NULL;
-  x->cause = cause ? asl_strdup(cause) : NULL;
-  cJSON *det = cJSON_CreateObject();
-  if (strcmp(status, "SUCCEEDED") == 0) {
-    add_payload(det, "output", output);
-    add_event(x, "ExecutionSucceeded", "executionSucceededEventDetails", det,
-              x->last_id);
-    return;
-  }
-  if (error) cJSON_AddStringToObject(det, "error", error);
-  if (cause) cJSON_AddStringToObject(det, "cause", cause);
-  if (strcmp(status, "TIMED_OUT") == 0)
-    add_event(x, "ExecutionTimedOut", "executionTimedOutEventDetails", det,
-              x->last_id);
-  else if (strcmp(status, "ABORTED") == 0)
-    add_event(x, "ExecutionAborted", "executionAbortedEventDetails", det,
-              x->last_id);
-  else
-    add_event(x, "ExecutionFailed", "executionFailedEventDetails", det,
-              x->last_id);
+static const asl_state *cur_state(const frame *f) {
+  return &f->g->states[f->cur];
 }
 
-/* A runtime failure inside a state: AWS prefixes the cause with where it
- * happened, except for the errors it reports bare. */
-static void fail_state(asl_exec *x, const asl_state *st, asl_error *err) {
-  const char *name = err->name ? err->name : "States.Runtime";
-  int bare = strcmp(name, "States.DataLimitExceeded") == 0 ||
-             strncmp(name, "States.", 7) != 0;
-  if (bare) {
-    finish(x, "FAILED", NULL, name, err->cause);
-  } else {
-    char *c = asl_sprintf("An error occurred while executing the state '%s' "
-                          "(entered at the event id #%d). %s",
-                          st->name, x->entered_id,
-                          err->cause ? err->cause : "");
-    finish(x, "FAILED", NULL, name, c);
-    free(c);
-  }
-  asl_error_clear(err);
+/* ---- scheduler ---- */
+
+void exec_ready(asl_exec *x, frame *f) {
+  f->phase = PH_READY;
+  if (f->queued) return;
+  f->queued = 1;
+  f->next_ready = NULL;
+  if (x->ready_tail) x->ready_tail->next_ready = f;
+  else x->ready_head = f;
+  x->ready_tail = f;
 }
 
-/* ---- scope ---- */
+void exec_sleep(asl_exec *x, frame *f, double until) {
+  f->phase = PH_TIMER;
+  f->wake = until;
+  if (x->nsleep == x->capsleep) {
+    x->capsleep = x->capsleep ? x->capsleep * 2 : 16;
+    x->sleepers = asl_realloc(x->sleepers, x->capsleep * sizeof *x->sleepers);
+  }
+  x->sleepers[x->nsleep++] = f;
+}
+
+static frame *pop_ready(asl_exec *x) {
+  frame *f = x->ready_head;
+  if (!f) return NULL;
+  x->ready_head = f->next_ready;
+  if (!x->ready_head) x->ready_tail = NULL;
+  f->queued = 0;
+  return f;
+}
+
+/* Earliest wake time among sleepers (and the execution deadline). */
+static double next_wake(const asl_exec *x) {
+  double t = 0;
+  for (size_t i = 0; i < x->nsleep; i++)
+    if (t == 0 || x->sleepers[i]->wake < t) t = x->sleepers[i]->wake;
+  return t;
+}
+
+/* Moves sleepers whose time has come to the ready queue, in wake order of
+ * insertion. Frames that were aborted while asleep are dropped. */
+static void wake_sleepers(asl_exec *x) {
+  size_t k = 0;
+  for (size_t i = 0; i < x->nsleep; i++) {
+    frame *f = x->sleepers[i];
+    if (f->phase != PH_TIMER) continue; /* aborted or moved on */
+    if (f->wake <= x->now) {
+      if (f->job) exec_task_timeout(f);
+      else exec_ready(x, f);
+    } else {
+      x->sleepers[k++] = f;
+    }
+  }
+  x->nsleep = k;
+}
+
+static void drain_completions(asl_exec *x) {
+  pthread_mutex_lock(&x->mu);
+  task_job *j = x->done_head;
+  x->done_head = NULL;
+  pthread_mutex_unlock(&x->mu);
+  /* reverse to completion order */
+  task_job *rev = NULL;
+  while (j) {
+    task_job *n = j->next_done;
+    j->next_done = rev;
+    rev = j;
+    j = n;
+  }
+  while (rev) {
+    task_job *n = rev->next_done;
+    exec_task_complete(x, rev);
+    rev = n;
+  }
+}
+
+/* ---- scope and context ---- */
 
 static const cJSON *lookup_var(void *ud, const char *name) {
-  asl_exec *x = ud;
-  return asl_json_get(x->vars, name);
+  for (frame *f = ud; f; f = f->parent) {
+    const cJSON *v = asl_json_get(f->vars, name);
+    if (v) return v;
+  }
+  return NULL;
 }
 
-static asl_scope make_scope(asl_exec *x, const cJSON *input) {
-  asl_scope s = {input, x->context, lookup_var, x, exec_rand, x};
+asl_scope exec_scope(frame *f, const cJSON *input) {
+  asl_scope s = {input, f->x->context, lookup_var, f, exec_rand, f->x};
   return s;
+}
+
+/* Makes the shared context object show f's state (and Map item). */
+void exec_activate(frame *f) {
+  asl_exec *x = f->x;
+  cJSON *s = cJSON_CreateObject();
+  char iso[40];
+  asl_iso8601(f->entered_time, iso, sizeof iso);
+  cJSON_AddStringToObject(s, "EnteredTime", iso);
+  cJSON_AddStringToObject(s, "Name", cur_state(f)->name);
+  if (cur_state(f)->ops->kind == ASL_KIND_TASK && f->retry_counts) {
+    int n = 0;
+    for (size_t i = 0; i < asl_retry_count(cur_state(f)->retry); i++)
+      n += f->retry_counts[i];
+    cJSON_AddNumberToObject(s, "RetryCount", n);
+  }
+  cJSON_ReplaceItemInObjectCaseSensitive(x->context, "State", s);
+  cJSON_DeleteItemFromObjectCaseSensitive(x->context, "Map");
+  if (f->is_item) {
+    cJSON *m = cJSON_AddObjectToObject(x->context, "Map");
+    cJSON *it = cJSON_AddObjectToObject(m, "Item");
+    cJSON_AddNumberToObject(it, "Index", (double)f->item_index);
+    cJSON_AddItemToObject(it, "Value", asl_json_dup(f->item_value));
+  }
+}
+
+/* ---- frames ---- */
+
+frame *exec_frame_new(asl_exec *x, const asl_graph *g, frame *parent,
+                      size_t slot, cJSON *input_take) {
+  frame *f = asl_calloc(1, sizeof *f);
+  f->x = x;
+  f->g = g;
+  f->parent = parent;
+  f->slot = slot;
+  f->cur = g->start;
+  f->step = ST_ENTER;
+  f->input = input_take;
+  f->vars = cJSON_CreateObject();
+  f->quiet = parent && parent->quiet;
+  return f;
+}
+
+static void clear_state_work(frame *f) {
+  cJSON_Delete(f->eff);
+  f->eff = NULL;
+  free(f->retry_counts);
+  f->retry_counts = NULL;
+  cJSON_Delete(f->pending_output);
+  cJSON_Delete(f->pending_assigned);
+  f->pending_output = f->pending_assigned = NULL;
+  exec_task_abandon(f);
+  exec_kids_abort(f);
+  if (f->resv) {
+    for (size_t i = 0; i < f->nkids; i++) cJSON_Delete(f->resv[i]);
+    free(f->resv);
+    f->resv = NULL;
+  }
+  cJSON_Delete(f->items);
+  f->items = NULL;
+  free(f->itemv);
+  f->itemv = NULL;
+  f->nkids = f->launched = f->finished = f->nfailed = 0;
+  asl_error_clear(&f->kid_err);
+}
+
+void exec_frame_free(frame *f) {
+  if (!f) return;
+  clear_state_work(f);
+  cJSON_Delete(f->input);
+  cJSON_Delete(f->vars);
+  cJSON_Delete(f->output);
+  asl_error_clear(&f->err);
+  free(f);
+}
+
+/* The frame ended: with output (taken) or, when failed, with f->err. */
+static void frame_done(frame *f, cJSON *output) {
+  f->phase = PH_DONE;
+  f->output = output;
+  clear_state_work(f);
+  if (f->parent) {
+    exec_child_done(f);
+    return;
+  }
+  asl_exec *x = f->x;
+  x->done = 1;
+  cJSON *det = cJSON_CreateObject();
+  if (!f->failed) {
+    x->status = asl_strdup("SUCCEEDED");
+    x->output = output;
+    f->output = NULL;
+    exec_payload(det, "output", x->output);
+    exec_event(x, NULL, "ExecutionSucceeded",
+               "executionSucceededEventDetails", det, f->last);
+    return;
+  }
+  x->status = asl_strdup("FAILED");
+  x->error = f->err.name ? asl_strdup(f->err.name) : NULL;
+  x->cause = f->err.cause ? asl_strdup(f->err.cause) : NULL;
+  if (x->error) cJSON_AddStringToObject(det, "error", x->error);
+  if (x->cause) cJSON_AddStringToObject(det, "cause", x->cause);
+  exec_event(x, NULL, "ExecutionFailed", "executionFailedEventDetails", det,
+             f->last);
+}
+
+static void frame_fail(frame *f, asl_error *err) {
+  f->failed = 1;
+  asl_error_move(&f->err, err);
+  frame_done(f, NULL);
+}
+
+void exec_prefix_error(frame *f, asl_error *err) {
+  char *c = asl_sprintf("An error occurred while executing the state '%s' "
+                        "(entered at the event id #%d). %s",
+                        cur_state(f)->name, f->entered_id,
+                        err->cause ? err->cause : "");
+  free(err->cause);
+  err->cause = c;
 }
 
 /* ---- the pipeline ---- */
 
-static int apply_input_path(const asl_state *st, const asl_scope *s,
-                            cJSON **out, asl_error *err) {
+static int input_path(const asl_state *st, frame *f, cJSON **out,
+                      asl_error *err) {
   if (st->input_path.is_null) {
     *out = cJSON_CreateObject();
     return 0;
   }
   if (!st->input_path.path) {
-    *out = asl_json_dup(s->input);
+    *out = asl_json_dup(f->input);
     return 0;
   }
+  asl_scope s = exec_scope(f, f->input);
   char *jm = NULL;
-  if (asl_path_eval(st->input_path.path, s, out, &jm) == 0) return 0;
+  if (asl_path_eval(st->input_path.path, &s, out, &jm) == 0) return 0;
   asl_error_set(err, "States.Runtime", "Invalid path '%s' : %s",
                 asl_path_text(st->input_path.path), jm ? jm : "");
   free(jm);
   return -1;
 }
 
-static int apply_output_path(const asl_state *st, asl_exec *x, cJSON **io,
-                             asl_error *err) {
+static int output_path(const asl_state *st, frame *f, cJSON **io,
+                       asl_error *err) {
   if (st->output_path.is_null) {
     cJSON_Delete(*io);
     *io = cJSON_CreateObject();
     return 0;
   }
   if (!st->output_path.path) return 0;
-  asl_scope s = make_scope(x, *io);
+  asl_scope s = exec_scope(f, *io);
   cJSON *out = NULL;
   char *jm = NULL;
   if (asl_path_eval(st->output_path.path, &s, &out, &jm) != 0) {
@@ -214,37 +344,26 @@ static int apply_output_path(const asl_state *st, asl_exec *x, cJSON **io,
   return 0;
 }
 
-/* Evaluates Assign with every expression seeing the old variables; returns
- * the new values in *assigned (an object) without applying them. */
-static int eval_assign(const asl_template *t, asl_exec *x,
-                       const cJSON *dollar, cJSON **assigned,
-                       asl_error *err) {
+static int eval_assign(const asl_template *t, frame *f, const cJSON *dollar,
+                       cJSON **assigned, asl_error *err) {
   *assigned = NULL;
   if (!t) return 0;
-  asl_scope s = make_scope(x, dollar);
+  asl_scope s = exec_scope(f, dollar);
   return asl_template_eval(t, &s, assigned, err);
 }
 
-static void apply_assign_take(asl_exec *x, cJSON *assigned) {
+static void apply_assign_take(frame *f, cJSON *assigned) {
   if (!assigned) return;
   for (cJSON *c = assigned->child; c; c = c->next) {
-    cJSON_DeleteItemFromObjectCaseSensitive(x->vars, c->string);
-    cJSON_AddItemToObject(x->vars, c->string, asl_json_dup(c));
+    cJSON_DeleteItemFromObjectCaseSensitive(f->vars, c->string);
+    cJSON_AddItemToObject(f->vars, c->string, asl_json_dup(c));
   }
   cJSON_Delete(assigned);
 }
 
-static void set_state_context(asl_exec *x, const asl_state *st) {
-  cJSON *s = cJSON_CreateObject();
-  char iso[40];
-  asl_iso8601(x->now, iso, sizeof iso);
-  cJSON_AddStringToObject(s, "EnteredTime", iso);
-  cJSON_AddStringToObject(s, "Name", st->name);
-  cJSON_ReplaceItemInObjectCaseSensitive(x->context, "State", s);
-}
-
-static void exit_state(asl_exec *x, const asl_state *st, cJSON *output,
-                       cJSON *assigned) {
+static void exit_event(frame *f, const cJSON *output, const cJSON *assigned,
+                       int prev) {
+  const asl_state *st = cur_state(f);
   cJSON *det = cJSON_CreateObject();
   if (assigned && assigned->child) { /* an empty Assign shows nothing */
     cJSON *av = cJSON_AddObjectToObject(det, "assignedVariables");
@@ -258,174 +377,267 @@ static void exit_state(asl_exec *x, const asl_state *st, cJSON *output,
         0);
   }
   cJSON_AddStringToObject(det, "name", st->name);
-  add_payload(det, "output", output);
-  char *type = asl_sprintf("%sStateExited", state_type(st));
-  add_event(x, type, "stateExitedEventDetails", det, x->last_id);
+  exec_payload(det, "output", output);
+  char *type = asl_sprintf("%sStateExited", st->ops->type);
+  exec_event(f->x, f, type, "stateExitedEventDetails", det, prev);
   free(type);
 }
 
-/* Moves to the state after st with output (taken), or ends the execution. */
-static void transition(asl_exec *x, const asl_state *st, int next,
-                       cJSON *output) {
-  cJSON_Delete(x->cur_input);
-  x->cur_input = NULL;
+/* Exits the current state with output and assigned (both taken) and moves
+ * to next (-1: the frame ends with output). prev is the previousEventId of
+ * the Exited event (-1: the frame's last event). */
+static void exit_state(frame *f, cJSON *output, cJSON *assigned, int next,
+                       int prev) {
+  exit_event(f, output, assigned, prev < 0 ? f->last : prev);
+  apply_assign_take(f, assigned);
+  clear_state_work(f);
+  cJSON_Delete(f->input);
+  f->input = NULL;
   if (next < 0) {
-    finish(x, "SUCCEEDED", output, NULL, NULL);
+    frame_done(f, output);
     return;
   }
-  x->cur = next;
-  x->cur_input = output;
+  f->cur = next;
+  f->step = ST_ENTER;
+  f->input = output;
+  exec_ready(f->x, f);
 }
 
-/* Runs the current state from Entered to Exited, or to a Wait. */
-static int run_state(asl_exec *x) {
-  const asl_state *st = &x->m->top.states[x->cur];
+static int size_check(const asl_state *st, const cJSON *v, asl_error *err) {
+  if (asl_json_size(v) <= ASL_MAX_PAYLOAD) return 0;
+  return asl_error_set(err, "States.DataLimitExceeded",
+                       "The state/task '%s' returned a result with a size "
+                       "exceeding the maximum number of bytes service limit.",
+                       st->name);
+}
+
+/* Runtime errors of the pipeline end the frame, prefixed with where. */
+static void pipeline_fail(frame *f, asl_error *err) {
+  if (err->name && strcmp(err->name, "States.DataLimitExceeded") != 0)
+    exec_prefix_error(f, err);
+  frame_fail(f, err);
+}
+
+void exec_state_result(frame *f, cJSON *result) {
+  const asl_state *st = cur_state(f);
   asl_error err = {0};
-  cJSON *eff = NULL, *params = NULL, *result = NULL, *output = NULL;
-  cJSON *assigned = NULL;
+  cJSON *output = NULL, *assigned = NULL;
+  if (st->result_selector) {
+    asl_scope rs = exec_scope(f, result);
+    cJSON *sel = NULL;
+    if (asl_template_eval(st->result_selector, &rs, &sel, &err) < 0) goto fail;
+    cJSON_Delete(result);
+    result = sel;
+  }
+  if (eval_assign(st->assign, f, result, &assigned, &err) < 0) goto fail;
+  if (st->result_path.is_null) {
+    output = asl_json_dup(f->input);
+    cJSON_Delete(result);
+  } else if (st->result_path.path) {
+    output = asl_json_dup(f->input);
+    if (asl_path_set_take(st->result_path.path, &output, result, &err) < 0) {
+      result = NULL;
+      goto fail;
+    }
+  } else {
+    output = result;
+  }
+  result = NULL;
+  if (output_path(st, f, &output, &err) < 0) goto fail;
+  if (size_check(st, output, &err) < 0) goto fail;
+  int prev = f->kids_last > 0 ? f->kids_last : -1;
+  f->kids_last = 0;
+  exit_state(f, output, assigned, st->next, prev);
+  return;
+fail:
+  cJSON_Delete(result);
+  cJSON_Delete(output);
+  cJSON_Delete(assigned);
+  pipeline_fail(f, &err);
+}
+
+/* The error output of a caught error: {"Error","Cause"}. */
+static cJSON *error_output(const asl_error *err) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "Error", err->name ? err->name : "");
+  cJSON_AddStringToObject(o, "Cause", err->cause ? err->cause : "");
+  return o;
+}
+
+void exec_state_error(frame *f, asl_error *err, const char *fail_type,
+                      int fail_prev) {
+  const asl_state *st = cur_state(f);
+  const char *name = err->name ? err->name : "States.Runtime";
+  if (st->retry) {
+    size_t nr = asl_retry_count(st->retry);
+    if (!f->retry_counts && nr) f->retry_counts = asl_calloc(nr, sizeof(int));
+    double delay = 0;
+    double r01 = (double)(exec_rand(f->x) >> 11) / 9007199254740992.0;
+    if (nr && asl_retry_decide(st->retry, name, f->retry_counts, r01, &delay)) {
+      asl_error_clear(err);
+      f->step = ST_RETRY;
+      exec_sleep(f->x, f, f->x->now + delay);
+      return;
+    }
+  }
+  if (fail_type) exec_event(f->x, f, fail_type, NULL, NULL, fail_prev);
+  f->kids_last = fail_type ? f->last : 0;
+  if (st->retry) {
+    int c = asl_catch_match(st->retry, name);
+    if (c >= 0) {
+      cJSON *eo = error_output(err);
+      asl_error_clear(err);
+      cJSON *output = NULL, *assigned = NULL;
+      asl_error e2 = {0};
+      if (eval_assign(asl_catch_assign(st->retry, c), f, eo, &assigned, &e2) <
+          0) {
+        cJSON_Delete(eo);
+        pipeline_fail(f, &e2);
+        return;
+      }
+      const asl_opt_path *rp = asl_catch_result_path(st->retry, c);
+      if (rp->is_null) {
+        output = asl_json_dup(f->input);
+        cJSON_Delete(eo);
+      } else if (rp->path) {
+        output = asl_json_dup(f->input);
+        if (asl_path_set_take(rp->path, &output, eo, &e2) < 0) {
+          cJSON_Delete(output);
+          cJSON_Delete(assigned);
+          pipeline_fail(f, &e2);
+          return;
+        }
+      } else {
+        output = eo;
+      }
+      const char *next = asl_catch_next(st->retry, c);
+      int ni = -1;
+      for (size_t i = 0; i < f->g->n; i++)
+        if (strcmp(f->g->states[i].name, next) == 0) ni = (int)i;
+      int prev = f->kids_last > 0 ? f->kids_last : -1;
+      f->kids_last = 0;
+      exit_state(f, output, assigned, ni, prev);
+      return;
+    }
+  }
+  frame_fail(f, err);
+}
+
+/* ---- entering a state ---- */
+
+static void run_simple(frame *f, const asl_state *st) {
+  asl_error err = {0};
   asl_step step = {0};
   step.next = -1;
-
-  set_state_context(x, st);
-  cJSON *det = cJSON_CreateObject();
-  cJSON_AddStringToObject(det, "name", st->name);
-  add_payload(det, "input", x->cur_input);
-  char *type = asl_sprintf("%sStateEntered", state_type(st));
-  x->entered_id = add_event(x, type, "stateEnteredEventDetails", det,
-                            x->first_state ? 0 : x->last_id);
-  free(type);
-  x->first_state = 0;
-
-  if (st->query_lang == ASL_QL_JSONATA) {
-    asl_error_set(&err, "States.Runtime",
-                  "QueryLanguage JSONata is not implemented yet");
-    goto fail;
+  asl_scope s = exec_scope(f, f->eff);
+  if (st->ops->run(st, f->eff, &s, f->x->now, &step, &err) < 0) {
+    cJSON_Delete(step.result);
+    pipeline_fail(f, &err);
+    return;
   }
-  asl_scope raw = make_scope(x, x->cur_input);
-  if (apply_input_path(st, &raw, &eff, &err) < 0) goto fail;
-  if (st->parameters) {
-    asl_scope s = make_scope(x, eff);
-    if (asl_template_eval(st->parameters, &s, &params, &err) < 0) goto fail;
-    cJSON_Delete(eff);
-    eff = params;
-    params = NULL;
+  if (step.fail) { /* a Fail state: the error is the user's own */
+    frame_fail(f, &err);
+    return;
   }
-  asl_scope s = make_scope(x, eff);
-  if (st->ops->run(st, eff, &s, x->now, &step, &err) < 0) goto fail;
-  if (step.fail) {
-    finish(x, "FAILED", NULL, err.name, err.cause);
-    asl_error_clear(&err);
-    goto out;
+  if (!step.skip_result) {
+    cJSON *r = step.result ? step.result : asl_json_dup(f->eff);
+    exec_state_result(f, r);
+    return;
   }
-  if (step.skip_result) {
-    if (eval_assign(step.assign ? step.assign : st->assign, x, eff, &assigned, &err) < 0) goto fail;
-    output = eff;
-    eff = NULL;
-  } else {
-    result = step.result;
-    step.result = NULL;
-    if (!result) result = asl_json_dup(eff);
-    if (st->result_selector) {
-      asl_scope rs = make_scope(x, result);
-      cJSON *sel = NULL;
-      if (asl_template_eval(st->result_selector, &rs, &sel, &err) < 0)
-        goto fail;
-      cJSON_Delete(result);
-      result = sel;
-    }
-    if (eval_assign(step.assign ? step.assign : st->assign, x, result, &assigned, &err) < 0) goto fail;
-    if (st->result_path.is_null) {
-      output = asl_json_dup(x->cur_input);
-      cJSON_Delete(result);
-    } else if (st->result_path.path) {
-      output = asl_json_dup(x->cur_input);
-      if (asl_path_set_take(st->result_path.path, &output, result, &err) < 0) {
-        result = NULL;
-        goto fail;
-      }
-    } else {
-      output = result;
-    }
-    result = NULL;
-  }
-  if (apply_output_path(st, x, &output, &err) < 0) goto fail;
-  if (asl_json_size(output) > ASL_MAX_PAYLOAD) {
-    asl_error_set(&err, "States.DataLimitExceeded",
-                  "The state/task '%s' returned a result with a size "
-                  "exceeding the maximum number of bytes service limit.",
-                  st->name);
-    goto fail;
+  cJSON *assigned = NULL, *output = f->eff;
+  f->eff = NULL;
+  const asl_template *at = step.assign ? step.assign : st->assign;
+  if (eval_assign(at, f, output, &assigned, &err) < 0 ||
+      output_path(st, f, &output, &err) < 0 ||
+      size_check(st, output, &err) < 0) {
+    cJSON_Delete(output);
+    cJSON_Delete(assigned);
+    pipeline_fail(f, &err);
+    return;
   }
   int next = step.next >= 0 ? step.next : (step.end ? -1 : st->next);
   if (step.wait_until > 0) {
-    x->pending_output = output;
-    x->pending_assigned = assigned;
-    x->pending_next = next;
-    x->wake = step.wait_until;
-    goto out;
+    f->pending_output = output;
+    f->pending_assigned = assigned;
+    f->pending_next = next;
+    f->step = ST_WAITED;
+    exec_sleep(f->x, f, step.wait_until);
+    return;
   }
-  exit_state(x, st, output, assigned);
-  apply_assign_take(x, assigned);
-  transition(x, st, next, output);
-  goto out;
-fail:
-  cJSON_Delete(output);
-  cJSON_Delete(result);
-  cJSON_Delete(assigned);
-  cJSON_Delete(step.result);
-  fail_state(x, st, &err);
-out:
-  cJSON_Delete(eff);
-  cJSON_Delete(params);
-  return 0;
+  exit_state(f, output, assigned, next, -1);
 }
 
-/* Ends a Wait: exits the state with the output computed on entry. */
-static void resume_wait(asl_exec *x) {
-  const asl_state *st = &x->m->top.states[x->cur];
-  cJSON *out = x->pending_output, *assigned = x->pending_assigned;
-  x->pending_output = x->pending_assigned = NULL;
-  x->wake = 0;
-  exit_state(x, st, out, assigned);
-  apply_assign_take(x, assigned);
-  transition(x, st, x->pending_next, out);
-}
-
-static double deadline(const asl_exec *x) {
-  return x->m->timeout_seconds ? x->start + (double)x->m->timeout_seconds
-                               : 0;
-}
-
-int asl_exec_step(asl_exec *x) {
-  if (x->done) return ASL_EXEC_DONE;
-  double dl = deadline(x);
-  if (x->wake > 0) {
-    if (dl > 0 && x->wake >= dl && x->now >= dl) {
-      finish(x, "TIMED_OUT", NULL, "States.Timeout", NULL);
-      return ASL_EXEC_DONE;
+static void enter_state(frame *f) {
+  asl_exec *x = f->x;
+  const asl_state *st = cur_state(f);
+  asl_error err = {0};
+  f->entered_time = x->now;
+  cJSON *det = cJSON_CreateObject();
+  cJSON_AddStringToObject(det, "name", st->name);
+  exec_payload(det, "input", f->input);
+  char *type = asl_sprintf("%sStateEntered", st->ops->type);
+  f->entered_id =
+      exec_event(x, f, type, "stateEnteredEventDetails", det, f->last);
+  free(type);
+  exec_activate(f);
+  if (st->query_lang == ASL_QL_JSONATA) {
+    asl_error_set(&err, "States.Runtime",
+                  "QueryLanguage JSONata is not implemented yet");
+    pipeline_fail(f, &err);
+    return;
+  }
+  cJSON *eff = NULL;
+  if (input_path(st, f, &eff, &err) < 0) {
+    pipeline_fail(f, &err);
+    return;
+  }
+  if (st->parameters && st->ops->kind != ASL_KIND_MAP) {
+    asl_scope s = exec_scope(f, eff);
+    cJSON *p = NULL;
+    if (asl_template_eval(st->parameters, &s, &p, &err) < 0) {
+      cJSON_Delete(eff);
+      pipeline_fail(f, &err);
+      return;
     }
-    if (x->now < x->wake) return ASL_EXEC_WAITING;
-    resume_wait(x);
-    return x->done ? ASL_EXEC_DONE : ASL_EXEC_RUNNING;
+    cJSON_Delete(eff);
+    eff = p;
   }
-  if (dl > 0 && x->now >= dl) {
-    finish(x, "TIMED_OUT", NULL, "States.Timeout", NULL);
-    return ASL_EXEC_DONE;
+  f->eff = eff;
+  switch (st->ops->kind) {
+  case ASL_KIND_TASK: exec_task_start(f); break;
+  case ASL_KIND_PARALLEL: exec_parallel_start(f); break;
+  case ASL_KIND_MAP: exec_map_start(f); break;
+  default: run_simple(f, st); break;
   }
-  run_state(x);
-  if (x->done) return ASL_EXEC_DONE;
-  return x->wake > 0 ? ASL_EXEC_WAITING : ASL_EXEC_RUNNING;
 }
 
-double asl_exec_wake_time(const asl_exec *x) {
-  double dl = deadline(x);
-  if (dl > 0 && (x->wake <= 0 || dl < x->wake)) return dl;
-  return x->wake;
+/* Runs one step of a ready frame. */
+static void run_frame(frame *f) {
+  if (f->aborted || f->phase == PH_DONE) return;
+  switch (f->step) {
+  case ST_ENTER:
+    enter_state(f);
+    break;
+  case ST_WAITED: {
+    cJSON *o = f->pending_output, *a = f->pending_assigned;
+    f->pending_output = f->pending_assigned = NULL;
+    f->step = ST_ENTER;
+    exit_state(f, o, a, f->pending_next, -1);
+    break;
+  }
+  case ST_RETRY: {
+    const asl_state *st = cur_state(f);
+    f->step = ST_ENTER;
+    exec_activate(f);
+    if (st->ops->kind == ASL_KIND_TASK) exec_task_start(f);
+    else if (st->ops->kind == ASL_KIND_PARALLEL) exec_parallel_start(f);
+    else exec_map_start(f);
+    break;
+  }
+  }
 }
 
-void asl_exec_set_time(asl_exec *x, double now) {
-  if (now > x->now) x->now = now;
-}
+/* ---- the execution ---- */
 
 static cJSON *make_context(asl_exec *x) {
   const asl_machine *m = x->m;
@@ -453,28 +665,83 @@ asl_exec *asl_exec_start_take(const asl_machine *m, cJSON *input,
   if (!o) o = &dflt;
   asl_exec *x = asl_calloc(1, sizeof *x);
   x->m = m;
-  x->virtual_clock = o->virtual_clock;
-  x->start = x->now = o->start_time > 0 ? o->start_time : real_now();
+  x->o = *o;
+  x->start = x->now = o->start_time > 0 ? o->start_time : exec_real_now();
   x->rng = o->seed ? o->seed : (uint64_t)(x->start * 1e6) ^ (uint64_t)getpid();
   x->name = o->name ? asl_strdup(o->name) : make_uuid(x);
-  /* arn:aws:states:region:account:stateMachine:NAME -> ...:execution:NAME:X */
   const char *sm = strstr(m->arn, ":stateMachine:");
-  x->arn = asl_sprintf("%.*s:%s:%s:%s", (int)(sm - m->arn), m->arn,
-                       strcmp(m->type, "EXPRESS") == 0 ? "express"
-                                                       : "execution",
-                       m->name, x->name);
+  int express = strcmp(m->type, "EXPRESS") == 0;
+  if (express) {
+    char *u = make_uuid(x);
+    x->arn = asl_sprintf("%.*s:express:%s:%s:%s", (int)(sm - m->arn), m->arn,
+                         m->name, x->name, u);
+    free(u);
+  } else {
+    x->arn = asl_sprintf("%.*s:execution:%s:%s", (int)(sm - m->arn), m->arn,
+                         m->name, x->name);
+  }
   x->input = input;
-  x->vars = cJSON_CreateObject();
   x->context = make_context(x);
   x->history = o->keep_history ? cJSON_CreateArray() : NULL;
-  x->first_state = 1;
-  x->cur = m->top.start;
-  x->cur_input = asl_json_dup(input);
+  pthread_mutex_init(&x->mu, NULL);
+  pthread_cond_init(&x->cv, NULL);
   cJSON *det = cJSON_CreateObject();
-  add_payload(det, "input", input);
+  exec_payload(det, "input", input);
   cJSON_AddStringToObject(det, "roleArn", m->role_arn);
-  add_event(x, "ExecutionStarted", "executionStartedEventDetails", det, 0);
+  exec_event(x, NULL, "ExecutionStarted", "executionStartedEventDetails", det,
+             0);
+  x->top = exec_frame_new(x, &m->top, NULL, 0, asl_json_dup(input));
+  x->top->last = 0; /* AWS: the first state's Entered has previousEventId 0 */
+  exec_ready(x, x->top);
   return x;
+}
+
+static double deadline(const asl_exec *x) {
+  double d = x->m->timeout_seconds ? x->start + (double)x->m->timeout_seconds
+                                   : 0;
+  /* EXPRESS executions last at most five minutes. */
+  if (strcmp(x->m->type, "EXPRESS") == 0) {
+    double e = x->start + 300;
+    if (d == 0 || e < d) d = e;
+  }
+  return d;
+}
+
+static void time_out(asl_exec *x) {
+  x->done = 1;
+  x->status = asl_strdup("TIMED_OUT");
+  x->error = asl_strdup("States.Timeout");
+  cJSON *det = cJSON_CreateObject();
+  cJSON_AddStringToObject(det, "error", x->error);
+  exec_event(x, NULL, "ExecutionTimedOut", "executionTimedOutEventDetails",
+             det, x->last_id);
+}
+
+int asl_exec_step(asl_exec *x) {
+  if (x->done) return ASL_EXEC_DONE;
+  drain_completions(x);
+  wake_sleepers(x);
+  double dl = deadline(x);
+  if (dl > 0 && x->now >= dl) {
+    time_out(x);
+    return ASL_EXEC_DONE;
+  }
+  frame *f = pop_ready(x);
+  if (f) {
+    run_frame(f);
+    return x->done ? ASL_EXEC_DONE : ASL_EXEC_RUNNING;
+  }
+  return ASL_EXEC_WAITING;
+}
+
+double asl_exec_wake_time(const asl_exec *x) {
+  double t = next_wake(x), dl = deadline(x);
+  if (dl > 0 && (t == 0 || dl < t)) t = dl;
+  return t;
+}
+
+void asl_exec_set_time(asl_exec *x, double now) {
+  if (now > x->now) x->now = now;
 }
 
 static void add_date(cJSON *o, const char *k, double t) {
@@ -511,13 +778,29 @@ void asl_exec_finish(asl_exec *x, asl_result *r) {
   }
   if (r->error) cJSON_AddStringToObject(d, "error", r->error);
   if (r->cause) cJSON_AddStringToObject(d, "cause", r->cause);
-  cJSON_AddNumberToObject(d, "redriveCount", 0);
-  cJSON_AddStringToObject(d, "redriveStatus", "NOT_REDRIVABLE");
+  if (strcmp(x->m->type, "EXPRESS") != 0) {
+    cJSON_AddNumberToObject(d, "redriveCount", 0);
+    cJSON_AddStringToObject(d, "redriveStatus", "NOT_REDRIVABLE");
+  }
   r->describe = d;
+}
+
+/* Waits until every worker has handed back its job, so none writes into a
+ * freed execution. */
+static void join_workers(asl_exec *x) {
+  pthread_mutex_lock(&x->mu);
+  while (x->inflight > 0) pthread_cond_wait(&x->cv, &x->mu);
+  pthread_mutex_unlock(&x->mu);
+  drain_completions(x);
 }
 
 void asl_exec_free(asl_exec *x) {
   if (!x) return;
+  if (x->top) exec_kids_abort(x->top);
+  exec_task_abandon(x->top);
+  join_workers(x);
+  exec_frame_free(x->top);
+  free(x->sleepers);
   free(x->name);
   free(x->arn);
   free(x->status);
@@ -525,16 +808,41 @@ void asl_exec_free(asl_exec *x) {
   free(x->cause);
   cJSON_Delete(x->input);
   cJSON_Delete(x->context);
-  cJSON_Delete(x->vars);
   cJSON_Delete(x->history);
-  cJSON_Delete(x->cur_input);
-  cJSON_Delete(x->pending_output);
-  cJSON_Delete(x->pending_assigned);
   cJSON_Delete(x->output);
+  pthread_mutex_destroy(&x->mu);
+  pthread_cond_destroy(&x->cv);
   free(x);
 }
 
 /* ---- run to the end ---- */
+
+/* Blocks until a worker completes a job or the real clock reaches `until`
+ * (0: no limit). */
+static void wait_completion(asl_exec *x, double until) {
+  pthread_mutex_lock(&x->mu);
+  while (!x->done_head && x->inflight > 0) {
+    if (until > 0) {
+      struct timespec ts;
+      ts.tv_sec = (time_t)until;
+      ts.tv_nsec = (long)((until - floor(until)) * 1e9);
+      if (pthread_cond_timedwait(&x->cv, &x->mu, &ts) != 0) break;
+    } else {
+      pthread_cond_wait(&x->cv, &x->mu);
+    }
+  }
+  pthread_mutex_unlock(&x->mu);
+}
+
+static void sleep_until(double t) {
+  double now = exec_real_now();
+  while (now < t) {
+    double d = t - now;
+    struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
+    nanosleep(&ts, NULL);
+    now = exec_real_now();
+  }
+}
 
 int asl_run(const asl_machine *m, const char *input_text,
             const asl_run_opts *o, asl_result *r, char **msg) {
@@ -545,33 +853,34 @@ int asl_run(const asl_machine *m, const char *input_text,
   if (!input_text) input_text = "{}";
   size_t len = strlen(input_text);
   if (len > ASL_MAX_PAYLOAD) {
-    if (msg) *msg = asl_sprintf("the input is larger than %d bytes",
-                                ASL_MAX_PAYLOAD);
+    if (msg)
+      *msg = asl_sprintf("the input is larger than %d bytes", ASL_MAX_PAYLOAD);
     return -1;
   }
   cJSON *input = asl_json_parse(input_text, len, msg);
   if (!input) return -1;
   asl_exec *x = asl_exec_start_take(m, input, o);
+  /* virtual clock minus real clock */
+  double skew = o->virtual_clock ? x->start - exec_real_now() : 0;
   for (;;) {
     int st = asl_exec_step(x);
     if (st == ASL_EXEC_DONE) break;
-    if (st == ASL_EXEC_WAITING) {
-      double t = asl_exec_wake_time(x);
-      if (!x->virtual_clock) {
-        double now = real_now();
-        while (now < t) {
-          double d = t - now;
-          struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
-          nanosleep(&ts, NULL);
-          now = real_now();
-        }
-        asl_exec_set_time(x, now);
-      } else {
-        asl_exec_set_time(x, t);
-      }
-    } else if (!x->virtual_clock) {
-      asl_exec_set_time(x, real_now());
+    if (st == ASL_EXEC_RUNNING) continue;
+    double t = asl_exec_wake_time(x);
+    if (x->inflight > 0) {
+      /* Tasks run in real time: wait for one, or for the next timer. */
+      wait_completion(x, t > 0 ? t - skew : 0);
+    } else if (t <= 0) {
+      break; /* nothing can ever happen: a bug, not a hang */
+    } else if (!o->virtual_clock) {
+      sleep_until(t);
+    } else {
+      skew += t - x->now;
     }
+    asl_exec_set_time(x, o->virtual_clock ? exec_real_now() + skew
+                                          : exec_real_now());
+    if (o->virtual_clock && t > 0 && x->inflight == 0 && x->now < t)
+      asl_exec_set_time(x, t);
   }
   asl_exec_finish(x, r);
   asl_exec_free(x);

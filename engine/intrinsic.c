@@ -146,51 +146,51 @@ static int invalid_args(ectx *c, const node *call) {
 /* Java-style text: numbers, Map/List toString, compact JSON           */
 /* ------------------------------------------------------------------ */
 
-/* Double.toString: the shortest digits that read back as d, in plain
- * notation for 1e-3 <= |d| < 1e7 and as "d.dddE<n>" otherwise. */
-static void put_java_double(asl_buf *b, double d) {
+/* The shortest decimal digits of |d| (d finite, nonzero) that read back
+ * as d: writes them to digits (>= 18 bytes), the decimal exponent of the
+ * first one to *exp, and returns their count (trailing zeros dropped). */
+static size_t shortest_digits(double d, char *digits, int *exp) {
   char tmp[40];
   int prec = 1;
   for (; prec < 17; prec++) {
-    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
-    if (strtod(tmp, NULL) == d) break;
+    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, fabs(d));
+    if (strtod(tmp, NULL) == fabs(d)) break;
   }
-  snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
-  char digits[24];
+  snprintf(tmp, sizeof tmp, "%.*e", prec - 1, fabs(d));
   size_t nd = 0;
   const char *p = tmp;
-  if (*p == '-') {
-    asl_buf_putc(b, '-');
-    p++;
-  }
   for (; *p && *p != 'e'; p++)
     if (isdigit((unsigned char)*p)) digits[nd++] = *p;
-  int exp = atoi(p + 1);
+  *exp = atoi(p + 1);
   while (nd > 1 && digits[nd - 1] == '0') nd--;
-  double mag = fabs(d);
-  if (mag >= 1e-3 && mag < 1e7) {
-    if (exp >= 0) {
-      for (int i = 0; i <= exp; i++)
-        asl_buf_putc(b, (size_t)i < nd ? digits[i] : '0');
-      asl_buf_putc(b, '.');
-      if ((size_t)exp + 1 < nd)
-        asl_buf_add(b, digits + exp + 1, nd - (size_t)exp - 1);
-      else
-        asl_buf_putc(b, '0');
-    } else {
-      asl_buf_puts(b, "0.");
-      for (int i = -1; i > exp; i--) asl_buf_putc(b, '0');
-      asl_buf_add(b, digits, nd);
-    }
-    return;
+  return nd;
+}
+
+/* Double.toString: plain notation for 1e-3 <= |d| < 1e7, else
+ * "d.dddE<n>"; at least one digit after the point either way. */
+static void put_java_double(asl_buf *b, double d) {
+  char digits[24];
+  int exp;
+  size_t nd = shortest_digits(d, digits, &exp);
+  if (d < 0) asl_buf_putc(b, '-');
+  if (fabs(d) < 1e-3 || fabs(d) >= 1e7) {
+    asl_buf_putc(b, digits[0]);
+    asl_buf_putc(b, '.');
+    asl_buf_add(b, nd > 1 ? digits + 1 : "0", nd > 1 ? nd - 1 : 1);
+    asl_buf_printf(b, "E%d", exp);
+  } else if (exp < 0) {
+    asl_buf_puts(b, "0.");
+    for (int i = -1; i > exp; i--) asl_buf_putc(b, '0');
+    asl_buf_add(b, digits, nd);
+  } else {
+    for (int i = 0; i <= exp; i++)
+      asl_buf_putc(b, (size_t)i < nd ? digits[i] : '0');
+    asl_buf_putc(b, '.');
+    if ((size_t)exp + 1 < nd)
+      asl_buf_add(b, digits + exp + 1, nd - (size_t)exp - 1);
+    else
+      asl_buf_putc(b, '0');
   }
-  asl_buf_putc(b, digits[0]);
-  asl_buf_putc(b, '.');
-  if (nd > 1)
-    asl_buf_add(b, digits + 1, nd - 1);
-  else
-    asl_buf_putc(b, '0');
-  asl_buf_printf(b, "E%d", exp);
 }
 
 /* A number as Jackson prints the node AWS holds: integral values within a
@@ -790,31 +790,34 @@ static int cmp_long(const void *x, const void *y) {
   return (a > b) - (a < b);
 }
 
+/* The code points of d, sorted; a malformed UTF-8 byte stands for itself,
+ * apart from every code point. Returns the count. */
+static size_t delimiter_set(const unsigned char *d, long **set) {
+  size_t n = strlen((const char *)d), k = 0;
+  *set = asl_malloc((n + 1) * sizeof **set);
+  for (size_t i = 0; i < n;) {
+    long cp;
+    size_t len = utf8_next(d + i, n - i, &cp);
+    (*set)[k++] = cp < 0 ? 0x110000L + d[i] : cp;
+    i += len;
+  }
+  qsort(*set, k, sizeof **set, cmp_long);
+  return k;
+}
+
 /* Java's StringTokenizer: every character of the second argument is a
- * delimiter, and empty tokens are dropped (as observed on AWS). Malformed
- * UTF-8 bytes stand for themselves, apart from any code point. */
+ * delimiter, and empty tokens are dropped (as observed on AWS). */
 static int fn_string_split(ectx *c, const node *call, cJSON **argv,
                            cJSON **out) {
   const unsigned char *s = (const unsigned char *)argv[0]->valuestring;
-  const unsigned char *d = (const unsigned char *)argv[1]->valuestring;
-  size_t nd = strlen((const char *)d), n = strlen((const char *)s), k = 0;
-  long *set = asl_malloc((nd + 1) * sizeof *set);
-  for (size_t i = 0; i < nd;) {
-    long cp;
-    size_t len = utf8_next(d + i, nd - i, &cp);
-    set[k++] = cp < 0 ? 0x110000L + d[i] : cp;
-    i += len;
-  }
-  qsort(set, k, sizeof *set, cmp_long);
+  long *set;
+  size_t k = delimiter_set((const unsigned char *)argv[1]->valuestring, &set);
+  size_t n = strlen((const char *)s), tok = 0, i = 0;
   cJSON *a = cJSON_CreateArray();
-  size_t tok = 0, i = 0;
   while (i <= n) {
-    long cp = -2;
-    size_t len = 1;
-    if (i < n) {
-      len = utf8_next(s + i, n - i, &cp);
-      if (cp < 0) cp = 0x110000L + s[i];
-    }
+    long cp = 0;
+    size_t len = i < n ? utf8_next(s + i, n - i, &cp) : 1;
+    if (i < n && cp < 0) cp = 0x110000L + s[i];
     if (i == n || bsearch(&cp, set, k, sizeof *set, cmp_long)) {
       if (i > tok) {
         char *t = asl_strndup((const char *)s + tok, i - tok);

@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "limits.h"
+#include "retry.h"
 
 #define SCHEMA "SCHEMA_VALIDATION_FAILED"
 
@@ -312,6 +313,10 @@ static int compile_state(asl_state *st, const cJSON *def, int graph_ql,
     }
   }
   if (compile_assign(st, def, d) < 0) rc = -1;
+  if (st->ops->fields & ASL_F_RETRY) {
+    st->retry = asl_retry_compile(def, st->loc, st->query_lang, d);
+    if (!st->retry) rc = -1;
+  }
   if (st->ops->compile && st->ops->compile(st, def, d) < 0) rc = -1;
   return rc;
 }
@@ -485,6 +490,7 @@ void asl_graph_free(asl_graph *g) {
     asl_template_free(st->parameters);
     asl_template_free(st->result_selector);
     asl_template_free(st->assign);
+    asl_retry_free(st->retry);
     free(st->name);
     free(st->loc);
   }

@@ -49,8 +49,14 @@ typedef struct asl_step {
   const asl_template *assign; /* replaces the state's Assign (Choice rule) */
 } asl_step;
 
+/* How the executor drives a state type: simple states do their work in
+ * ops.run; Task, Parallel and Map are driven by the executor itself from the
+ * spec their compile step fills in (st->data). */
+enum { ASL_KIND_SIMPLE, ASL_KIND_TASK, ASL_KIND_PARALLEL, ASL_KIND_MAP };
+
 typedef struct asl_state_ops {
   const char *type; /* "Pass" */
+  int kind;         /* ASL_KIND_* */
   unsigned fields;  /* ASL_F_* common fields allowed */
   const char *const *extra; /* type-specific fields, NULL-terminated */
   /* Compiles type-specific fields of def (borrowed; lives as long as the
@@ -87,8 +93,44 @@ struct asl_state {
   int end;
   asl_opt_path input_path, output_path, result_path;
   asl_template *parameters, *result_selector, *assign;
+  struct asl_retry *retry; /* Retry and Catch (Task, Parallel, Map) */
   void *data; /* type-specific, owned by ops */
 };
+
+/* st->data of a Task. */
+typedef struct asl_task_spec {
+  const char *resource;
+  const struct asl_task_ops *ops; /* NULL: no integration serves it */
+  const char *rtype, *rname;      /* for history events */
+  int lambda_events;
+  long long timeout, heartbeat;   /* seconds; 0: none */
+  asl_opt_path timeout_path, heartbeat_path;
+} asl_task_spec;
+
+/* st->data of a Parallel. */
+typedef struct asl_parallel_spec {
+  asl_graph *branches;
+  size_t n;
+} asl_parallel_spec;
+
+/* st->data of a Map. Its item selector is ItemSelector, or the legacy
+ * Parameters (st->parameters), which the executor then applies per item and
+ * not to the state's input. */
+typedef struct asl_map_spec {
+  asl_graph g;
+  int has_graph;
+  int distributed;
+  asl_opt_path items_path;
+  asl_template *item_selector;
+  long long max_conc;
+  asl_opt_path max_conc_path;
+  double tol_pct;
+  int has_tol_pct;
+  asl_opt_path tol_pct_path;
+  long long tol_count;
+  int has_tol_count;
+  asl_opt_path tol_count_path;
+} asl_map_spec;
 
 struct asl_machine {
   cJSON *def; /* owned copy of the definition */

@@ -67,19 +67,7 @@ typedef struct fval {
 } fval;
 
 enum { FE_OR, FE_AND, FE_NOT, FE_EXISTS, FE_CMP };
-enum {
-  OP_EQ,
-  OP_NE,
-  OP_TSEQ,
-  OP_TSNE,
-  OP_LT,
-  OP_LE,
-  OP_GT,
-  OP_GE,
-  OP_RE,
-  OP_IN,
-  OP_NIN
-};
+enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_RE, OP_IN, OP_NIN };
 
 struct fexpr {
   int kind, op;
@@ -94,6 +82,7 @@ struct asl_path {
   chain c;
 };
 
+/* cJSON allocates with malloc: out of memory aborts, as asl_malloc does. */
 static cJSON *must(cJSON *v) {
   if (!v) {
     fputs("asl: out of memory\n", stderr);
@@ -157,11 +146,13 @@ typedef struct parser {
   char **err;  /* the first error, shared by sub-parsers */
 } parser;
 
+/* Records the first error as "<why> at position N"; returns -1. */
 static int fail(parser *p, size_t at, const char *why) {
   if (!*p->err) *p->err = asl_sprintf("%s at position %zu", why, at);
   return -1;
 }
 
+/* "unexpected character 'c'" (or end of path) at position at. */
 static int fail_at(parser *p, size_t at) {
   char why[48];
   unsigned char c = at < p->end ? (unsigned char)p->s[at] : 0;
@@ -218,6 +209,7 @@ static size_t close_group(const char *s, size_t i, size_t end, char open,
   return end;
 }
 
+/* Appends a zeroed token; NULL (with the error set) past the budget. */
 static tok *add_tok(parser *p, chain *c, int kind) {
   if (--*p->budget < 0) {
     fail(p, p->pos, "path too long");
@@ -253,6 +245,16 @@ static int parse_int(const char *s, size_t b, size_t e, int *out) {
 static int parse_chain(parser *p, chain *c);
 static fexpr *parse_binary(parser *p, int kind);
 
+/* A parser for s[b, e) inside p: the filter body or a filter's path. */
+static parser sub_parser(const parser *p, size_t b, size_t e) {
+  parser sub = *p;
+  sub.pos = b;
+  sub.end = e;
+  sub.flags = 0;
+  return sub;
+}
+
+/* ".*" or "[*]"; next is the position after it. */
 static int parse_star(parser *p, chain *c, size_t next) {
   if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, p->pos);
   if (!add_tok(p, c, TK_WILD)) return -1;
@@ -369,6 +371,8 @@ static int parse_indices(parser *p, chain *c, size_t b, size_t e) {
   return 0;
 }
 
+/* [n], [n,m], [s:e]: Jayway takes the text up to the first ']' when it
+ * holds only digits, ',', '-', ':' and spaces. */
 static int parse_array(parser *p, chain *c) {
   const char *s = p->s;
   size_t close = p->pos + 1;
@@ -389,6 +393,8 @@ static int parse_array(parser *p, chain *c) {
   return rc;
 }
 
+/* [?( expr )]: the body is parsed by a sub-parser bounded by the ')'
+ * that closes the '(', found skipping strings and regexes. */
 static int parse_filter(parser *p, chain *c, size_t q) {
   if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, q);
   if (p->depth >= MAX_NESTING) return fail(p, q, "filters nested too deeply");
@@ -400,11 +406,8 @@ static int parse_filter(parser *p, chain *c, size_t q) {
   if (rb >= p->end || p->s[rb] != ']') return fail_at(p, rb);
   if (!add_tok(p, c, TK_FILTER)) return -1;
   size_t at = c->n - 1;
-  parser sub = *p;
-  sub.pos = o + 1;
-  sub.end = cl;
+  parser sub = sub_parser(p, o + 1, cl);
   sub.depth++;
-  sub.flags = 0;
   c->t[at].filter = parse_binary(&sub, FE_OR);
   if (!c->t[at].filter) return -1;
   sub.pos = skip_ws(&sub, sub.pos);
@@ -413,6 +416,7 @@ static int parse_filter(parser *p, chain *c, size_t q) {
   return 0;
 }
 
+/* At '[': names, a filter, indices or a slice, or the wildcard. */
 static int parse_bracket(parser *p, chain *c) {
   size_t i = skip_ws(p, p->pos + 1);
   if (i >= p->end) return fail(p, p->pos, "unbalanced '['");
@@ -427,6 +431,7 @@ static int parse_bracket(parser *p, chain *c) {
   return parse_star(p, c, j + 1);
 }
 
+/* At '.': ".name", ".*", ".[...]", or ".." (a scan) before them. */
 static int parse_dot(parser *p, chain *c) {
   const char *s = p->s;
   size_t i = p->pos + 1;
@@ -444,6 +449,7 @@ static int parse_dot(parser *p, chain *c) {
   return parse_name(p, c, scan);
 }
 
+/* Jayway's isTokenDefinite(): a leaf ['a','b'] counts as one value. */
 static int tok_definite(const chain *c, size_t i) {
   const tok *t = &c->t[i];
   if (t->kind == TK_NAME) return t->n == 1 || i + 1 == c->n;
@@ -451,6 +457,7 @@ static int tok_definite(const chain *c, size_t i) {
   return t->kind == TK_LENGTH;
 }
 
+/* Computes what evaluation needs to know about the chain as a whole. */
 static void finish_chain(chain *c) {
   int def = 1;
   c->updef = asl_malloc(c->n + 1);
@@ -469,6 +476,7 @@ static void finish_chain(chain *c) {
   }
 }
 
+/* The tokens after a root, up to p->end. */
 static int parse_chain(parser *p, chain *c) {
   while (p->pos < p->end) {
     char ch = p->s[p->pos];
@@ -483,6 +491,7 @@ static int parse_chain(parser *p, chain *c) {
 
 /* ---- filter expressions: [?( ... )] ---- */
 
+/* A filter node, counted against the budget like tokens. */
 static fexpr *new_node(parser *p, int kind) {
   if (--*p->budget < 0) {
     fail(p, p->pos, "path too long");
@@ -498,6 +507,7 @@ static int starts(const parser *p, size_t i, const char *lit) {
   return i + n <= p->end && memcmp(p->s + i, lit, n) == 0;
 }
 
+/* Consumes lit after optional blanks; 0 when it is not there. */
 static int eat(parser *p, const char *lit) {
   size_t i = skip_ws(p, p->pos);
   if (!starts(p, i, lit)) return 0;
@@ -583,9 +593,11 @@ static void put_escaped(asl_buf *b, char c, int in_class) {
 }
 
 /* Java regex to an anchored POSIX ERE (Jayway uses matches(): the whole
- * input). Class escapes become bracket expressions, "(?:" a group, lazy
- * quantifiers greedy ones (same answer for a whole-input match). Other Java
- * syntax (lookaround, (?i)) fails in regcomp, so at compile time. */
+ * input). Class escapes become bracket expressions, "(?:" a group, lazy and
+ * possessive quantifiers greedy ones (the same answer for a whole-input
+ * match, but for rare possessive cases). A third quantifier in a row, an
+ * error in Java, gives NULL; other Java syntax (lookaround, (?i)) fails in
+ * regcomp, so at compile time too. */
 static char *java_to_posix(const char *s, size_t n) {
   asl_buf b = {0};
   int in_class = 0, quant = 0;
@@ -601,8 +613,12 @@ static char *java_to_posix(const char *s, size_t n) {
       quant = 0;
       continue;
     }
-    if (quant && c == '?') {
-      quant = 0;
+    if (quant && in_set(c, "*+?{")) {
+      if (quant == 2 || !in_set(c, "?+")) {
+        asl_buf_free(&b);
+        return NULL;
+      }
+      quant = 2; /* the modifier is dropped */
       continue;
     }
     asl_buf_putc(&b, c);
@@ -615,10 +631,57 @@ static char *java_to_posix(const char *s, size_t n) {
     } else if (c == '(' && i + 2 < n && s[i + 1] == '?' && s[i + 2] == ':') {
       i += 2;
     }
-    quant = !in_class && in_set(c, "*+?}");
+    quant = !in_class && in_set(c, "*+?}") ? 1 : 0;
   }
   asl_buf_puts(&b, ")$");
   return asl_buf_take(&b);
+}
+
+/* The repeat count a quantifier at s stands for, and its length. */
+static double repeats(const char *s, size_t *len) {
+  *len = 1;
+  if (*s != '{') return *s == '+' ? 2 : 1;
+  char *end;
+  double lo = strtod(s + 1, &end), hi = lo + 1;
+  if (*end == ',' && isdigit((unsigned char)end[1]))
+    hi = strtod(end + 1, &end);
+  else if (*end == ',')
+    end++;
+  const char *close = strchr(s, '}');
+  *len = close ? (size_t)(close - s) + 1 : 1;
+  return hi > lo ? hi : lo;
+}
+
+/* Estimates the nodes glibc's regcomp builds for an ERE: it copies a
+ * subpattern for each bounded repeat, so nested repeats multiply and a
+ * few characters can exhaust memory. Too big or too deep is refused. */
+static int regex_too_big(const char *re) {
+  double sum[MAX_NESTING + 1] = {0}, last[MAX_NESTING + 1] = {0};
+  int d = 0;
+  for (const char *s = re; *s; s++) {
+    double item = 1;
+    size_t len;
+    if (*s == '(') {
+      if (++d > MAX_NESTING) return 1;
+      sum[d] = last[d] = 0;
+      continue;
+    }
+    if (in_set(*s, "*+?{")) {
+      double q = repeats(s, &len);
+      sum[d] += last[d] * (q - 1);
+      last[d] *= q;
+      s += len - 1;
+    } else {
+      if (*s == ')' && d > 0)
+        item = sum[d--];
+      else if (*s == '\\' && s[1])
+        s++;
+      sum[d] += item;
+      last[d] = item;
+    }
+    if (sum[d] > 2000) return 1;
+  }
+  return 0;
 }
 
 static int parse_regex(parser *p, fval *v) {
@@ -626,6 +689,11 @@ static int parse_regex(parser *p, fval *v) {
   if (k >= p->end) return fail(p, p->pos, "unterminated regular expression");
   int icase = k + 1 < p->end && p->s[k + 1] == 'i';
   char *re = java_to_posix(p->s + p->pos + 1, k - p->pos - 1);
+  if (!re) return fail(p, p->pos, "unsupported regular expression");
+  if (regex_too_big(re)) {
+    free(re);
+    return fail(p, p->pos, "regular expression too large");
+  }
   int rc =
       regcomp(&v->re, re, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
   free(re);
@@ -662,6 +730,7 @@ static char *requote(const char *s, size_t n) {
   return asl_buf_take(&b);
 }
 
+/* A JSON literal {...} or [...], as used with "in" and "==". */
 static int parse_json(parser *p, fval *v) {
   char open = p->s[p->pos], close = open == '[' ? ']' : '}';
   size_t k = close_group(p->s, p->pos, p->end, open, close);
@@ -674,23 +743,20 @@ static int parse_json(parser *p, fval *v) {
   return 0;
 }
 
+/* true, false, null. */
 static int parse_word(parser *p, fval *v) {
+  static const char *const W[] = {"true", "false", "null"};
   size_t j = p->pos;
   while (j < p->end && isalnum((unsigned char)p->s[j]))
     j++;
-  size_t n = j - p->pos;
-  const char *w = p->s + p->pos;
-  if (n == 4 && memcmp(w, "true", 4) == 0)
-    v->lit = cJSON_CreateTrue();
-  else if (n == 5 && memcmp(w, "false", 5) == 0)
-    v->lit = cJSON_CreateFalse();
-  else if (n == 4 && memcmp(w, "null", 4) == 0)
-    v->lit = cJSON_CreateNull();
-  else
-    return fail(p, p->pos, "unexpected word");
-  must(v->lit);
-  p->pos = j;
-  return 0;
+  for (int k = 0; k < 3; k++)
+    if (strlen(W[k]) == j - p->pos &&
+        !memcmp(W[k], p->s + p->pos, j - p->pos)) {
+      v->lit = must(k == 2 ? cJSON_CreateNull() : cJSON_CreateBool(k == 0));
+      p->pos = j;
+      return 0;
+    }
+  return fail(p, p->pos, "unexpected word");
 }
 
 /* A whole string read as a number (Java's BigDecimal accepts no spaces). */
@@ -736,15 +802,13 @@ static int parse_fpath(parser *p, fval *v) {
   v->at_doc = s[b] == '$';
   v->path = asl_calloc(1, sizeof *v->path);
   if (b + 1 < j && s[b + 1] != '.' && s[b + 1] != '[') return fail_at(p, b + 1);
-  parser sub = *p;
-  sub.pos = b + 1;
-  sub.end = j;
-  sub.flags = 0;
+  parser sub = sub_parser(p, b + 1, j);
   if (parse_chain(&sub, v->path) < 0) return -1;
   p->pos = j;
   return 0;
 }
 
+/* One operand of a comparison, chosen by its first character. */
 static int parse_value(parser *p, fval *v) {
   size_t i = skip_ws(p, p->pos);
   if (i >= p->end) return fail_at(p, i);
@@ -762,11 +826,11 @@ static const struct {
   const char *s;
   int op;
 } OPS[] = {
-    {"===", OP_TSEQ}, {"!==", OP_TSNE}, {"==", OP_EQ},   {"!=", OP_NE},
-    {"<=", OP_LE},    {">=", OP_GE},    {"<", OP_LT},    {">", OP_GT},
-    {"=~", OP_RE},    {"in", OP_IN},    {"nin", OP_NIN},
+    {"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE},   {"<", OP_LT},
+    {">", OP_GT},  {"=~", OP_RE}, {"in", OP_IN}, {"nin", OP_NIN},
 };
 
+/* A comparison operator: a run of <>=!~ or a word (in, nin). */
 static int parse_op(parser *p) {
   size_t i = skip_ws(p, p->pos), j = i;
   if (i < p->end && in_set(p->s[i], "<>=!~"))
@@ -804,6 +868,7 @@ bad:
   return NULL;
 }
 
+/* "!" x, "(" expr ")" or a comparison; nesting is bounded. */
 static fexpr *parse_unary(parser *p) {
   fexpr *e = NULL;
   if (++p->depth > MAX_NESTING) {
@@ -855,6 +920,7 @@ static int is_var_char(char c, int first) {
          (!first && isdigit((unsigned char)c));
 }
 
+/* "$", "$$" or "$name"; then only '.' or '[' may follow. */
 static int parse_root(parser *p, asl_path *path) {
   const char *s = p->s;
   size_t i = p->pos;
@@ -930,6 +996,7 @@ typedef struct ev {
   char *thrown; /* Jayway's exception message: stops the walk */
 } ev;
 
+/* An evaluation of chain c; the current path starts as "$". */
 static void ev_init(ev *e, run *r, const chain *c) {
   memset(e, 0, sizeof *e);
   e->r = r;
@@ -945,6 +1012,7 @@ static void ev_free(ev *e) {
   free(e->thrown);
 }
 
+/* A result borrowed from the document (or from e->own). */
 static void add_hit(ev *e, const cJSON *v) {
   if (e->nhit == e->cap) {
     e->cap = e->cap ? 2 * e->cap : 8;
@@ -953,12 +1021,14 @@ static void add_hit(ev *e, const cJSON *v) {
   e->hit[e->nhit++] = v;
 }
 
+/* A result made here: e->own keeps it until the copy-out. */
 static void add_made(ev *e, cJSON *v) {
   if (!e->own) e->own = must(cJSON_CreateArray());
   cJSON_AddItemToArray(e->own, v);
   add_hit(e, v);
 }
 
+/* Jayway throws: the first message wins and the walk unwinds. */
 static void throw_msg(ev *e, char *msg) {
   if (!e->thrown)
     e->thrown = msg;
@@ -966,6 +1036,7 @@ static void throw_msg(ev *e, char *msg) {
     free(msg);
 }
 
+/* Pushes a step on the current path; at_pop(mark) takes it back. */
 static size_t at_name(ev *e, const char *name) {
   size_t mark = e->at.len;
   asl_buf_puts(&e->at, "['");
@@ -1025,9 +1096,15 @@ static char *chain_str(const chain *c, size_t from, const char *prefix) {
   return asl_buf_take(&b);
 }
 
-/* How a Java model prints in Jayway's messages: strings bare. */
-static char *java_str(const cJSON *m) {
-  return cJSON_IsString(m) ? asl_strdup(m->valuestring) : asl_json_print(m);
+/* Jayway's "Filter: <tokens> <what>. Current context is: <model>", where
+ * the model prints as Java does: a string bare, the rest as JSON. */
+static void throw_filter(ev *e, size_t i, const cJSON *m, const char *what) {
+  char *frag = chain_str(e->c, i, "");
+  char *js = cJSON_IsString(m) ? asl_strdup(m->valuestring) : asl_json_print(m);
+  throw_msg(
+      e, asl_sprintf("Filter: %s %s. Current context is: %s", frag, what, js));
+  free(frag);
+  free(js);
 }
 
 /* The class json-smart gives a value, as Jayway's messages name it. */
@@ -1044,6 +1121,7 @@ static const char *java_class(const cJSON *m) {
 static void step(ev *e, size_t i, const cJSON *m);
 static int accept(ev *e, const fexpr *f, const cJSON *item);
 
+/* .name or ['a','b']: Jayway's PropertyPathToken. */
 static void step_name(ev *e, size_t i, const cJSON *m) {
   const tok *t = &e->c->t[i];
   int leaf = i + 1 == e->n;
@@ -1090,15 +1168,11 @@ static int check_array(ev *e, size_t i, const cJSON *m) {
     throw_msg(e, asl_sprintf("The path %s is null", e->at.s));
     return 0;
   }
-  char *frag = chain_str(e->c, i, ""), *js = java_str(m);
-  throw_msg(e, asl_sprintf("Filter: %s can only be applied to arrays. Current "
-                           "context is: %s",
-                           frag, js));
-  free(frag);
-  free(js);
+  throw_filter(e, i, m, "can only be applied to arrays");
   return 0;
 }
 
+/* The children of m as a vector, for indexing from either end. */
 static const cJSON **kids(const cJSON *m, size_t *n) {
   size_t k = 0;
   for (const cJSON *c = m->child; c; c = c->next)
@@ -1121,6 +1195,7 @@ static void take_index(ev *e, size_t i, const cJSON **v, size_t len, long k) {
   at_pop(e, mark);
 }
 
+/* [n] or [n,m,...] in the order written. */
 static void step_index(ev *e, size_t i, const cJSON *m) {
   const tok *t = &e->c->t[i];
   size_t len;
@@ -1155,6 +1230,7 @@ static void step_slice(ev *e, size_t i, const cJSON *m) {
   free(v);
 }
 
+/* * : every member or element, in document order. */
 static void step_wild(ev *e, size_t i, const cJSON *m) {
   long k = 0;
   if (cJSON_IsObject(m)) {
@@ -1228,6 +1304,7 @@ static void walk(ev *e, size_t pt, const cJSON *m) {
   e->r->depth--;
 }
 
+/* .. : walks from m with the token after it as the target. */
 static void step_scan(ev *e, size_t i, const cJSON *m) {
   if (i + 1 < e->n) walk(e, i + 1, m);
 }
@@ -1246,12 +1323,7 @@ static void step_filter(ev *e, size_t i, const cJSON *m) {
       at_pop(e, mark);
     }
   } else if (e->c->updef[i]) {
-    char *frag = chain_str(e->c, i, ""), *js = java_str(m);
-    throw_msg(e, asl_sprintf("Filter: %s can not be applied to primitives. "
-                             "Current context is: %s",
-                             frag, js));
-    free(frag);
-    free(js);
+    throw_filter(e, i, m, "can not be applied to primitives");
   }
 }
 
@@ -1282,6 +1354,7 @@ static void step(ev *e, size_t i, const cJSON *m) {
   e->r->depth--;
 }
 
+/* Evaluates the whole chain on doc; count_scan makes one number. */
 static void run_chain(ev *e, const cJSON *doc) {
   step(e, 0, doc);
   if (e->c->count_scan && !e->thrown) {
@@ -1291,6 +1364,7 @@ static void run_chain(ev *e, const cJSON *doc) {
   }
 }
 
+/* A new array with copies of the results, in order. */
 static cJSON *hits_array(const ev *e) {
   cJSON *a = must(cJSON_CreateArray());
   for (size_t i = 0; i < e->nhit; i++)
@@ -1340,6 +1414,7 @@ static int val_eq(const cJSON *a, const cJSON *b) {
   return asl_json_equal(a, b);
 }
 
+/* Does re match v read as a Java string would be? */
 static int regex_hit(const regex_t *re, const cJSON *v) {
   char *num = NULL;
   const char *s = "";
@@ -1381,6 +1456,7 @@ static int order_op(int op, const cJSON *a, const cJSON *b) {
                        : c >= 0;
 }
 
+/* Jayway's evaluators: an undefined operand passes only != and nin. */
 static int apply_op(int op, const operand *l, const operand *r) {
   const cJSON *a = l->re ? NULL : l->v, *b = r->re ? NULL : r->v;
   switch (op) {
@@ -1388,10 +1464,6 @@ static int apply_op(int op, const operand *l, const operand *r) {
     return a && b && val_eq(a, b);
   case OP_NE:
     return !apply_op(OP_EQ, l, r);
-  case OP_TSEQ:
-    return a && b && (a->type & 0xFF) == (b->type & 0xFF) && val_eq(a, b);
-  case OP_TSNE:
-    return !apply_op(OP_TSEQ, l, r);
   case OP_RE:
     return regex_op(l, r);
   case OP_IN:
@@ -1406,6 +1478,7 @@ static int apply_op(int op, const operand *l, const operand *r) {
   }
 }
 
+/* Does item (the "@") pass the filter? */
 static int accept(ev *e, const fexpr *f, const cJSON *item) {
   operand l, r;
   switch (f->kind) {
@@ -1433,6 +1506,8 @@ static int accept(ev *e, const fexpr *f, const cJSON *item) {
 
 static const cJSON null_node = {.type = cJSON_NULL};
 
+/* A NULL input or context reads as null; an undefined variable is
+ * missing whatever the path. */
 int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
                   char **jayway_msg) {
   const cJSON *doc = NULL;
@@ -1454,7 +1529,9 @@ int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
   ev e;
   ev_init(&e, &r, &p->c);
   run_chain(&e, r.root);
-  if (e.thrown) {
+  if (e.thrown && !p->c.definite) {
+    *out = must(cJSON_CreateArray()); /* AWS: an indefinite path never fails */
+  } else if (e.thrown) {
     msg = e.thrown;
     e.thrown = NULL;
   } else if (p->c.definite && e.nhit == 0) {
@@ -1510,6 +1587,7 @@ static int set_walk(const chain *c, cJSON *cur, cJSON *value, int apply) {
   return 0;
 }
 
+/* "$" then names and non-negative indices only. */
 static int is_reference(const asl_path *p) {
   if (p->root != 0) return 0;
   for (size_t i = 0; i < p->c.n; i++) {

@@ -114,7 +114,7 @@ static void choice_free(asl_state *st) {
 }
 
 const asl_state_ops asl_choice_ops = {
-    "Choice",    ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_ASSIGN |
+    "Choice", ASL_KIND_SIMPLE,    ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_ASSIGN |
                      ASL_F_OUTPUT,
     extra,       choice_compile,
     choice_run,  choice_free,

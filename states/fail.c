@@ -125,5 +125,5 @@ static void fail_free(asl_state *st) {
 }
 
 const asl_state_ops asl_fail_ops = {
-    "Fail", 0, extra, fail_compile, fail_run, fail_free,
+    "Fail", ASL_KIND_SIMPLE, 0, extra, fail_compile, fail_run, fail_free,
 };

@@ -1,6 +1,6 @@
 /* parallel.c: the Parallel state. This file compiles and validates the
- * branches (each a graph of its own); running them arrives with the
- * concurrency issue, until then a Parallel fails with States.Runtime. */
+ * branches (each a graph of its own) into an asl_parallel_spec; the
+ * executor (engine/exec_map.c) runs them. */
 #include <stdlib.h>
 
 #include "../engine/json.h"
@@ -8,13 +8,9 @@
 
 static const char *const extra[] = {"Branches", NULL};
 
-typedef struct {
-  asl_graph *g;
-  size_t n;
-} par_data;
 
 static int par_compile(asl_state *st, const cJSON *def, asl_diags *d) {
-  par_data *p = asl_calloc(1, sizeof *p);
+  asl_parallel_spec *p = asl_calloc(1, sizeof *p);
   st->data = p;
   const cJSON *b = asl_json_get(def, "Branches");
   char *at = asl_loc_join(st->loc, "Branches");
@@ -27,14 +23,14 @@ static int par_compile(asl_state *st, const cJSON *def, asl_diags *d) {
     return -1;
   }
   p->n = (size_t)cJSON_GetArraySize(b);
-  p->g = asl_calloc(p->n, sizeof *p->g);
+  p->branches = asl_calloc(p->n, sizeof *p->branches);
   size_t i = 0;
   asl_load_opts o = {st->machine_type, NULL};
   for (const cJSON *c = b->child; c; c = c->next, i++) {
     char *bl = asl_sprintf("%s[%zu]", at, i);
-    if (asl_graph_compile(&p->g[i], c, bl, st->query_lang, &o, d) < 0)
+    if (asl_graph_compile(&p->branches[i], c, bl, st->query_lang, &o, d) < 0)
       rc = -1;
-    p->g[i].loc = NULL; /* bl is freed below */
+    p->branches[i].loc = NULL; /* bl is freed below */
     free(bl);
   }
   free(at);
@@ -45,19 +41,19 @@ static int par_run(const asl_state *st, const cJSON *input,
                    const asl_scope *s, double now, asl_step *out,
                    asl_error *err) {
   return asl_error_set(err, "States.Runtime",
-                       "Parallel states are not implemented yet");
+                       "Parallel runs in the executor");
 }
 
 static void par_free(asl_state *st) {
-  par_data *p = st->data;
+  asl_parallel_spec *p = st->data;
   if (!p) return;
-  for (size_t i = 0; i < p->n; i++) asl_graph_free(&p->g[i]);
-  free(p->g);
+  for (size_t i = 0; i < p->n; i++) asl_graph_free(&p->branches[i]);
+  free(p->branches);
   free(p);
 }
 
 const asl_state_ops asl_parallel_ops = {
-    "Parallel",
+    "Parallel", ASL_KIND_PARALLEL,
     ASL_F_NEXT | ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_RESULTPATH |
         ASL_F_PARAMETERS | ASL_F_RESULTSELECTOR | ASL_F_RETRY | ASL_F_ASSIGN |
         ASL_F_OUTPUT | ASL_F_ARGUMENTS,

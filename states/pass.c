@@ -14,7 +14,7 @@ static int pass_run(const asl_state *st, const cJSON *input,
 }
 
 const asl_state_ops asl_pass_ops = {
-    "Pass",
+    "Pass", ASL_KIND_SIMPLE,
     ASL_F_NEXT | ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_RESULTPATH |
         ASL_F_PARAMETERS | ASL_F_ASSIGN | ASL_F_OUTPUT,
     extra,

@@ -11,7 +11,7 @@ static int succeed_run(const asl_state *st, const cJSON *input,
 }
 
 const asl_state_ops asl_succeed_ops = {
-    "Succeed", ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_OUTPUT,
+    "Succeed", ASL_KIND_SIMPLE, ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_OUTPUT,
     NULL,      NULL,
     succeed_run, NULL,
 };

@@ -1,11 +1,12 @@
-/* task.c: the Task state. This file validates the Resource and the Task's
- * own fields; running integrations arrives with the Task issue, until then a
- * Task fails with States.Runtime saying so. */
+/* task.c: the Task state: validates the Resource and the Task's own fields
+ * and compiles them into an asl_task_spec, with the integration that serves
+ * the Resource; the executor (engine/exec_task.c) runs it. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../engine/json.h"
 #include "../engine/machine.h"
+#include "../engine/task.h"
 
 static const char *const extra[] = {
     "Resource",         "TimeoutSeconds",       "TimeoutSecondsPath",
@@ -45,6 +46,8 @@ static int known_resource(const char *r, int *callback, int *activity) {
 
 static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
   int rc = 0;
+  asl_task_spec *t = asl_calloc(1, sizeof *t);
+  st->data = t;
   const cJSON *r = asl_json_get(def, "Resource");
   char *at = asl_loc_join(st->loc, "Resource");
   int cb = 0, act = 0;
@@ -72,6 +75,11 @@ static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
     rc = -1;
   }
   free(at);
+  if (cJSON_IsString(r)) {
+    t->resource = r->valuestring;
+    t->ops = asl_task_find(t->resource, &t->rtype, &t->rname,
+                           &t->lambda_events);
+  }
   const cJSON *cr = asl_json_get(def, "Credentials");
   if (cr && !asl_json_get(cr, "RoleArn") && !asl_json_get(cr, "RoleArn.$")) {
     char *cl = asl_loc_join(st->loc, "Credentials");
@@ -80,12 +88,24 @@ static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
     free(cl);
     rc = -1;
   }
-  long long v;
   if (st->query_lang == ASL_QL_JSONPATH) {
-    if (asl_compile_int(def, "TimeoutSeconds", st->loc, 1, &v, NULL, d) < 0)
+    if (asl_compile_int(def, "TimeoutSeconds", st->loc, 1, &t->timeout, NULL,
+                        d) < 0)
       rc = -1;
-    if (asl_compile_int(def, "HeartbeatSeconds", st->loc, 1, &v, NULL, d) < 0)
+    if (asl_compile_int(def, "HeartbeatSeconds", st->loc, 1, &t->heartbeat,
+                        NULL, d) < 0)
       rc = -1;
+    if (asl_compile_opt_path(&t->timeout_path, def, "TimeoutSecondsPath",
+                             st->loc, 0, d) < 0)
+      rc = -1;
+    if (asl_compile_opt_path(&t->heartbeat_path, def, "HeartbeatSecondsPath",
+                             st->loc, 0, d) < 0)
+      rc = -1;
+    if (t->timeout && t->heartbeat && t->heartbeat >= t->timeout) {
+      asl_diag_add(d, "SCHEMA_VALIDATION_FAILED", st->loc,
+                   "HeartbeatSeconds must be less than TimeoutSeconds");
+      rc = -1;
+    }
   }
   return rc;
 }
@@ -94,16 +114,24 @@ static int task_run(const asl_state *st, const cJSON *input,
                     const asl_scope *s, double now, asl_step *out,
                     asl_error *err) {
   return asl_error_set(err, "States.Runtime",
-                       "Task states are not implemented yet");
+                       "Task runs in the executor");
 }
 
-const asl_state_ops asl_task_ops = {
-    "Task",
+static void task_free(asl_state *st) {
+  asl_task_spec *t = st->data;
+  if (!t) return;
+  asl_path_free(t->timeout_path.path);
+  asl_path_free(t->heartbeat_path.path);
+  free(t);
+}
+
+const asl_state_ops asl_task_state_ops = {
+    "Task", ASL_KIND_TASK,
     ASL_F_NEXT | ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_RESULTPATH |
         ASL_F_PARAMETERS | ASL_F_RESULTSELECTOR | ASL_F_RETRY | ASL_F_ASSIGN |
         ASL_F_OUTPUT | ASL_F_ARGUMENTS,
     extra,
     task_compile,
     task_run,
-    NULL,
+    task_free,
 };

@@ -136,7 +136,7 @@ static void wait_free(asl_state *st) {
 }
 
 const asl_state_ops asl_wait_ops = {
-    "Wait",
+    "Wait", ASL_KIND_SIMPLE,
     ASL_F_NEXT | ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_ASSIGN |
         ASL_F_OUTPUT,
     extra,

@@ -31,16 +31,12 @@
  * skips the case with that reason. Remove a row when its feature lands;
  * --all ignores the whole table. */
 static int uses_jsonata(const cJSON *kase);
-static int uses_task_parallel_map(const cJSON *kase);
-static int is_express(const cJSON *kase);
 
 static const struct scope_rule {
   int (*applies)(const cJSON *kase);
   const char *reason;
 } SCOPE[] = {
     {uses_jsonata, "jsonata"},
-    {uses_task_parallel_map, "task/parallel/map"},
-    {is_express, "express"},
 };
 
 /* Epoch seconds of every execution's start: results do not depend on the
@@ -159,22 +155,8 @@ static int is_jsonata_node(const cJSON *node) {
   return str_is(get_str(node, "QueryLanguage"), "JSONata");
 }
 
-static int is_task_parallel_map_node(const cJSON *node) {
-  const char *t = get_str(node, "Type");
-  return str_is(t, "Task") || str_is(t, "Parallel") || str_is(t, "Map");
-}
-
 static int uses_jsonata(const cJSON *kase) {
   return walk_machine(asl_json_get(kase, "definition"), is_jsonata_node);
-}
-
-static int uses_task_parallel_map(const cJSON *kase) {
-  return walk_machine(asl_json_get(kase, "definition"),
-                      is_task_parallel_map_node);
-}
-
-static int is_express(const cJSON *kase) {
-  return str_is(machine_type(kase), "EXPRESS");
 }
 
 /* The reason kase is out of scope, or NULL when it is to be run. */
@@ -535,6 +517,19 @@ static void match(const matcher *m, const cJSON *exp, const cJSON *act,
   if (m->parse_text && !cJSON_IsString(exp) && cJSON_IsString(act) &&
       match_text(m, exp, act, path))
     return;
+  if (m->parse_text && cJSON_IsString(exp) && cJSON_IsString(act) &&
+      strcmp(exp->valuestring, act->valuestring) != 0 &&
+      (exp->valuestring[0] == '[' || exp->valuestring[0] == '{')) {
+    /* The recorder re-serialised some payloads (", " separators, key
+     * order): compare the values the two texts spell. */
+    cJSON *ev = asl_json_parse(exp->valuestring, strlen(exp->valuestring),
+                               NULL);
+    if (ev && match_text(m, ev, act, path)) {
+      cJSON_Delete(ev);
+      return;
+    }
+    cJSON_Delete(ev);
+  }
   if (cJSON_IsString(exp))
     match_string(m, exp, act, path);
   else if (cJSON_IsObject(exp))
@@ -743,6 +738,7 @@ static void check_details(const cJSON *kase, const cJSON *history, strlist *p) {
   case_tokens(kase, &t);
   tok_add(&t, "snf_role_arn");
   tok_add(&t, "sfn_role_arn");
+  tok_add(&t, "map_run_arn"); /* the recorder's stand-in for a MapRun ARN */
   matcher m = {&t, 1, p};
   if (parallel_normalised(kase))
     events_as_set(&m, want, history);
@@ -751,6 +747,53 @@ static void check_details(const cJSON *kase, const cJSON *history, strlist *p) {
 }
 
 /* ---- the whole check of one case ---- */
+
+/* Where the recorded ids jump (4, 5, 6, 7, 9), the recorder dropped an event
+ * AWS wrote (ParallelStateSucceeded in the Parallel cases): the ids prove it
+ * existed. Returns a copy of the actual history without the events whose
+ * ids the recording lacks, when the recording has such gaps and its ids are
+ * all known; otherwise a plain copy. */
+static cJSON *recorded_events_only(const cJSON *kase, const cJSON *history) {
+  const cJSON *want = asl_json_get(kase, "history_events");
+  if (!cJSON_IsArray(history)) return NULL;
+  cJSON *copy = asl_json_dup(history);
+  if (!cJSON_IsArray(want)) return copy;
+  int max = 0, n = 0, known = 0;
+  for (const cJSON *e = want->child; e; e = e->next, n++) {
+    const cJSON *id = asl_json_get(e, "id");
+    if (cJSON_IsNumber(id) && id->valueint > 0) {
+      known++;
+      if (id->valueint > max) max = id->valueint;
+    }
+  }
+  if (n == 0 || max <= n) return copy; /* no gap (or ids normalised away) */
+  char *have = asl_calloc((size_t)max + 1, 1);
+  for (const cJSON *e = want->child; e; e = e->next) {
+    const cJSON *id = asl_json_get(e, "id");
+    if (cJSON_IsNumber(id) && id->valueint > 0) have[id->valueint] = 1;
+  }
+  /* ids normalised to 0 ("[0]") stand for unknown ids: count them in */
+  int unknown = n - known, missing = 0;
+  for (int i = 1; i <= max; i++) missing += !have[i];
+  if (missing > unknown) {
+    /* drop actual events at ids that are neither recorded nor unknown */
+    int budget = missing - unknown;
+    cJSON *e = copy->child;
+    while (e && budget > 0) {
+      cJSON *next = e->next;
+      const cJSON *id = asl_json_get(e, "id");
+      const char *type = event_type(e);
+      if (cJSON_IsNumber(id) && id->valueint <= max && !have[id->valueint] &&
+          strstr(type, "StateSucceeded") && strncmp(type, "Parallel", 8) == 0) {
+        cJSON_Delete(cJSON_DetachItemViaPointer(copy, e));
+        budget--;
+      }
+      e = next;
+    }
+  }
+  free(have);
+  return copy;
+}
 
 /* oracle_check.check(), then the history: adds one problem per difference
  * between kase's expectation and a. */
@@ -773,9 +816,10 @@ static void check_case(const cJSON *kase, const actual *a, int strict_history,
     check_text(&m, "error", asl_json_get(exp, "error"), a->error);
     check_text(&m, "cause", asl_json_get(exp, "cause"), a->cause);
   }
-  if (check_types(kase, a->history, p) == 0 && strict_history &&
-      cJSON_IsArray(a->history))
-    check_details(kase, a->history, p);
+  cJSON *h = recorded_events_only(kase, a->history);
+  if (check_types(kase, h, p) == 0 && strict_history && cJSON_IsArray(h))
+    check_details(kase, h, p);
+  cJSON_Delete(h);
 }
 
 /* An invalid definition: message must match expect.cause. */

@@ -429,6 +429,9 @@ static const hand_row HAND[] = {
      "The JsonPath argument for the field '$.nope' could not be found in "
      "the input '{}'"},
     {"States.Array( $.a , $ )", "{\"a\":1}", "[1,{\"a\":1}]", NULL},
+    {"States.ArrayLength($.items[*].nope)", "{\"items\":[1,2]}", "0", NULL},
+    {"States.Array($.a['x,y'], $.b[?(@ > 1)])",
+     "{\"a\":{\"x,y\":2},\"b\":[1,2,3]}", "[2,[2,3]]", NULL},
     /* Variables and the context object */
     {"States.ArrayLength($list.items)", NULL, "3", NULL},
     {"States.Format('{}-{}', $name, $$.Execution.Name)", NULL, "\"v-exec\"",

@@ -1,0 +1,171 @@
+/* exec_int.h: the executor's private structures, shared by exec.c (frames,
+ * scheduler, pipeline, simple states), exec_task.c (Task states and worker
+ * threads) and exec_map.c (Parallel and Map). Nothing outside engine/
+ * includes this.
+ *
+ * An execution is a tree of frames. A frame runs one graph (the top level, a
+ * Parallel branch, a Map iteration) one state at a time. The scheduler keeps
+ * a FIFO of ready frames and a list of sleeping ones; a frame that waits for
+ * a timer, a task or its children is in neither, and is woken by whatever
+ * it waits for. Only the scheduler thread touches frames; worker threads
+ * touch their job and the completion queue only. */
+#ifndef ASL_EXEC_INT_H
+#define ASL_EXEC_INT_H
+
+#include <pthread.h>
+
+#include "exec.h"
+#include "machine.h"
+#include "retry.h"
+#include "task.h"
+
+typedef struct frame frame;
+typedef struct task_job task_job;
+
+enum {
+  PH_READY,    /* will run its state's next step when scheduled */
+  PH_TIMER,    /* sleeping until wake (Wait state, retry back-off) */
+  PH_TASK,     /* waiting for a task job */
+  PH_CHILDREN, /* waiting for Parallel branches or Map iterations */
+  PH_DONE
+};
+
+/* What a frame does when it next runs. */
+enum {
+  ST_ENTER,  /* enter cur: Entered event, InputPath, Parameters, work */
+  ST_WAITED, /* a Wait state's timer fired: exit the state */
+  ST_RETRY   /* a back-off fired: run the state's work again */
+};
+
+struct frame {
+  asl_exec *x;
+  const asl_graph *g;
+  frame *parent; /* NULL for the top frame */
+  size_t slot;   /* branch or item index in the parent */
+  int cur;       /* current state index */
+  int step;      /* ST_* */
+  int phase;     /* PH_* */
+  double wake;
+  cJSON *input;  /* raw input of the current state */
+  cJSON *eff;    /* effective input (after InputPath, Parameters) */
+  cJSON *vars;   /* this frame's variables (object) */
+  int last;      /* last event id of this frame's chain */
+  int entered_id;
+  int quiet;     /* no history events (a distributed Map's children) */
+  double entered_time;
+  int *retry_counts;
+  /* a Wait in progress */
+  cJSON *pending_output, *pending_assigned;
+  int pending_next;
+  /* a Task in progress */
+  task_job *job;
+  /* Parallel and Map in progress */
+  frame **kids;
+  size_t nkids, launched, finished, nfailed;
+  cJSON **resv;   /* one result per child, in child order */
+  cJSON *items;   /* Map: the items (owned) */
+  const cJSON **itemv; /* Map: the items by index */
+  int launch_prev; /* Map: previousEventId of the next MapIterationStarted */
+  long long max_conc;
+  double tolerated_pct;
+  long long tolerated_count;
+  int has_tolerance;
+  asl_error kid_err;   /* the first child failure */
+  int kids_last;       /* last event id among the children's chains */
+  /* Map iteration: $$.Map.Item */
+  const cJSON *item_value;
+  long long item_index;
+  int is_item;
+  /* outcome */
+  int failed;
+  cJSON *output;
+  asl_error err;
+  /* scheduler links */
+  frame *next_ready;
+  int queued;
+  int aborted;
+};
+
+struct task_job {
+  /* filled by the scheduler thread before the job starts */
+  asl_exec *x;
+  const asl_task_ops *ops;
+  asl_task_req req;
+  char *resource;
+  cJSON *params;
+  cJSON *bindings_ref;
+  cJSON *context;
+  /* filled by the worker */
+  cJSON *out;
+  asl_error err;
+  int rc;
+  /* bookkeeping */
+  frame *f; /* NULL once the frame gave up on it (timeout, abort) */
+  task_job *next_done;
+  int timed_out;
+};
+
+struct asl_exec {
+  const asl_machine *m;
+  asl_run_opts o;
+  double now, start;
+  char *name, *arn;
+  cJSON *input;
+  cJSON *context; /* shared; State and Map are set per frame on activation */
+  cJSON *history;
+  int last_id;
+  frame *top;
+  /* scheduler */
+  frame *ready_head, *ready_tail;
+  frame **sleepers;
+  size_t nsleep, capsleep;
+  int inflight; /* task jobs running on workers */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  task_job *done_head; /* completed jobs (guarded by mu) */
+  /* outcome */
+  int done;
+  char *status, *error, *cause;
+  cJSON *output;
+  uint64_t rng;
+  long long events; /* counted even when history is not kept */
+  int max_conc_threads;
+};
+
+/* exec.c */
+int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
+               cJSON *det, int prev);
+void exec_payload(cJSON *det, const char *name, const cJSON *v);
+void exec_ready(asl_exec *x, frame *f);
+void exec_sleep(asl_exec *x, frame *f, double until);
+asl_scope exec_scope(frame *f, const cJSON *input);
+void exec_activate(frame *f);
+frame *exec_frame_new(asl_exec *x, const asl_graph *g, frame *parent,
+                      size_t slot, cJSON *input_take);
+void exec_frame_free(frame *f);
+/* The state's work failed with err: retry, catch, or fail the frame. When
+ * it is not retried, fail_type (if not NULL) is first written as an event
+ * with previousEventId fail_prev (MapStateFailed, ParallelStateFailed). */
+void exec_state_error(frame *f, asl_error *err, const char *fail_type,
+                      int fail_prev);
+/* The state's work produced result (taken): finish the pipeline and exit. */
+void exec_state_result(frame *f, cJSON *result);
+/* Prefixes a runtime error with AWS's "An error occurred while executing the
+ * state ..." text. */
+void exec_prefix_error(frame *f, asl_error *err);
+double exec_real_now(void);
+uint64_t exec_rand(void *ud);
+
+/* exec_task.c */
+void exec_task_start(frame *f);
+void exec_task_complete(asl_exec *x, task_job *j);
+void exec_task_timeout(frame *f);
+void exec_task_abandon(frame *f);
+
+/* exec_map.c */
+void exec_parallel_start(frame *f);
+void exec_map_start(frame *f);
+void exec_child_done(frame *child);
+void exec_kids_abort(frame *f);
+
+#endif

@@ -1,0 +1,38 @@
+/* lambda.h: the Lambda integration (lambda.c) and the built-in C tasks a
+ * bindings file can name instead of a command (builtins.c).
+ *
+ * The bindings file's format is docs/bindings.md; engine/subst.h loads it. */
+#ifndef ASL_LAMBDA_H
+#define ASL_LAMBDA_H
+
+#include "../../engine/task.h"
+
+/* Serves arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] and
+ * arn:aws:states:::lambda:invoke (not its .waitForTaskToken form). */
+extern const asl_task_ops asl_lambda_ops;
+
+/* Checks what engine/ cannot: every "builtin" a bindings object names
+ * exists. 0 when all do (or bindings is NULL); else -1 and *msg, a new
+ * string "/Functions/NAME/builtin: ...". */
+int asl_lambda_check_bindings(const cJSON *bindings, char **msg);
+
+/* ---- built-in tasks ---- */
+
+typedef enum asl_builtin_status {
+  ASL_BUILTIN_OK,     /* *out: the function's result */
+  ASL_BUILTIN_ERROR,  /* *out: {"errorType":..,"errorMessage":..} */
+  ASL_BUILTIN_TIMEOUT /* deadline passed first; *out stays NULL */
+} asl_builtin_status;
+
+/* A built-in task: gets the event (borrowed) and a deadline (epoch seconds,
+ * 0: none) it must give up at, and sets *out to a new tree. */
+typedef asl_builtin_status (*asl_builtin_fn)(const cJSON *event,
+                                             double deadline, cJSON **out);
+
+/* The built-in task called name, or NULL. */
+asl_builtin_fn asl_builtin_find(const char *name);
+
+/* "add, echo, fail, sleep": the names, for messages. New string. */
+char *asl_builtin_names(void);
+
+#endif
