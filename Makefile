@@ -9,7 +9,7 @@ LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/inte
 HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard cli/*.h) tests/unit/t.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all deps run test unit conformance sanitize fuzz format clean help
+.PHONY: all deps run test unit conformance sanitize fuzz format clean help bench
 
 all: build/asl
 
@@ -90,3 +90,6 @@ format:
 
 clean:
 	rm -rf build build-san build-fuzz
+
+bench: build/asl
+	python3 bench/bench.py

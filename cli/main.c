@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <sys/stat.h>
 
 #include "../engine/asl.h"
 #include "../engine/json.h"
 #include "../engine/limits.h"
+#include "../engine/subst.h"
+#include "../states/integrations/lambda.h"
 #include "hasher.h"
 
 #define EX_OK 0
@@ -25,11 +28,15 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  run DEF [--input FILE|-] [--name NAME] [--type STANDARD|EXPRESS]\n"
-    "          [--describe] [--history] [--no-wait]\n"
+    "          [--bindings FILE] [--sub K=V]... [--describe] [--history]\n"
+    "          [--no-wait]\n"
     "      run DEF to the end and print its output (or, with --describe,\n"
     "      the DescribeExecution response); --history prints the events\n"
-    "      on stderr; --no-wait runs Wait states on a virtual clock\n"
-    "  validate DEF [--type STANDARD|EXPRESS]\n"
+    "      on stderr; --no-wait runs Wait states and retry back-off on a\n"
+    "      virtual clock. Bindings (docs/bindings.md) default to\n"
+    "      NAME.bindings.json beside NAME.json; --sub sets a ${K}\n"
+    "      definition substitution\n"
+    "  validate DEF [--type STANDARD|EXPRESS] [--bindings FILE] [--sub K=V]\n"
     "      print ValidateStateMachineDefinition's response for DEF\n"
     "  help\n"
     "\n"
@@ -92,17 +99,83 @@ static void print_json(FILE *f, const cJSON *v, int pretty) {
   free(s);
 }
 
-/* Loads the definition at path; prints diagnostics and returns the exit
- * code on failure. */
-static int load(const char *path, const char *type, asl_machine **m,
-                int print_diags) {
+typedef struct {
+  const char *def, *input, *name, *type, *bindings;
+  const char *subs[64];
+  int nsubs;
+  int describe, history, no_wait;
+  cJSON *bind; /* the loaded bindings, or NULL */
+} run_args;
+
+/* Loads the bindings (given, or the default file when it exists) into
+ * a->bind. Returns 0 or an exit code after printing why. */
+static int load_bindings(run_args *a) {
+  char *dflt = NULL, *msg = NULL;
+  const char *path = a->bindings;
+  if (!path) {
+    dflt = asl_bindings_default_path(a->def);
+    struct stat sb;
+    if (dflt && stat(dflt, &sb) == 0) path = dflt;
+  }
+  int rc = 0;
+  if (path) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+      fprintf(stderr, "asl: %s: %s\n", path, strerror(errno));
+      rc = EX_NOINPUT;
+    } else if (asl_bindings_load(path, &a->bind, &msg) < 0 ||
+               asl_lambda_check_bindings(a->bind, &msg) < 0) {
+      fprintf(stderr, "asl: %s\n", msg ? msg : path);
+      rc = EX_DATAERR;
+    }
+  }
+  free(msg);
+  free(dflt);
+  return rc;
+}
+
+/* The definition's text with ${Name} substitutions applied (bindings'
+ * "Substitutions", then --sub). Returns 0 or an exit code. */
+static int substitute(run_args *a, char **text) {
+  cJSON *subs = asl_json_dup(asl_json_get(a->bind, "Substitutions"));
+  if (!subs) subs = cJSON_CreateObject();
+  char *msg = NULL;
+  int rc = 0;
+  for (int i = 0; i < a->nsubs && !rc; i++)
+    if (asl_subst_add_kv(subs, a->subs[i], &msg) < 0) {
+      fprintf(stderr, "asl: --sub %s: %s\n", a->subs[i], msg);
+      rc = EX_USAGE;
+    }
+  if (!rc) {
+    char *out = asl_subst_apply(*text, subs, &msg);
+    if (!out) {
+      fprintf(stderr, "asl: %s: %s\n", a->def, msg);
+      rc = EX_DATAERR;
+    } else {
+      free(*text);
+      *text = out;
+    }
+  }
+  free(msg);
+  cJSON_Delete(subs);
+  return rc;
+}
+
+/* Loads the definition of a; prints diagnostics and returns the exit code
+ * on failure. */
+static int load(run_args *a, asl_machine **m, int print_diags) {
   char *text;
   size_t len;
-  int rc = read_file(path, ASL_MAX_DEFINITION, &text, &len);
+  *m = NULL;
+  int rc = read_file(a->def, ASL_MAX_DEFINITION, &text, &len);
   if (rc) return rc;
+  if ((rc = load_bindings(a)) || (rc = substitute(a, &text))) {
+    free(text);
+    return rc;
+  }
   asl_diags d = {0};
-  asl_load_opts o = {type, NULL};
-  *m = asl_machine_load(text, len, &o, &d);
+  asl_load_opts o = {a->type, NULL};
+  *m = asl_machine_load(text, strlen(text), &o, &d);
   free(text);
   if (print_diags) {
     cJSON *j = asl_diags_to_json(&d);
@@ -110,17 +183,12 @@ static int load(const char *path, const char *type, asl_machine **m,
     cJSON_Delete(j);
   } else if (!*m) {
     for (size_t i = 0; i < d.n; i++)
-      fprintf(stderr, "%s: %s: %s at %s\n", path, d.v[i].code,
+      fprintf(stderr, "%s: %s: %s at %s\n", a->def, d.v[i].code,
               d.v[i].message, d.v[i].location ? d.v[i].location : "null");
   }
   asl_diags_free(&d);
   return *m ? 0 : EX_DATAERR;
 }
-
-typedef struct {
-  const char *def, *input, *name, *type;
-  int describe, history, no_wait;
-} run_args;
 
 static int parse_run(int argc, char **argv, run_args *a) {
   for (int i = 0; i < argc; i++) {
@@ -129,7 +197,11 @@ static int parse_run(int argc, char **argv, run_args *a) {
     if (strcmp(s, "--input") == 0 && more) a->input = argv[++i];
     else if (strcmp(s, "--name") == 0 && more) a->name = argv[++i];
     else if (strcmp(s, "--type") == 0 && more) a->type = argv[++i];
-    else if (strcmp(s, "--describe") == 0) a->describe = 1;
+    else if (strcmp(s, "--bindings") == 0 && more) a->bindings = argv[++i];
+    else if (strcmp(s, "--sub") == 0 && more) {
+      if (a->nsubs == 64) return usage("too many --sub"), -1;
+      a->subs[a->nsubs++] = argv[++i];
+    } else if (strcmp(s, "--describe") == 0) a->describe = 1;
     else if (strcmp(s, "--history") == 0) a->history = 1;
     else if (strcmp(s, "--no-wait") == 0) a->no_wait = 1;
     else if (s[0] == '-' && s[1]) return usage("unknown option or missing "
@@ -157,15 +229,25 @@ static int cmd_run(int argc, char **argv) {
   run_args a = {0};
   if (parse_run(argc, argv, &a) < 0) return EX_USAGE;
   asl_machine *m = NULL;
-  int rc = load(a.def, a.type, &m, 0);
-  if (rc) return rc;
+  int rc = load(&a, &m, 0);
+  if (rc) {
+    cJSON_Delete(a.bind);
+    return rc;
+  }
+  char *defcopy = asl_strdup(a.def);
+  char *base = asl_strdup(dirname(defcopy));
+  free(defcopy);
   char *input = NULL;
   size_t len = 0;
   if (a.input && (rc = read_file(a.input, ASL_MAX_PAYLOAD, &input, &len))) {
     asl_machine_free(m);
+    cJSON_Delete(a.bind);
+    free(base);
     return rc;
   }
   asl_run_opts o = {0};
+  o.bindings = a.bind;
+  o.base_dir = base;
   o.name = a.name;
   o.virtual_clock = a.no_wait;
   o.keep_history = a.history;
@@ -177,6 +259,8 @@ static int cmd_run(int argc, char **argv) {
     free(msg);
     free(input);
     asl_machine_free(m);
+    cJSON_Delete(a.bind);
+    free(base);
     return EX_DATAERR;
   }
   if (a.history) print_json(stderr, r.history, 1);
@@ -194,21 +278,18 @@ static int cmd_run(int argc, char **argv) {
   asl_result_free(&r);
   free(input);
   asl_machine_free(m);
+  cJSON_Delete(a.bind);
+  free(base);
   return rc;
 }
 
 static int cmd_validate(int argc, char **argv) {
-  const char *def = NULL, *type = NULL;
-  for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
-    else if (argv[i][0] == '-' && argv[i][1]) return usage("unknown option");
-    else if (!def) def = argv[i];
-    else return usage("more than one definition given");
-  }
-  if (!def) return usage("no definition file given");
+  run_args a = {0};
+  if (parse_run(argc, argv, &a) < 0) return EX_USAGE;
   asl_machine *m = NULL;
-  int rc = load(def, type, &m, 1);
+  int rc = load(&a, &m, 1);
   asl_machine_free(m);
+  cJSON_Delete(a.bind);
   return rc;
 }
 

@@ -364,6 +364,12 @@ static void apply_assign_take(frame *f, cJSON *assigned) {
 static void exit_event(frame *f, const cJSON *output, const cJSON *assigned,
                        int prev) {
   const asl_state *st = cur_state(f);
+  char *type = asl_sprintf("%sStateExited", st->ops->type);
+  if (!f->x->history || f->quiet) { /* count the event, build nothing */
+    exec_event(f->x, f, type, NULL, NULL, prev);
+    free(type);
+    return;
+  }
   cJSON *det = cJSON_CreateObject();
   if (assigned && assigned->child) { /* an empty Assign shows nothing */
     cJSON *av = cJSON_AddObjectToObject(det, "assignedVariables");
@@ -378,7 +384,6 @@ static void exit_event(frame *f, const cJSON *output, const cJSON *assigned,
   }
   cJSON_AddStringToObject(det, "name", st->name);
   exec_payload(det, "output", output);
-  char *type = asl_sprintf("%sStateExited", st->ops->type);
   exec_event(f->x, f, type, "stateExitedEventDetails", det, prev);
   free(type);
 }
@@ -572,9 +577,12 @@ static void enter_state(frame *f) {
   const asl_state *st = cur_state(f);
   asl_error err = {0};
   f->entered_time = x->now;
-  cJSON *det = cJSON_CreateObject();
-  cJSON_AddStringToObject(det, "name", st->name);
-  exec_payload(det, "input", f->input);
+  cJSON *det = NULL;
+  if (x->history && !f->quiet) {
+    det = cJSON_CreateObject();
+    cJSON_AddStringToObject(det, "name", st->name);
+    exec_payload(det, "input", f->input);
+  }
   char *type = asl_sprintf("%sStateEntered", st->ops->type);
   f->entered_id =
       exec_event(x, f, type, "stateEnteredEventDetails", det, f->last);
@@ -717,8 +725,29 @@ static void time_out(asl_exec *x) {
              det, x->last_id);
 }
 
+/* STANDARD executions stop at AWS's history quota: the failure event is the
+ * last one there is room for. */
+static int history_full(asl_exec *x) {
+  if (strcmp(x->m->type, "EXPRESS") == 0 ||
+      x->last_id < ASL_MAX_HISTORY_EVENTS - 1)
+    return 0;
+  x->done = 1;
+  x->status = asl_strdup("FAILED");
+  x->error = asl_strdup("States.Runtime");
+  x->cause = asl_sprintf("The execution reached the maximum number of "
+                         "history events (%d).",
+                         ASL_MAX_HISTORY_EVENTS);
+  cJSON *det = cJSON_CreateObject();
+  cJSON_AddStringToObject(det, "error", x->error);
+  cJSON_AddStringToObject(det, "cause", x->cause);
+  exec_event(x, NULL, "ExecutionFailed", "executionFailedEventDetails", det,
+             x->last_id);
+  return 1;
+}
+
 int asl_exec_step(asl_exec *x) {
   if (x->done) return ASL_EXEC_DONE;
+  if (history_full(x)) return ASL_EXEC_DONE;
   drain_completions(x);
   wake_sleepers(x);
   double dl = deadline(x);

@@ -1601,6 +1601,7 @@ static int is_reference(const asl_path *p) {
 
 int asl_path_set_take(const asl_path *p, cJSON **root, cJSON *value,
                       asl_error *err) {
+  if (!value) value = must(cJSON_CreateNull());
   if (!is_reference(p)) {
     cJSON_Delete(value);
     return asl_error_set(err, "States.Runtime",

@@ -13,6 +13,9 @@ done
 "$B/conformance" tests/conformance --strict-history >>"$out" 2>"$out.err" || status=1
 head -60 "$out.err"
 sh tests/cli_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
+for t in tests/integration/*_test.py; do
+  python3 "$t" "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
+done
 cat "$out"
 awk '/: [0-9]+ passed, [0-9]+ failed/ {
        for (i = 1; i <= NF; i++) { if ($i == "passed,") p += $(i-1); if ($i == "failed" || $i == "failed,") f += $(i-1) }

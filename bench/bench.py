@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""make bench: runs the workloads of bench/workloads/manifest.json with asl
+and, when node and npm are available, with the peer engine
+aws-local-stepfunctions, and prints rates, the ratio and peak RSS.
+
+A benchmark, not a test: speed never fails it. It exits 1 when asl crashes,
+fails a run, or gives an output that does not pass the manifest's check.
+
+Knobs: BENCH_ONLY=name1,name2 runs a subset; BENCH_RUNS=N repeats each asl
+run N times (default 3) and takes the median; BENCH_NO_PEER=1 skips the peer;
+BENCH_TIMEOUT=S kills a run after S seconds (default 900). See bench/README.md.
+"""
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ASL = os.path.join(ROOT, "build", "asl")
+WORK = os.path.join(ROOT, "bench", "workloads")
+PEER_SRC = os.path.join(ROOT, "bench", "peer")
+GEN = os.path.join(ROOT, "build", "bench")  # generated inputs
+PEER = os.path.join(ROOT, "build", "bench-peer")
+RESULTS = os.path.join(ROOT, "build", "bench-results.json")
+SLOW_FOR_PEER = ("map_100k_c0", "map_100k_c10", "choice_loop")  # 1 peer run
+TIMEOUT_S = int(os.environ.get("BENCH_TIMEOUT", "900"))
+
+
+def map_100k_input():
+    """The bytes gen_workloads.js writes to map_100k.input.json:
+    JSON.stringify({items}) + "\\n", items[i] = {id: i, name: "item-i", v: i % 97}."""
+    items = ",".join('{"id":%d,"name":"item-%d","v":%d}' % (i, i, i % 97)
+                     for i in range(100000))
+    return ('{"items":[' + items + "]}\n").encode()
+
+
+GENERATED = {"map_100k.input.json": map_100k_input}
+
+
+def input_path(name):
+    """A workload's input: the copy in bench/workloads, or the generated one."""
+    if name not in GENERATED:
+        return os.path.join(WORK, name)
+    path = os.path.join(GEN, name)
+    data = GENERATED[name]()
+    if not os.path.exists(path) or open(path, "rb").read() != data:
+        os.makedirs(GEN, exist_ok=True)
+        with open(path + ".tmp", "wb") as f:
+            f.write(data)
+        os.replace(path + ".tmp", path)
+    return path
+
+
+# The child's peak RSS must not include ours: a child's ru_maxrss starts at
+# the RSS of the process it was forked from (this one, 15 MiB and more), so
+# children are forked by a small launcher, `python3 -S`, whose floor is ~5 MiB.
+LAUNCHER = """
+import os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write("%d %.6f %d" % (os.waitstatus_to_exitcode(status), time.perf_counter() - t0, ru.ru_maxrss))
+"""
+
+
+def run_child(argv, cwd=None):
+    """Runs argv; returns (exit status, wall s, peak RSS KiB, stdout, stderr).
+    The status is negative (-signal) when the child was killed."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as report:
+        argv = [sys.executable, "-S", "-c", LAUNCHER, report.name, shutil.which(argv[0])] + argv[1:]
+        p = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, start_new_session=True)
+        try:
+            p.wait(TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        out.seek(0)
+        err.seek(0)
+        rc, wall, rss = (report.read().split() or ["-9", "0", "0"])
+        return (int(rc), float(wall), int(rss), out.read().decode(errors="replace"),
+                err.read().decode(errors="replace"))
+
+
+def lookup(obj, path):
+    for key in path.split("."):
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
+def unit_of(wl):
+    return "items" if "items" in wl["units"] else "transitions"
+
+
+def run_asl(wl, runs):
+    """Median wall time and RSS over `runs` runs; error text on the first failure."""
+    argv = [ASL, "run", os.path.join(WORK, wl["asl"]), "--input", input_path(wl["input"]),
+            "--type", "EXPRESS", "--no-wait"]
+    bindings = os.path.join(WORK, wl["name"] + ".bindings.json")
+    if os.path.exists(bindings):
+        argv += ["--bindings", bindings]
+    walls, rsss = [], []
+    for _ in range(runs):
+        rc, wall, rss, out, err = run_child(argv)
+        if rc < 0:
+            return {"error": "asl crashed (signal %d): %s" % (-rc, err.strip()[-300:])}
+        if rc != 0:
+            return {"error": "asl exit %d: %s" % (rc, (err.strip() or out.strip())[-300:])}
+        try:
+            got = lookup(json.loads(out), wl["check"]["path"])
+        except ValueError:
+            return {"error": "asl output is not JSON: %r" % out[:200]}
+        want = wl["check"]["equals"]
+        if got != want or isinstance(got, bool):
+            return {"error": "check failed: %s = %s, want %s" % (
+                wl["check"]["path"], json.dumps(got)[:100], json.dumps(want))}
+        walls.append(wall)
+        rsss.append(rss)
+    wall = statistics.median(walls)
+    return {"wall_s": wall, "rate": wl["units"][unit_of(wl)] / wall,
+            "rss_mib": statistics.median(rsss) / 1024}
+
+
+def setup_peer():
+    """Installs the peer into build/bench-peer once; None when unavailable."""
+    if os.environ.get("BENCH_NO_PEER"):
+        return "skipped (BENCH_NO_PEER)"
+    if not shutil.which("node") or not shutil.which("npm"):
+        return "node or npm not found"
+    os.makedirs(os.path.join(PEER, "workloads"), exist_ok=True)
+    for f in os.listdir(PEER_SRC):
+        shutil.copy(os.path.join(PEER_SRC, f), PEER)
+    for f in os.listdir(WORK):
+        shutil.copy(os.path.join(WORK, f), os.path.join(PEER, "workloads"))
+    for f in GENERATED:
+        shutil.copy(input_path(f), os.path.join(PEER, "workloads"))
+    if not os.path.exists(os.path.join(PEER, "node_modules", "aws-local-stepfunctions")):
+        print("installing the peer (npm install in build/bench-peer) ...", flush=True)
+        r = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=PEER,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            return "npm install failed: " + r.stdout.strip()[-300:]
+    return None
+
+
+def run_peer(wl, runs):
+    rates, rsss, check, version = [], [], True, None
+    for _ in range(runs):
+        rc, wall, rss, out, err = run_child(["node", "run_peer.js", wl["name"]], cwd=PEER)
+        line = next((l for l in out.splitlines() if l.startswith("{")), None)
+        if rc != 0 or line is None:
+            return {"error": "peer exit %d: %s" % (rc, err.strip()[-300:])}
+        r = json.loads(line)
+        rates.append(r["rate_first_per_s"][unit_of(wl)])
+        rsss.append(r["maxrss_kb"])
+        check = check and r["check_ok"] is True
+        version = "%s on node %s" % (r["peer"], r["node"])
+    return {"rate": statistics.median(rates), "rss_mib": statistics.median(rsss) / 1024,
+            "check_ok": check, "runs": runs, "version": version}
+
+
+def main():
+    manifest = json.load(open(os.path.join(WORK, "manifest.json")))
+    only = [n for n in os.environ.get("BENCH_ONLY", "").split(",") if n]
+    unknown = set(only) - {w["name"] for w in manifest}
+    if unknown:
+        sys.exit("bench: unknown workload(s) %s; known: %s" % (
+            ", ".join(sorted(unknown)), ", ".join(w["name"] for w in manifest)))
+    workloads = [w for w in manifest if not only or w["name"] in only]
+    runs = int(os.environ.get("BENCH_RUNS", "3"))
+    if not os.access(ASL, os.X_OK):
+        sys.exit("bench: %s not built (make build/asl)" % ASL)
+
+    peer_missing = setup_peer()
+    if peer_missing:
+        print("peer unavailable: %s; asl figures alone" % peer_missing)
+    rows, failed = [], False
+    for wl in workloads:
+        print("%-24s asl ..." % wl["name"], end="", flush=True)
+        row = {"workload": wl["name"], "units": unit_of(wl), "asl": run_asl(wl, runs)}
+        failed |= "error" in row["asl"]
+        if not peer_missing:
+            print(" peer ...", end="", flush=True)
+            row["peer"] = run_peer(wl, 1 if wl["name"] in SLOW_FOR_PEER else runs)
+        a, p = row["asl"], row.get("peer", {})
+        if "rate" in a and "rate" in p:
+            row["ratio"] = a["rate"] / p["rate"]
+        print(" done", flush=True)
+        rows.append(row)
+
+    print()
+    head = ("workload", "units", "asl rate/s", "peer rate/s", "ratio",
+            "asl RSS MiB", "peer RSS MiB", "check")
+    table = [head]
+    for r in rows:
+        a, p = r["asl"], r.get("peer", {})
+        check = "FAIL" if "error" in a else "ok"
+        if p.get("check_ok") is False:
+            check += " (peer: FAIL)"
+        table.append((r["workload"], r["units"],
+                      "%.0f" % a["rate"] if "rate" in a else "-",
+                      "%.0f" % p["rate"] if "rate" in p else "-",
+                      "%.1fx" % r["ratio"] if "ratio" in r else "-",
+                      "%.1f" % a["rss_mib"] if "rss_mib" in a else "-",
+                      "%.1f" % p["rss_mib"] if "rss_mib" in p else "-",
+                      check))
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    for row in table:
+        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+    for r in rows:
+        for side in ("asl", "peer"):
+            if "error" in r.get(side, {}):
+                print("%s %s: %s" % (r["workload"], side, r[side]["error"]))
+    print("asl: median of %d runs, wall time of the whole process (start, parse, "
+          "validate, run); peer: its first (cold) run in-process, median of %d runs "
+          "(1 for %s)" % (runs, runs, ", ".join(SLOW_FOR_PEER)))
+
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, "w") as f:
+        json.dump({"asl_runs": runs, "nproc": os.cpu_count(), "peer_unavailable": peer_missing,
+                   "workloads": rows}, f, indent=1)
+        f.write("\n")
+    print("wrote", os.path.relpath(RESULTS, ROOT))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
