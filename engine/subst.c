@@ -26,7 +26,8 @@ static int name_char(char c) {
 /* Length of the name at p when "}" closes it, else 0. */
 static size_t name_len(const char *p) {
   size_t n = 0;
-  while (name_char(p[n])) n++;
+  while (name_char(p[n]))
+    n++;
   return n && p[n] == '}' ? n : 0;
 }
 
@@ -34,8 +35,10 @@ static size_t name_len(const char *p) {
 static char *where(const char *text, const char *at) {
   size_t line = 1, col = 1;
   for (const char *p = text; p < at; p++) {
-    if (*p == '\n') line++, col = 1;
-    else col++;
+    if (*p == '\n')
+      line++, col = 1;
+    else
+      col++;
   }
   return asl_sprintf("line %zu, column %zu", line, col);
 }
@@ -101,9 +104,8 @@ int asl_subst_add_kv(cJSON *subs, const char *kv, char **msg) {
   const char *eq = strchr(kv, '=');
   *msg = NULL;
   if (!eq || !subst_name_ok(kv, (size_t)(eq - kv))) {
-    *msg = asl_sprintf("--sub %s: expected NAME=VALUE, NAME made of "
-                       "letters, digits and _ . : / -",
-                       kv);
+    *msg = asl_strdup("expected NAME=VALUE, NAME made of letters, digits "
+                      "and _ . : / -");
     return -1;
   }
   char *name = asl_strndup(kv, (size_t)(eq - kv));
@@ -131,9 +133,12 @@ static char *ptr_join(const char *ptr, const char *key) {
   asl_buf b = {0};
   asl_buf_printf(&b, "%s/", ptr);
   for (const char *k = key; *k; k++) {
-    if (*k == '~') asl_buf_puts(&b, "~0");
-    else if (*k == '/') asl_buf_puts(&b, "~1");
-    else asl_buf_putc(&b, *k);
+    if (*k == '~')
+      asl_buf_puts(&b, "~0");
+    else if (*k == '/')
+      asl_buf_puts(&b, "~1");
+    else
+      asl_buf_putc(&b, *k);
   }
   return asl_buf_take(&b);
 }
@@ -165,7 +170,8 @@ static char *check_fields(const cJSON *obj, const char *ptr,
   char *e = not_object(obj, ptr);
   for (const cJSON *m = obj->child; m && !e; m = m->next) {
     const field *f = fields;
-    while (f->name && strcmp(f->name, m->string) != 0) f++;
+    while (f->name && strcmp(f->name, m->string) != 0)
+      f++;
     char *p = ptr_join(ptr, m->string);
     e = f->name ? f->check(m, p)
                 : asl_sprintf("%s: unknown field (expected %s)", p, expected);
@@ -214,8 +220,7 @@ static char *check_env_value(const cJSON *v, const char *ptr) {
 }
 
 static const char *env_name_ok(const char *k) {
-  return *k && !strchr(k, '=') ? NULL
-                               : "not an environment variable name";
+  return *k && !strchr(k, '=') ? NULL : "not an environment variable name";
 }
 
 static char *check_env(const cJSON *v, const char *ptr) {
@@ -229,9 +234,8 @@ static char *check_timeout(const cJSON *v, const char *ptr) {
 }
 
 static const field function_fields[] = {
-    {"command", check_command}, {"builtin", check_text},
-    {"env", check_env},         {"timeout", check_timeout},
-    {"cwd", check_text},        {NULL, NULL}};
+    {"command", check_command}, {"builtin", check_text}, {"env", check_env},
+    {"timeout", check_timeout}, {"cwd", check_text},     {NULL, NULL}};
 
 static char *check_function(const cJSON *v, const char *ptr) {
   char *e = check_fields(v, ptr, function_fields,
@@ -251,7 +255,8 @@ static int function_chars(const char *s, size_t n, const char *extra) {
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9') || strchr(extra, c)) || !c)
+          (c >= '0' && c <= '9') || strchr(extra, c)) ||
+        !c)
       return 0;
   }
   return n > 0;
@@ -274,8 +279,8 @@ static char *check_functions(const cJSON *v, const char *ptr) {
 
 static char *check_subst_value(const cJSON *v, const char *ptr) {
   if (!cJSON_IsString(v) && !cJSON_IsNumber(v) && !cJSON_IsBool(v))
-    return asl_sprintf("%s: must be a string, number or boolean, not %s",
-                       ptr, asl_json_type_name(v));
+    return asl_sprintf("%s: must be a string, number or boolean, not %s", ptr,
+                       asl_json_type_name(v));
   return NULL;
 }
 
@@ -322,7 +327,8 @@ int asl_bindings_load(const char *path, cJSON **out, char **msg) {
   cJSON *root = asl_json_parse(text, len, &why);
   free(text);
   char *e = NULL;
-  if (!root) e = why, why = NULL;
+  if (!root)
+    e = why, why = NULL;
   else if (!cJSON_IsObject(root))
     e = asl_sprintf("must be a JSON object {\"Functions\": {...}, "
                     "\"Substitutions\": {...}}, not %s",

@@ -19,7 +19,8 @@
 char *asl_subst_apply(const char *text, const cJSON *subs, char **msg);
 
 /* Adds (or replaces) a string substitution from "K=V", as `--sub` gives
- * it. 0, or -1 with *msg when kv has no "=" or K is no valid name. */
+ * it. 0, or -1 with *msg (new string, without kv: the caller names it)
+ * when kv has no "=" or K is no valid name. */
 int asl_subst_add_kv(cJSON *subs, const char *kv, char **msg);
 
 /* Reads and checks a bindings file. 0 with *out (a new object), or -1 with

@@ -62,8 +62,7 @@ static asl_builtin_status b_fail(const cJSON *event, double deadline,
 static asl_builtin_status b_sleep(const cJSON *event, double deadline,
                                   cJSON **out) {
   const cJSON *s = asl_json_get(event, "seconds");
-  if (!cJSON_IsNumber(s) || !(s->valuedouble >= 0) ||
-      !isfinite(s->valuedouble))
+  if (!cJSON_IsNumber(s) || !(s->valuedouble >= 0) || !isfinite(s->valuedouble))
     return raise_error(out, "TypeError",
                        "sleep needs \"seconds\": a number >= 0");
   double until = now_epoch() + s->valuedouble;

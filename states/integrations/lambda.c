@@ -88,7 +88,8 @@ static double now_epoch(void) {
 
 static void random_bytes(unsigned char *b, size_t n) {
   if (getrandom(b, n, 0) == (ssize_t)n) return;
-  for (size_t i = 0; i < n; i++) b[i] = (unsigned char)rand();
+  for (size_t i = 0; i < n; i++)
+    b[i] = (unsigned char)rand();
 }
 
 /* A random version-4 UUID, as Lambda's request ids are. */
@@ -198,8 +199,8 @@ static int qualifier_ok(const char *s) {
   return strcmp(s, "$LATEST") == 0 || chars_in(s, "-_", 128);
 }
 
-static void target_set(target *t, const char *p, const char *r,
-                       const char *a, const char *n, const char *q) {
+static void target_set(target *t, const char *p, const char *r, const char *a,
+                       const char *n, const char *q) {
   t->partition = asl_strdup(p);
   t->region = asl_strdup(r);
   t->account = asl_strdup(a);
@@ -215,9 +216,8 @@ static int target_parse(const char *ref, const target *home, target *t) {
   int n = split_colons(copy, f, 8);
   const char *p = home->partition, *r = home->region, *a = home->account;
   const char *name = NULL, *q = NULL;
-  if ((n == 7 || n == 8) && !strcmp(f[0], "arn") &&
-      !strncmp(f[1], "aws", 3) && !strcmp(f[2], "lambda") &&
-      !strcmp(f[5], "function")) {
+  if ((n == 7 || n == 8) && !strcmp(f[0], "arn") && !strncmp(f[1], "aws", 3) &&
+      !strcmp(f[2], "lambda") && !strcmp(f[5], "function")) {
     p = f[1], r = f[3], a = f[4], name = f[6], q = n == 8 ? f[7] : NULL;
   } else if ((n == 3 || n == 4) && !strcmp(f[1], "function")) {
     a = f[0], name = f[2], q = n == 4 ? f[3] : NULL;
@@ -358,9 +358,10 @@ static void err_forward(proc_out *o, const char *label, int final) {
     emit_line(label, l->s + start, end - start);
     start = nl ? end + 1 : end;
   }
+  if (start == 0) return;
   memmove(l->s, l->s + start, l->len - start);
   l->len -= start;
-  if (l->s) l->s[l->len] = 0;
+  l->s[l->len] = 0;
 }
 
 static void take_stderr(proc_out *o, const char *label, const char *d,
@@ -385,10 +386,14 @@ static void take_stdout(proc_out *o, const char *d, size_t n) {
 static void pump_stdin(pump *p, const proc_spec *s) {
   while (p->fd[0] >= 0 && p->in_off < s->in_len) {
     ssize_t n = write(p->fd[0], s->in + p->in_off, s->in_len - p->in_off);
-    if (n > 0) p->in_off += (size_t)n;
-    else if (n < 0 && errno == EINTR) continue;
-    else if (n < 0 && errno == EAGAIN) return;
-    else break;
+    if (n > 0)
+      p->in_off += (size_t)n;
+    else if (n < 0 && errno == EINTR)
+      continue;
+    else if (n < 0 && errno == EAGAIN)
+      return;
+    else
+      break;
   }
   fd_close(&p->fd[0]);
 }
@@ -451,8 +456,10 @@ static int pump_run(pump *p, pid_t pid, const proc_spec *s, proc_out *o) {
     if (poll(f, n, ms) < 0 && errno != EINTR) return 0;
     for (nfds_t k = 0; k < n; k++) {
       if (!f[k].revents) continue;
-      if (idx[k] == 0) pump_stdin(p, s);
-      else pump_read(p, idx[k], s, o, 16);
+      if (idx[k] == 0)
+        pump_stdin(p, s);
+      else
+        pump_read(p, idx[k], s, o, 16);
     }
     if (child_exited(pid)) return 0;
   }
@@ -471,9 +478,8 @@ static int wait_exit(pid_t pid, double end) {
   return 0;
 }
 
-static void spawn_setup(const proc_spec *s, const int in[2],
-                        const int out[2], const int err[2],
-                        posix_spawn_file_actions_t *fa,
+static void spawn_setup(const proc_spec *s, const int in[2], const int out[2],
+                        const int err[2], posix_spawn_file_actions_t *fa,
                         posix_spawnattr_t *at) {
   posix_spawn_file_actions_init(fa);
   posix_spawn_file_actions_adddup2(fa, in[0], 0);
@@ -490,8 +496,7 @@ static void spawn_setup(const proc_spec *s, const int in[2],
   posix_spawnattr_setsigmask(at, &none);
   posix_spawnattr_setsigdefault(at, &dflt);
   posix_spawnattr_setpgroup(at, 0);
-  posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP |
-                                   POSIX_SPAWN_SETSIGMASK |
+  posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                    POSIX_SPAWN_SETSIGDEF);
 }
 
@@ -505,8 +510,7 @@ static void close_pair(int fd[2]) {
  * value. */
 static int proc_spawn(const proc_spec *s, pump *p, pid_t *pid) {
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
-      pipe2(err, O_CLOEXEC)) {
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
     int e = errno;
     close_pair(in), close_pair(out), close_pair(err);
     return e;
@@ -549,7 +553,8 @@ static void proc_run(const proc_spec *s, proc_out *o) {
       pump_read(&p, 1, s, o, INT_MAX);
       pump_read(&p, 2, s, o, INT_MAX);
     }
-    for (int i = 0; i < 3; i++) fd_close(&p.fd[i]);
+    for (int i = 0; i < 3; i++)
+      fd_close(&p.fd[i]);
     while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR) {
     }
     err_forward(o, s->label, 1);
@@ -577,9 +582,8 @@ static char *exit_text(int status) {
     free(name);
     return s;
   }
-  return asl_sprintf("exit status %d", WIFEXITED(status)
-                                           ? WEXITSTATUS(status)
-                                           : status);
+  return asl_sprintf("exit status %d",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : status);
 }
 
 /* ------------------------------------------------------------------ */
@@ -588,15 +592,15 @@ static char *exit_text(int status) {
 
 typedef struct call {
   const asl_task_req *req;
-  int invoke;            /* lambda:invoke (the envelope), else a bare ARN */
-  target t;              /* the function */
-  char *arn;             /* its full ARN, for messages */
-  char *event;           /* the request body */
-  const char *key;       /* its name in the bindings' Functions */
-  const cJSON *binding;  /* its entry there */
-  char id[37];           /* the request id */
-  int status_code;       /* 200; 202 for Event, 204 for DryRun */
-  int tail;              /* LogType Tail */
+  int invoke;           /* lambda:invoke (the envelope), else a bare ARN */
+  target t;             /* the function */
+  char *arn;            /* its full ARN, for messages */
+  char *event;          /* the request body */
+  const char *key;      /* its name in the bindings' Functions */
+  const cJSON *binding; /* its entry there */
+  char id[37];          /* the request id */
+  int status_code;      /* 200; 202 for Event, 204 for DryRun */
+  int tail;             /* LogType Tail */
   double started;
   /* the answer */
   cJSON *payload; /* parsed, or NULL */
@@ -618,11 +622,10 @@ static void call_free(call *c) {
 /* Fails with "Lambda.<exception>" and the cause as the AWS SDK for Java
  * words a service error. Returns -1. */
 static int service_error(const call *c, asl_error *err, const char *name,
-                         int status, const char *code, const char *fmt,
-                         ...) ASL_PRINTF(6, 7);
+                         int status, const char *code, const char *fmt, ...)
+    ASL_PRINTF(6, 7);
 static int service_error(const call *c, asl_error *err, const char *name,
-                         int status, const char *code, const char *fmt,
-                         ...) {
+                         int status, const char *code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   char *msg = asl_vsprintf(fmt, ap);
@@ -679,8 +682,7 @@ static int enum_param(const call *c, asl_error *err, const char *param,
   for (int i = 0; allowed[i]; i++)
     if (strcmp(allowed[i], s) == 0) return *index = i, 0;
   char *text = cJSON_IsString(v) ? asl_strdup(s) : asl_json_print(v);
-  char *constraint = asl_sprintf("Member must satisfy enum value set: %s",
-                                 set);
+  char *constraint = asl_sprintf("Member must satisfy enum value set: %s", set);
   validation_error(c, err, text, field, constraint);
   free(text);
   free(constraint);
@@ -712,8 +714,8 @@ static int invoke_qualifier(call *c, asl_error *err) {
                             "Member must satisfy regular expression "
                             "pattern: (|[a-zA-Z0-9$_-]+)");
   if (c->t.qualifier && strcmp(c->t.qualifier, s) != 0)
-    return service_error(c, err, "Lambda.InvalidParameterValueException",
-                         400, "InvalidParameterValueException",
+    return service_error(c, err, "Lambda.InvalidParameterValueException", 400,
+                         "InvalidParameterValueException",
                          "The derived qualifier from the function name "
                          "does not match the specified qualifier.");
   if (!c->t.qualifier) c->t.qualifier = asl_strdup(s);
@@ -731,8 +733,8 @@ static int prepare_invoke(call *c, const target *home, asl_error *err) {
                          "a string, not %s.",
                          c->req->state ? c->req->state : "",
                          fn ? asl_json_type_name(fn) : "missing");
-  char *ref = cJSON_IsString(fn) ? asl_strdup(fn->valuestring)
-                                 : asl_json_print(fn);
+  char *ref =
+      cJSON_IsString(fn) ? asl_strdup(fn->valuestring) : asl_json_print(fn);
   int rc = target_parse(ref, home, &c->t);
   if (rc) validation_error(c, err, ref, "functionName", NAME_PATTERN);
   free(ref);
@@ -766,9 +768,11 @@ static int call_prepare(call *c, asl_error *err) {
     rc = prepare_invoke(c, &home, err);
   } else {
     rc = target_parse(c->req->resource, &home, &c->t);
-    if (rc) asl_error_set(err, "States.Runtime", "Invalid Lambda ARN: %s",
-                          c->req->resource);
-    else c->event = event_text(c->req->params);
+    if (rc)
+      asl_error_set(err, "States.Runtime", "Invalid Lambda ARN: %s",
+                    c->req->resource);
+    else
+      c->event = event_text(c->req->params);
   }
   target_free(&home);
   if (rc) return -1;
@@ -783,8 +787,8 @@ static int call_prepare(call *c, asl_error *err) {
   find_binding(c);
   if (!c->binding)
     return service_error(c, err, "Lambda.ResourceNotFoundException", 404,
-                         "ResourceNotFoundException",
-                         "Function not found: %s", c->arn);
+                         "ResourceNotFoundException", "Function not found: %s",
+                         c->arn);
   return 0;
 }
 
@@ -831,7 +835,8 @@ static int is_error_answer(const cJSON *v) {
 }
 
 static size_t trimmed_len(const char *s, size_t n) {
-  while (n > 0 && isspace((unsigned char)s[n - 1])) n--;
+  while (n > 0 && isspace((unsigned char)s[n - 1]))
+    n--;
   return n;
 }
 
@@ -845,8 +850,8 @@ static int take_answer(call *c, proc_out *o, asl_error *err) {
   size_t n = trimmed_len(o->out.s ? o->out.s : "", o->out.len);
   char *why = NULL;
   c->raw = asl_strndup(o->out.s ? o->out.s : "", n);
-  c->payload = n ? asl_json_parse(c->raw, n, &why)
-                 : (clean ? cJSON_CreateNull() : NULL);
+  c->payload =
+      n ? asl_json_parse(c->raw, n, &why) : (clean ? cJSON_CreateNull() : NULL);
   if (is_error_answer(c->payload)) {
     c->fn_error = 1;
   } else if (!clean) {
@@ -869,8 +874,8 @@ static int take_answer(call *c, proc_out *o, asl_error *err) {
   return err->name ? -1 : 0;
 }
 
-static int take_outcome(call *c, proc_out *o, const char *argv0,
-                        int fn_first, asl_error *err) {
+static int take_outcome(call *c, proc_out *o, const char *argv0, int fn_first,
+                        asl_error *err) {
   c->log = asl_strdup(o->log.s ? o->log.s : "");
   if (o->spawn_errno) {
     char *e = lower_first(strerror(o->spawn_errno));
@@ -900,7 +905,8 @@ typedef struct cmdline {
 } cmdline;
 
 static void strv_free(char **v) {
-  for (size_t i = 0; v && v[i]; i++) free(v[i]);
+  for (size_t i = 0; v && v[i]; i++)
+    free(v[i]);
   free(v);
 }
 
@@ -930,8 +936,10 @@ static int build_argv(const call *c, const char *base, cmdline *l,
   l->argv = asl_calloc(n + 1, sizeof *l->argv);
   size_t i = 0;
   for (const cJSON *a = cmd ? cmd->child : NULL; a && n; a = a->next) {
-    if (!cJSON_IsString(a) || !*a->valuestring) n = 0;
-    else l->argv[i++] = asl_strdup(a->valuestring);
+    if (!cJSON_IsString(a) || !*a->valuestring)
+      n = 0;
+    else
+      l->argv[i++] = asl_strdup(a->valuestring);
   }
   if (n == 0)
     return asl_error_set(err, "States.Runtime",
@@ -963,9 +971,10 @@ static void build_envp(const call *c, cmdline *l) {
     cJSON_AddStringToObject(vars, e->string, e->valuestring);
   }
   size_t n = 0, k = 0;
-  while (environ && environ[n]) n++;
-  l->envp = asl_calloc(n + (size_t)cJSON_GetArraySize(vars) + 1,
-                       sizeof *l->envp);
+  while (environ && environ[n])
+    n++;
+  l->envp =
+      asl_calloc(n + (size_t)cJSON_GetArraySize(vars) + 1, sizeof *l->envp);
   for (size_t i = 0; i < n; i++) {
     size_t len = strcspn(environ[i], "=");
     char *name = asl_strndup(environ[i], len);
@@ -1008,15 +1017,14 @@ static int build_cmdline(const call *c, cmdline *l, asl_error *err) {
 
 /* ---- running the binding ---- */
 
-static int invoke_command(call *c, double end, int fn_first,
-                          asl_error *err) {
+static int invoke_command(call *c, double end, int fn_first, asl_error *err) {
   cmdline l = {0};
   if (build_cmdline(c, &l, err)) {
     cmdline_free(&l);
     return -1;
   }
-  proc_spec s = {l.argv, l.envp, l.cwd, c->key, c->event,
-                 strlen(c->event), end};
+  proc_spec s = {l.argv,   l.envp,           l.cwd, c->key,
+                 c->event, strlen(c->event), end};
   proc_out o = {0};
   proc_run(&s, &o);
   int rc = take_outcome(c, &o, l.argv[0], fn_first, err);
@@ -1025,8 +1033,8 @@ static int invoke_command(call *c, double end, int fn_first,
   return rc;
 }
 
-static int invoke_builtin(call *c, const char *name, double end,
-                          int fn_first, asl_error *err) {
+static int invoke_builtin(call *c, const char *name, double end, int fn_first,
+                          asl_error *err) {
   asl_builtin_fn fn = asl_builtin_find(name);
   if (!fn) {
     char *names = asl_builtin_names();
@@ -1067,8 +1075,8 @@ static int call_invoke(call *c, asl_error *err) {
     return 0;
   }
   const cJSON *b = asl_json_get(c->binding, "builtin");
-  if (cJSON_IsString(b)) return invoke_builtin(c, b->valuestring, end,
-                                               fn_first, err);
+  if (cJSON_IsString(b))
+    return invoke_builtin(c, b->valuestring, end, fn_first, err);
   return invoke_command(c, end, fn_first, err);
 }
 
@@ -1091,32 +1099,45 @@ static int function_error(const call *c, asl_error *err) {
 }
 
 enum {
-  H_LOG, H_VERSION, H_REMAPPED, H_CONNECTION, H_REQUEST_ID, H_LENGTH,
-  H_DATE, H_TRACE, H_TYPE, H_COUNT
+  H_LOG,
+  H_VERSION,
+  H_REMAPPED,
+  H_CONNECTION,
+  H_REQUEST_ID,
+  H_LENGTH,
+  H_DATE,
+  H_TRACE,
+  H_TYPE,
+  H_COUNT
 };
 
 static const char *const header_names[H_COUNT] = {
-    "X-Amz-Log-Result", "X-Amz-Executed-Version",
-    "x-amzn-Remapped-Content-Length", "Connection", "x-amzn-RequestId",
-    "Content-Length", "Date", "X-Amzn-Trace-Id", "Content-Type"};
+    "X-Amz-Log-Result",
+    "X-Amz-Executed-Version",
+    "x-amzn-Remapped-Content-Length",
+    "Connection",
+    "x-amzn-RequestId",
+    "Content-Length",
+    "Date",
+    "X-Amzn-Trace-Id",
+    "Content-Type"};
 
 /* AWS's orders: AllHttpHeaders as the response had them, HttpHeaders
  * sorted without regard to case. */
-static const int all_order[H_COUNT] = {
-    H_LOG, H_VERSION, H_REMAPPED, H_CONNECTION, H_REQUEST_ID, H_LENGTH,
-    H_DATE, H_TRACE, H_TYPE};
-static const int http_order[H_COUNT] = {
-    H_CONNECTION, H_LENGTH, H_TYPE, H_DATE, H_VERSION, H_LOG, H_REMAPPED,
-    H_REQUEST_ID, H_TRACE};
+static const int all_order[H_COUNT] = {H_LOG,        H_VERSION,    H_REMAPPED,
+                                       H_CONNECTION, H_REQUEST_ID, H_LENGTH,
+                                       H_DATE,       H_TRACE,      H_TYPE};
+static const int http_order[H_COUNT] = {H_CONNECTION, H_LENGTH,     H_TYPE,
+                                        H_DATE,       H_VERSION,    H_LOG,
+                                        H_REMAPPED,   H_REQUEST_ID, H_TRACE};
 
 /* LogResult: the last 4 KB of the log Lambda would write, base64. */
 static char *log_result(const call *c) {
   char *log = asl_sprintf("START RequestId: %s Version: %s\n%s"
                           "END RequestId: %s\nREPORT RequestId: %s\t"
                           "Duration: %.2f ms\t\n",
-                          c->id, target_version(&c->t),
-                          c->log ? c->log : "", c->id, c->id,
-                          (now_epoch() - c->started) * 1000.0);
+                          c->id, target_version(&c->t), c->log ? c->log : "",
+                          c->id, c->id, (now_epoch() - c->started) * 1000.0);
   size_t n = strlen(log), from = n > LOG_TAIL ? n - LOG_TAIL : 0;
   char *b = base64(log + from, n - from);
   free(log);
@@ -1154,8 +1175,8 @@ static void header_values(const call *c, char *v[H_COUNT]) {
   v[H_REQUEST_ID] = asl_strdup(c->id);
   v[H_LENGTH] = asl_sprintf("%zu", ok && c->raw ? strlen(c->raw) : 0);
   v[H_DATE] = asl_strdup(date);
-  v[H_TRACE] = asl_sprintf("Root=1-%s-%s;Parent=%s;Sampled=0", epoch, root,
-                           parent);
+  v[H_TRACE] =
+      asl_sprintf("Root=1-%s-%s;Parent=%s;Sampled=0", epoch, root, parent);
   v[H_TYPE] = asl_strdup("application/json");
 }
 
@@ -1165,20 +1186,18 @@ static cJSON *envelope(call *c) {
   char *v[H_COUNT];
   header_values(c, v);
   cJSON *e = cJSON_CreateObject();
-  if (v[H_VERSION])
-    cJSON_AddStringToObject(e, "ExecutedVersion", v[H_VERSION]);
+  if (v[H_VERSION]) cJSON_AddStringToObject(e, "ExecutedVersion", v[H_VERSION]);
   if (v[H_LOG]) cJSON_AddStringToObject(e, "LogResult", v[H_LOG]);
-  cJSON *payload = c->status_code == 200 && c->payload
-                       ? c->payload
-                       : cJSON_CreateString("");
+  cJSON *payload =
+      c->status_code == 200 && c->payload ? c->payload : cJSON_CreateString("");
   if (payload == c->payload) c->payload = NULL;
   cJSON_AddItemToObject(e, "Payload", payload);
-  cJSON_AddItemToObject(e, "SdkHttpMetadata",
-                        sdk_metadata(v, c->status_code));
+  cJSON_AddItemToObject(e, "SdkHttpMetadata", sdk_metadata(v, c->status_code));
   cJSON *r = cJSON_AddObjectToObject(e, "SdkResponseMetadata");
   cJSON_AddStringToObject(r, "RequestId", c->id);
   cJSON_AddNumberToObject(e, "StatusCode", c->status_code);
-  for (int i = 0; i < H_COUNT; i++) free(v[i]);
+  for (int i = 0; i < H_COUNT; i++)
+    free(v[i]);
   return e;
 }
 
@@ -1194,8 +1213,7 @@ static int call_finish(call *c, cJSON **out, asl_error *err) {
   return 0;
 }
 
-static int lambda_run(const asl_task_req *req, cJSON **out,
-                      asl_error *err) {
+static int lambda_run(const asl_task_req *req, cJSON **out, asl_error *err) {
   call c;
   memset(&c, 0, sizeof c);
   c.req = req;

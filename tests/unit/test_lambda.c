@@ -114,8 +114,9 @@ static int run_ctx(const char *resource, const char *params, double timeout,
   if (!ops) return asl_error_set(err, "test.NoIntegration", "%s", resource);
   cJSON *p = params ? cJSON_Parse(params) : NULL;
   cJSON *ctx = context ? cJSON_Parse(context) : NULL;
-  asl_task_req req = {resource, p,   "S", g_bindings, g_dir,
-                      timeout > 0 ? now_s() + timeout : 0, ctx};
+  asl_task_req req = {resource,   p,     "S",
+                      g_bindings, g_dir, timeout > 0 ? now_s() + timeout : 0,
+                      ctx};
   int rc = ops->run(&req, out, err);
   cJSON_Delete(p);
   cJSON_Delete(ctx);
@@ -196,8 +197,8 @@ static void test_bare(void) {
   T_JSONEQ(out, "{\"a\":[1,\"x\"]}");
   cJSON_Delete(out);
   out = NULL;
-  T_OK(run(FN("py"), "{\"a\":2,\"b\":3}", 10, &out, &err) == 0,
-       "python: %s", err.cause);
+  T_OK(run(FN("py"), "{\"a\":2,\"b\":3}", 10, &out, &err) == 0, "python: %s",
+       err.cause);
   T_JSONEQ(out, "{\"sum\":5}");
   cJSON_Delete(out);
   out = NULL;
@@ -238,10 +239,10 @@ static void test_envelope(void) {
   const cJSON *all = asl_json_get(md, "AllHttpHeaders");
   T_JSONEQ(asl_json_get(all, "Content-Length"), "[\"11\"]");
   T_JSONEQ(asl_json_get(md, "HttpStatusCode"), "200");
-  const cJSON *id = asl_json_get(asl_json_get(out, "SdkResponseMetadata"),
-                                 "RequestId");
-  const cJSON *hid = asl_json_get(asl_json_get(md, "HttpHeaders"),
-                                  "x-amzn-RequestId");
+  const cJSON *id =
+      asl_json_get(asl_json_get(out, "SdkResponseMetadata"), "RequestId");
+  const cJSON *hid =
+      asl_json_get(asl_json_get(md, "HttpHeaders"), "x-amzn-RequestId");
   T_OK(cJSON_IsString(id) && strlen(id->valuestring) == 36 &&
            id->valuestring[14] == '4',
        "request id is a UUID v4");
@@ -331,8 +332,7 @@ static const err_row ERRS[] = {
      NULL},
     {INVOKE, "{\"FunctionName\":\"nocmd\"}", 10, "Runtime.InvalidEntrypoint",
      NULL, "Error: fork/exec no-such-program-xyz: no such file or directory"},
-    {INVOKE, "{\"FunctionName\":\"huge\"}", 20,
-     "Function.ResponseSizeTooLarge",
+    {INVOKE, "{\"FunctionName\":\"huge\"}", 20, "Function.ResponseSizeTooLarge",
      "{\"errorMessage\":\"Response payload size exceeded maximum allowed "
      "payload size (6291556 bytes).\",\"errorType\":"
      "\"Function.ResponseSizeTooLarge\"}",
@@ -359,8 +359,7 @@ static const err_row ERRS[] = {
      "The derived qualifier from the function name does not match the "
      "specified qualifier. (Service: AWSLambda; Status Code: 400;",
      NULL},
-    {INVOKE, "{\"FunctionName\":\"bad name\"}", 10,
-     "Lambda.AWSLambdaException",
+    {INVOKE, "{\"FunctionName\":\"bad name\"}", 10, "Lambda.AWSLambdaException",
      "1 validation error detected: Value 'bad name' at 'functionName' "
      "failed to satisfy constraint: ",
      "Error Code: ValidationException;"},
@@ -372,10 +371,12 @@ static const err_row ERRS[] = {
      NULL},
     {INVOKE, "{\"Payload\":{}}", 10, "States.Runtime", NULL,
      "'FunctionName' must be a string"},
-    {INVOKE, "{\"FunctionName\":\"b_fail\",\"Payload\":{\"errorType\":"
-             "\"Custom.Err\",\"errorMessage\":\"why\"}}",
-     10, "Custom.Err", "{\"errorType\":\"Custom.Err\",\"errorMessage\":"
-                       "\"why\"}",
+    {INVOKE,
+     "{\"FunctionName\":\"b_fail\",\"Payload\":{\"errorType\":"
+     "\"Custom.Err\",\"errorMessage\":\"why\"}}",
+     10, "Custom.Err",
+     "{\"errorType\":\"Custom.Err\",\"errorMessage\":"
+     "\"why\"}",
      NULL},
     {INVOKE, "{\"FunctionName\":\"b_add\",\"Payload\":{\"a\":\"1\"}}", 10,
      "TypeError", NULL, "add needs numbers"},
@@ -427,8 +428,7 @@ static void test_home(void) {
   asl_error_clear(&err);
   /* a request over Lambda's 6 MB */
   char *big = payload_string(7000000, 'x');
-  char *params = asl_sprintf("{\"FunctionName\":\"echo\",\"Payload\":%s}",
-                             big);
+  char *params = asl_sprintf("{\"FunctionName\":\"echo\",\"Payload\":%s}", big);
   T_OK(run(INVOKE, params, 10, &out, &err) == -1, "request too large");
   free(big);
   free(params);
@@ -456,16 +456,17 @@ static void test_timeouts(void) {
   T_OK(invoke("slowfn", NULL, 0, &out, &err) == -1, "function timeout");
   took = now_s() - t0;
   T_STREQ(err.name, "Sandbox.Timedout");
-  T_OK(has(err.cause, " Error: Task timed out after 1.00 seconds\"}"),
-       "%s", err.cause);
+  T_OK(has(err.cause, " Error: Task timed out after 1.00 seconds\"}"), "%s",
+       err.cause);
   T_OK(took > 0.9 && took < 2.5, "function timeout after 1 s: %.2f", took);
   asl_error_clear(&err);
   /* the Task's deadline before the function's own timeout */
   T_OK(invoke("slowfn", NULL, 0.3, &out, &err) == -1, "task first");
   T_STREQ(err.name, "States.Timeout");
   asl_error_clear(&err);
-  T_OK(run(INVOKE, "{\"FunctionName\":\"b_sleep\",\"Payload\":"
-                   "{\"seconds\":30}}",
+  T_OK(run(INVOKE,
+           "{\"FunctionName\":\"b_sleep\",\"Payload\":"
+           "{\"seconds\":30}}",
            0.5, &out, &err) == -1,
        "built-in sleep gives up at the deadline");
   T_STREQ(err.name, "States.Timeout");
@@ -482,14 +483,18 @@ static void test_big(void) {
   T_OK(invoke("big", mb, 30, &out, &err) == 0, "1 MB out before 1 MB in: %s",
        err.cause);
   const cJSON *p = payload_of(out);
-  T_OK(cJSON_IsString(p) && strlen(p->valuestring) == 1048576,
-       "1 MB result");
+  T_OK(cJSON_IsString(p) && strlen(p->valuestring) == 1048576, "1 MB result");
   T_OK(now_s() - t0 < 10, "no deadlock");
   cJSON_Delete(out);
   out = NULL;
-  T_OK(invoke("count", mb, 30, &out, &err) == 0, "1 MB stdin: %s",
-       err.cause);
+  T_OK(invoke("count", mb, 30, &out, &err) == 0, "1 MB stdin: %s", err.cause);
   T_JSONEQ(payload_of(out), "1048578");
+  cJSON_Delete(out);
+  out = NULL;
+  /* exits without reading: EPIPE (and SIGPIPE) are the function's end */
+  T_OK(invoke("nothing", mb, 30, &out, &err) == 0, "unread stdin: %s",
+       err.cause);
+  T_JSONEQ(payload_of(out), "null");
   cJSON_Delete(out);
   free(mb);
   asl_error_clear(&err);
@@ -518,7 +523,8 @@ static void *count_worker(void *arg) {
 static void test_concurrent(void) {
   pthread_t th[6];
   worker w[6] = {{0}};
-  for (int i = 0; i < 6; i++) pthread_create(&th[i], NULL, count_worker, &w[i]);
+  for (int i = 0; i < 6; i++)
+    pthread_create(&th[i], NULL, count_worker, &w[i]);
   int ok = 0;
   for (int i = 0; i < 6; i++) {
     pthread_join(th[i], NULL);
@@ -583,8 +589,8 @@ static void test_stderr(void) {
   dup2(fd, 2);
   cJSON *out = NULL;
   asl_error err = {0};
-  int rc = run(INVOKE, "{\"FunctionName\":\"stderr\",\"LogType\":\"Tail\"}",
-               10, &out, &err);
+  int rc = run(INVOKE, "{\"FunctionName\":\"stderr\",\"LogType\":\"Tail\"}", 10,
+               &out, &err);
   dup2(saved, 2);
   close(saved);
   close(fd);
@@ -602,8 +608,8 @@ static void test_stderr(void) {
            has(log, "Version: $LATEST\nline1\nline2\nEND RequestId: "),
        "log tail [%s]", log);
   free(log);
-  const cJSON *all = asl_json_get(asl_json_get(out, "SdkHttpMetadata"),
-                                  "AllHttpHeaders");
+  const cJSON *all =
+      asl_json_get(asl_json_get(out, "SdkHttpMetadata"), "AllHttpHeaders");
   T_OK(all && all->child && !strcmp(all->child->string, "X-Amz-Log-Result"),
        "X-Amz-Log-Result comes first");
   cJSON_Delete(out);
@@ -614,16 +620,18 @@ static void test_stderr(void) {
 static void test_invocation_types(void) {
   cJSON *out = NULL;
   asl_error err = {0};
-  T_OK(run(INVOKE, "{\"FunctionName\":\"exit3\",\"InvocationType\":"
-                   "\"DryRun\"}",
+  T_OK(run(INVOKE,
+           "{\"FunctionName\":\"exit3\",\"InvocationType\":"
+           "\"DryRun\"}",
            10, &out, &err) == 0,
        "DryRun runs nothing");
   T_JSONEQ(asl_json_get(out, "StatusCode"), "204");
   T_JSONEQ(payload_of(out), "\"\"");
   cJSON_Delete(out);
   out = NULL;
-  T_OK(run(INVOKE, "{\"FunctionName\":\"exit3\",\"InvocationType\":"
-                   "\"Event\"}",
+  T_OK(run(INVOKE,
+           "{\"FunctionName\":\"exit3\",\"InvocationType\":"
+           "\"Event\"}",
            10, &out, &err) == 0,
        "Event: the function's failure is not the Task's");
   T_JSONEQ(asl_json_get(out, "StatusCode"), "202");
@@ -682,7 +690,7 @@ static void test_subst(void) {
        "{\"Seconds\":5,\"On\":true,\"H\":0.5}"},
       {"${N}${N}-${AWS::Region}", "55-eu-west-1"},
       {"$${N}", "$5"},
-      {"${} ${ N} ${N-} $N {N}", "${} ${ N} ${N-} $N {N}"},
+      {"${} ${ N} ${N!} $N {N}", "${} ${ N} ${N!} $N {N}"},
       {"no placeholders", "no placeholders"},
       {"${", "${"},
   };
@@ -695,8 +703,8 @@ static void test_subst(void) {
     free(msg);
   }
   char *msg = NULL;
-  char *got = asl_subst_apply("{\n  \"A\": 1,\n  \"R\": \"${Missing}\"\n}",
-                              subs, &msg);
+  char *got =
+      asl_subst_apply("{\n  \"A\": 1,\n  \"R\": \"${Missing}\"\n}", subs, &msg);
   T_OK(got == NULL, "undefined");
   T_STREQ(msg, "line 3, column 9: ${Missing} is not defined (give it in "
                "the bindings' Substitutions or with --sub Missing=VALUE)");
@@ -732,8 +740,8 @@ static void test_bindings_file(void) {
        "\"Substitutions\":{\"A\":\"x\",\"N\":1,\"B\":false}}",
        NULL},
       {"{}", NULL},
-      {"{\n  \"Functions\": {\n    \"f\": {\"command\": [1]\n  }\n}",
-       "line 6, column 1: unexpected end of input"},
+      {"{\n  \"Functions\": {\n    \"f\": {\"command\": [\"a\",]}\n  }\n}",
+       "line 3, column 27: unexpected character"},
       {"[]", "must be a JSON object {\"Functions\": {...}, "
              "\"Substitutions\": {...}}, not array"},
       {"{\"Function\":{}}",
@@ -769,12 +777,10 @@ static void test_bindings_file(void) {
     char *msg = NULL;
     int rc = asl_bindings_load(path, &out, &msg);
     if (!rows[i].msg) {
-      T_OK(rc == 0 && cJSON_IsObject(out) && !msg, "row %zu loads: %s", i,
-           msg);
+      T_OK(rc == 0 && cJSON_IsObject(out) && !msg, "row %zu loads: %s", i, msg);
     } else {
       char *want = asl_sprintf("%s: %s", path, rows[i].msg);
-      T_OK(rc == -1 && !out && starts_with(msg, want), "row %zu: [%s]", i,
-           msg);
+      T_OK(rc == -1 && !out && starts_with(msg, want), "row %zu: [%s]", i, msg);
       free(want);
     }
     cJSON_Delete(out);
