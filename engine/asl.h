@@ -44,6 +44,7 @@ typedef struct asl_run_opts {
   int keep_history;     /* nonzero: fill asl_result.history */
   const cJSON *bindings; /* the bindings file's object, or NULL (borrowed) */
   const char *base_dir;  /* folder of the definition, for bindings' paths */
+  size_t max_payload;    /* payload limit in bytes; 0: AWS's 256 KiB */
 } asl_run_opts;
 
 typedef struct asl_result {
@@ -53,6 +54,7 @@ typedef struct asl_result {
   char *cause;    /* when not SUCCEEDED; may be NULL */
   cJSON *history; /* GetExecutionHistory "events" array, when asked */
   cJSON *describe; /* DescribeExecution response shape */
+  long long events; /* history events written (kept or not) */
 } asl_result;
 
 /* Runs one execution of m on input_text (JSON text; NULL means "{}") to its

@@ -408,8 +408,10 @@ static void exit_state(frame *f, cJSON *output, cJSON *assigned, int next,
   exec_ready(f->x, f);
 }
 
-static int size_check(const asl_state *st, const cJSON *v, asl_error *err) {
-  if (asl_json_size(v) <= ASL_MAX_PAYLOAD) return 0;
+static int size_check(const frame *f, const asl_state *st, const cJSON *v,
+                      asl_error *err) {
+  size_t max = f->x->o.max_payload ? f->x->o.max_payload : ASL_MAX_PAYLOAD;
+  if (asl_json_size_within(v, max)) return 0;
   return asl_error_set(err, "States.DataLimitExceeded",
                        "The state/task '%s' returned a result with a size "
                        "exceeding the maximum number of bytes service limit.",
@@ -449,7 +451,7 @@ void exec_state_result(frame *f, cJSON *result) {
   }
   result = NULL;
   if (output_path(st, f, &output, &err) < 0) goto fail;
-  if (size_check(st, output, &err) < 0) goto fail;
+  if (size_check(f, st, output, &err) < 0) goto fail;
   int prev = f->kids_last > 0 ? f->kids_last : -1;
   f->kids_last = 0;
   exit_state(f, output, assigned, st->next, prev);
@@ -481,7 +483,8 @@ void exec_state_error(frame *f, asl_error *err, const char *fail_type,
     if (nr && asl_retry_decide(st->retry, name, f->retry_counts, r01, &delay)) {
       asl_error_clear(err);
       f->step = ST_RETRY;
-      exec_sleep(f->x, f, f->x->now + delay);
+      /* --no-wait skips the back-off: the retry is due at once. */
+      exec_sleep(f->x, f, f->x->now + (f->x->o.virtual_clock ? 0 : delay));
       return;
     }
   }
@@ -554,7 +557,7 @@ static void run_simple(frame *f, const asl_state *st) {
   const asl_template *at = step.assign ? step.assign : st->assign;
   if (eval_assign(at, f, output, &assigned, &err) < 0 ||
       output_path(st, f, &output, &err) < 0 ||
-      size_check(st, output, &err) < 0) {
+      size_check(f, st, output, &err) < 0) {
     cJSON_Delete(output);
     cJSON_Delete(assigned);
     pipeline_fail(f, &err);
@@ -786,6 +789,7 @@ void asl_exec_finish(asl_exec *x, asl_result *r) {
   r->cause = x->cause ? asl_strdup(x->cause) : NULL;
   r->history = x->history;
   x->history = NULL;
+  r->events = x->events;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "executionArn", x->arn);
   cJSON_AddStringToObject(d, "stateMachineArn", x->m->arn);
@@ -846,6 +850,13 @@ void asl_exec_free(asl_exec *x) {
 
 /* ---- run to the end ---- */
 
+static int completions_pending(asl_exec *x) {
+  pthread_mutex_lock(&x->mu);
+  int p = x->done_head != NULL;
+  pthread_mutex_unlock(&x->mu);
+  return p;
+}
+
 /* Blocks until a worker completes a job or the real clock reaches `until`
  * (0: no limit). */
 static void wait_completion(asl_exec *x, double until) {
@@ -881,9 +892,9 @@ int asl_run(const asl_machine *m, const char *input_text,
   memset(r, 0, sizeof *r);
   if (!input_text) input_text = "{}";
   size_t len = strlen(input_text);
-  if (len > ASL_MAX_PAYLOAD) {
-    if (msg)
-      *msg = asl_sprintf("the input is larger than %d bytes", ASL_MAX_PAYLOAD);
+  size_t max = o->max_payload ? o->max_payload : ASL_MAX_PAYLOAD;
+  if (len > max) {
+    if (msg) *msg = asl_sprintf("the input is larger than %zu bytes", max);
     return -1;
   }
   cJSON *input = asl_json_parse(input_text, len, msg);
@@ -894,22 +905,26 @@ int asl_run(const asl_machine *m, const char *input_text,
   for (;;) {
     int st = asl_exec_step(x);
     if (st == ASL_EXEC_DONE) break;
-    if (st == ASL_EXEC_RUNNING) continue;
+    if (st == ASL_EXEC_RUNNING || completions_pending(x)) continue;
+    /* Nothing is ready: only a task or a timer can move the run on. */
     double t = asl_exec_wake_time(x);
     if (x->inflight > 0) {
-      /* Tasks run in real time: wait for one, or for the next timer. */
+      /* Tasks take real time: wait for one, or for the next timer. */
       wait_completion(x, t > 0 ? t - skew : 0);
-    } else if (t <= 0) {
-      break; /* nothing can ever happen: a bug, not a hang */
-    } else if (!o->virtual_clock) {
-      sleep_until(t);
-    } else {
-      skew += t - x->now;
+      asl_exec_set_time(x, exec_real_now() + skew);
+      if (o->virtual_clock && !completions_pending(x) && t > 0 &&
+          x->now < t && exec_real_now() + skew >= t)
+        asl_exec_set_time(x, t);
+      continue;
     }
-    asl_exec_set_time(x, o->virtual_clock ? exec_real_now() + skew
-                                          : exec_real_now());
-    if (o->virtual_clock && t > 0 && x->inflight == 0 && x->now < t)
+    if (t <= 0) break; /* nothing can ever happen: a bug, not a hang */
+    if (o->virtual_clock) {
+      if (t > x->now) skew += t - x->now;
       asl_exec_set_time(x, t);
+    } else {
+      sleep_until(t);
+      asl_exec_set_time(x, exec_real_now());
+    }
   }
   asl_exec_finish(x, r);
   asl_exec_free(x);

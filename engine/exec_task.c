@@ -123,7 +123,8 @@ void exec_task_start(frame *f) {
   j->req.context = j->context;
   j->req.deadline = timeout ? exec_real_now() + (double)timeout : 0;
   f->job = j;
-  if (t->ops->immediate) {
+  if (t->ops->immediate ||
+      (t->ops->immediate_for && t->ops->immediate_for(&j->req))) {
     f->phase = PH_TASK;
     j->rc = t->ops->run(&j->req, &j->out, &j->err);
     exec_task_complete(x, j);

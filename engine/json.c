@@ -68,6 +68,64 @@ size_t asl_json_size(const cJSON *v) {
   return n;
 }
 
+/* Printed length of a string with cJSON's escaping. */
+static size_t string_size(const char *s) {
+  size_t n = 2;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' ||
+        *p == '\n' || *p == '\r' || *p == '\t')
+      n += 2;
+    else if (*p < 32)
+      n += 6;
+    else
+      n++;
+  }
+  return n;
+}
+
+/* Adds v's printed size to *n; stops (returns 0) once *n passes max. */
+static int size_walk(const cJSON *v, size_t max, size_t *n) {
+  if (*n > max) return 0;
+  if (cJSON_IsString(v)) {
+    *n += string_size(v->valuestring);
+  } else if (cJSON_IsNumber(v)) {
+    /* as cJSON prints numbers: an int as %d, else the shortest of %1.15g
+     * and %1.17g that reads back the same */
+    char buf[64];
+    double d = v->valuedouble, back = 0;
+    if (isnan(d) || isinf(d)) {
+      *n += 4; /* null */
+    } else if (d == (double)v->valueint) {
+      *n += (size_t)snprintf(buf, sizeof buf, "%d", v->valueint);
+    } else {
+      int k = snprintf(buf, sizeof buf, "%1.15g", d);
+      if (sscanf(buf, "%lg", &back) != 1 || back != d)
+        k = snprintf(buf, sizeof buf, "%1.17g", d);
+      *n += (size_t)k;
+    }
+  } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+    int obj = cJSON_IsObject(v);
+    *n += 2;
+    for (const cJSON *c = v->child; c; c = c->next) {
+      if (c != v->child) *n += 1;
+      if (obj) *n += string_size(c->string) + 1;
+      if (!size_walk(c, max, n)) return 0;
+    }
+  } else if (cJSON_IsTrue(v)) {
+    *n += 4;
+  } else if (cJSON_IsFalse(v)) {
+    *n += 5;
+  } else {
+    *n += 4;
+  }
+  return *n <= max;
+}
+
+int asl_json_size_within(const cJSON *v, size_t max) {
+  size_t n = 0;
+  return size_walk(v, max, &n);
+}
+
 int asl_json_equal(const cJSON *a, const cJSON *b) {
   if (!a || !b) return a == b;
   if (cJSON_IsNumber(a) && cJSON_IsNumber(b))

@@ -20,6 +20,10 @@ char *asl_json_print(const cJSON *v);
 /* Byte length of asl_json_print(v): the payload size AWS limits. */
 size_t asl_json_size(const cJSON *v);
 
+/* Is asl_json_size(v) <= max? Counts without printing, and stops as soon
+ * as the count passes max. */
+int asl_json_size_within(const cJSON *v, size_t max);
+
 /* Deep equality: numbers by value, objects regardless of key order. */
 int asl_json_equal(const cJSON *a, const cJSON *b);
 

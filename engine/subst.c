@@ -233,13 +233,21 @@ static char *check_timeout(const cJSON *v, const char *ptr) {
   return asl_sprintf("%s: must be a number of seconds greater than 0", ptr);
 }
 
+static char *check_args(const cJSON *v, const char *ptr) {
+  if (cJSON_IsObject(v)) return NULL;
+  return asl_sprintf("%s: must be an object (members a built-in task "
+                     "receives over its event's)",
+                     ptr);
+}
+
 static const field function_fields[] = {
     {"command", check_command}, {"builtin", check_text}, {"env", check_env},
-    {"timeout", check_timeout}, {"cwd", check_text},     {NULL, NULL}};
+    {"timeout", check_timeout}, {"cwd", check_text},     {"args", check_args},
+    {NULL, NULL}};
 
 static char *check_function(const cJSON *v, const char *ptr) {
   char *e = check_fields(v, ptr, function_fields,
-                         "command, builtin, env, timeout, cwd");
+                         "command, builtin, env, timeout, cwd, args");
   if (e) return e;
   int cmd = asl_json_get(v, "command") != NULL;
   int builtin = asl_json_get(v, "builtin") != NULL;

@@ -41,6 +41,9 @@ typedef struct asl_task_ops {
                const char **resource_name, int *lambda_events);
   int (*run)(const asl_task_req *req, cJSON **out, asl_error *err);
   int immediate; /* 1: run inline on the scheduler thread */
+  /* Optional: nonzero when this request is immediate (a built-in that
+   * computes), though the integration in general is not. */
+  int (*immediate_for)(const asl_task_req *req);
 } asl_task_ops;
 
 /* The registry, defined in states/integrations/registry.c. */

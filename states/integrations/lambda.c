@@ -1046,6 +1046,19 @@ static int invoke_builtin(call *c, const char *name, double end, int fn_first,
     return -1;
   }
   cJSON *event = asl_json_parse(c->event, strlen(c->event), NULL);
+  /* The binding's "args" are laid over the event: a built-in configured
+   * once in the bindings file, whatever the Task sends. */
+  const cJSON *args = asl_json_get(c->binding, "args");
+  if (args) {
+    if (!cJSON_IsObject(event)) {
+      cJSON_Delete(event);
+      event = cJSON_CreateObject();
+    }
+    for (const cJSON *a = args->child; a; a = a->next) {
+      cJSON_DeleteItemFromObjectCaseSensitive(event, a->string);
+      cJSON_AddItemToObject(event, a->string, asl_json_dup(a));
+    }
+  }
   cJSON *res = NULL;
   asl_builtin_status st = fn(event, end, &res);
   cJSON_Delete(event);
@@ -1226,6 +1239,26 @@ static int lambda_run(const asl_task_req *req, cJSON **out, asl_error *err) {
   return rc;
 }
 
+/* A built-in that does not sleep is pure and quick: it runs on the
+ * scheduler thread (a thread per call would cost more than the call). */
+static int lambda_immediate(const asl_task_req *req) {
+  call c;
+  memset(&c, 0, sizeof c);
+  c.req = req;
+  c.invoke = is_invoke(req->resource);
+  asl_error err = {0};
+  int imm = 0;
+  if (call_prepare(&c, &err) == 0) {
+    const cJSON *b = asl_json_get(c.binding, "builtin");
+    imm = cJSON_IsString(b) && strcmp(b->valuestring, "sleep") != 0;
+  } else {
+    imm = 1; /* the error is known without running anything */
+  }
+  asl_error_clear(&err);
+  call_free(&c);
+  return imm;
+}
+
 /* ------------------------------------------------------------------ */
 
 int asl_lambda_check_bindings(const cJSON *bindings, char **msg) {
@@ -1245,4 +1278,5 @@ int asl_lambda_check_bindings(const cJSON *bindings, char **msg) {
   return 0;
 }
 
-const asl_task_ops asl_lambda_ops = {"lambda", lambda_match, lambda_run, 0};
+const asl_task_ops asl_lambda_ops = {"lambda", lambda_match, lambda_run, 0,
+                                     lambda_immediate};
