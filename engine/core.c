@@ -140,6 +140,12 @@ char *asl_diags_message(const asl_diags *d) {
   return asl_buf_take(&b);
 }
 
+const cJSON *asl_scope_context(const asl_scope *s) {
+  if (!s) return NULL;
+  if (!s->context && s->context_fn) return s->context_fn(s->context_ud);
+  return s->context;
+}
+
 uint64_t asl_scope_rand64(const asl_scope *s) {
   if (s && s->rand64) return s->rand64(s->rand_ud);
   return ((uint64_t)rand() << 33) ^ ((uint64_t)rand() << 11) ^ (uint64_t)rand();

@@ -74,7 +74,10 @@ char *asl_diags_message(const asl_diags *d);
 /* ---- evaluation scope: what "$", "$$" and "$name" mean right now ---- */
 typedef struct asl_scope {
   const cJSON *input;   /* "$": the effective input of the step */
-  const cJSON *context; /* "$$": the context object */
+  const cJSON *context; /* "$$": the context object, or NULL: context_fn */
+  /* Builds the context object on demand (most steps never read "$$"). */
+  const cJSON *(*context_fn)(void *ud);
+  void *context_ud;
   /* "$name": a variable's value, or NULL when it is not defined. */
   const cJSON *(*var)(void *ud, const char *name);
   void *var_ud;
@@ -84,6 +87,8 @@ typedef struct asl_scope {
 } asl_scope;
 
 uint64_t asl_scope_rand64(const asl_scope *s);
+/* The context object of s ("$$"), built if need be; NULL when none. */
+const cJSON *asl_scope_context(const asl_scope *s);
 
 /* ---- growable string buffer ---- */
 typedef struct asl_buf {

@@ -177,34 +177,53 @@ static const cJSON *lookup_var(void *ud, const char *name) {
   return NULL;
 }
 
-asl_scope exec_scope(frame *f, const cJSON *input) {
-  asl_scope s = {input, f->x->context, lookup_var, f, exec_rand, f->x};
-  return s;
-}
-
-/* Makes the shared context object show f's state (and Map item). */
-void exec_activate(frame *f) {
+/* Fills the shared context object with f's State (and Map item). Called
+ * only when a path reads "$$": most steps never pay for it. */
+static const cJSON *exec_context(void *ud) {
+  frame *f = ud;
   asl_exec *x = f->x;
+  if (x->ctx_frame == f && x->ctx_gen == f->ctx_gen) return x->context;
+  const asl_state *st = cur_state(f);
   cJSON *s = cJSON_CreateObject();
   char iso[40];
   asl_iso8601(f->entered_time, iso, sizeof iso);
   cJSON_AddStringToObject(s, "EnteredTime", iso);
-  cJSON_AddStringToObject(s, "Name", cur_state(f)->name);
-  if (cur_state(f)->ops->kind == ASL_KIND_TASK && f->retry_counts) {
+  cJSON_AddStringToObject(s, "Name", st->name);
+  if (st->ops->kind == ASL_KIND_TASK && f->retry_counts) {
     int n = 0;
-    for (size_t i = 0; i < asl_retry_count(cur_state(f)->retry); i++)
+    for (size_t i = 0; i < asl_retry_count(st->retry); i++)
       n += f->retry_counts[i];
     cJSON_AddNumberToObject(s, "RetryCount", n);
   }
   cJSON_ReplaceItemInObjectCaseSensitive(x->context, "State", s);
   cJSON_DeleteItemFromObjectCaseSensitive(x->context, "Map");
-  if (f->is_item) {
-    cJSON *m = cJSON_AddObjectToObject(x->context, "Map");
-    cJSON *it = cJSON_AddObjectToObject(m, "Item");
-    cJSON_AddNumberToObject(it, "Index", (double)f->item_index);
-    cJSON_AddItemToObject(it, "Value", asl_json_dup(f->item_value));
+  if (f->is_item || f->sel_set) {
+    cJSON *it = cJSON_AddObjectToObject(
+        cJSON_AddObjectToObject(x->context, "Map"), "Item");
+    cJSON_AddNumberToObject(it, "Index", (double)(f->sel_set ? f->sel_index
+                                                             : f->item_index));
+    cJSON_AddItemToObject(
+        it, "Value", asl_json_dup(f->sel_set ? f->sel_value : f->item_value));
   }
+  x->ctx_frame = f;
+  x->ctx_gen = f->ctx_gen;
+  return x->context;
 }
+
+asl_scope exec_scope(frame *f, const cJSON *input) {
+  asl_scope s = {0};
+  s.input = input;
+  s.context_fn = exec_context;
+  s.context_ud = f;
+  s.var = lookup_var;
+  s.var_ud = f;
+  s.rand64 = exec_rand;
+  s.rand_ud = f->x;
+  return s;
+}
+
+/* f's view of "$$" changed (a state entered, a retry, a Map item). */
+void exec_activate(frame *f) { f->ctx_gen = ++f->x->gen; }
 
 /* ---- frames ---- */
 
@@ -224,8 +243,9 @@ frame *exec_frame_new(asl_exec *x, const asl_graph *g, frame *parent,
 }
 
 static void clear_state_work(frame *f) {
-  cJSON_Delete(f->eff);
+  if (!f->eff_borrowed) cJSON_Delete(f->eff);
   f->eff = NULL;
+  f->eff_borrowed = 0;
   free(f->retry_counts);
   f->retry_counts = NULL;
   cJSON_Delete(f->pending_output);
@@ -248,6 +268,7 @@ static void clear_state_work(frame *f) {
 
 void exec_frame_free(frame *f) {
   if (!f) return;
+  if (f->x->ctx_frame == f) f->x->ctx_frame = NULL;
   clear_state_work(f);
   cJSON_Delete(f->input);
   cJSON_Delete(f->vars);
@@ -303,14 +324,18 @@ void exec_prefix_error(frame *f, asl_error *err) {
 
 /* ---- the pipeline ---- */
 
+/* The effective input before Parameters. *borrowed is set when *out is
+ * f->input itself (no InputPath): then it must not be freed or changed. */
 static int input_path(const asl_state *st, frame *f, cJSON **out,
-                      asl_error *err) {
+                      int *borrowed, asl_error *err) {
+  *borrowed = 0;
   if (st->input_path.is_null) {
     *out = cJSON_CreateObject();
     return 0;
   }
   if (!st->input_path.path) {
-    *out = asl_json_dup(f->input);
+    *out = f->input;
+    *borrowed = 1;
     return 0;
   }
   asl_scope s = exec_scope(f, f->input);
@@ -364,10 +389,9 @@ static void apply_assign_take(frame *f, cJSON *assigned) {
 static void exit_event(frame *f, const cJSON *output, const cJSON *assigned,
                        int prev) {
   const asl_state *st = cur_state(f);
-  char *type = asl_sprintf("%sStateExited", st->ops->type);
+  const char *type = st->ev_exited;
   if (!f->x->history || f->quiet) { /* count the event, build nothing */
     exec_event(f->x, f, type, NULL, NULL, prev);
-    free(type);
     return;
   }
   cJSON *det = cJSON_CreateObject();
@@ -385,7 +409,6 @@ static void exit_event(frame *f, const cJSON *output, const cJSON *assigned,
   cJSON_AddStringToObject(det, "name", st->name);
   exec_payload(det, "output", output);
   exec_event(f->x, f, type, "stateExitedEventDetails", det, prev);
-  free(type);
 }
 
 /* Exits the current state with output and assigned (both taken) and moves
@@ -437,11 +460,19 @@ void exec_state_result(frame *f, cJSON *result) {
     result = sel;
   }
   if (eval_assign(st->assign, f, result, &assigned, &err) < 0) goto fail;
+  if (st->result_path.is_null || st->result_path.path) {
+    /* the raw input is not needed after this: take it (eff may alias it,
+     * and is done with) */
+    if (f->eff_borrowed) {
+      f->eff = NULL;
+      f->eff_borrowed = 0;
+    }
+    output = f->input;
+    f->input = NULL;
+  }
   if (st->result_path.is_null) {
-    output = asl_json_dup(f->input);
     cJSON_Delete(result);
   } else if (st->result_path.path) {
-    output = asl_json_dup(f->input);
     if (asl_path_set_take(st->result_path.path, &output, result, &err) < 0) {
       result = NULL;
       goto fail;
@@ -533,6 +564,15 @@ void exec_state_error(frame *f, asl_error *err, const char *fail_type,
 
 /* ---- entering a state ---- */
 
+/* The effective input as the state's result: taken when the frame owns
+ * it, copied when it is the raw input (still needed for ResultPath). */
+static cJSON *take_eff(frame *f) {
+  if (f->eff_borrowed) return asl_json_dup(f->eff);
+  cJSON *r = f->eff;
+  f->eff = NULL;
+  return r;
+}
+
 static void run_simple(frame *f, const asl_state *st) {
   asl_error err = {0};
   asl_step step = {0};
@@ -548,12 +588,21 @@ static void run_simple(frame *f, const asl_state *st) {
     return;
   }
   if (!step.skip_result) {
-    cJSON *r = step.result ? step.result : asl_json_dup(f->eff);
+    cJSON *r = step.result;
+    if (!r) r = take_eff(f);
     exec_state_result(f, r);
     return;
   }
-  cJSON *assigned = NULL, *output = f->eff;
-  f->eff = NULL;
+  cJSON *assigned = NULL, *output;
+  if (f->eff_borrowed) { /* the output is the input itself: take it */
+    output = f->input;
+    f->input = NULL;
+    f->eff = NULL;
+    f->eff_borrowed = 0;
+  } else {
+    output = f->eff;
+    f->eff = NULL;
+  }
   const asl_template *at = step.assign ? step.assign : st->assign;
   if (eval_assign(at, f, output, &assigned, &err) < 0 ||
       output_path(st, f, &output, &err) < 0 ||
@@ -586,10 +635,8 @@ static void enter_state(frame *f) {
     cJSON_AddStringToObject(det, "name", st->name);
     exec_payload(det, "input", f->input);
   }
-  char *type = asl_sprintf("%sStateEntered", st->ops->type);
-  f->entered_id =
-      exec_event(x, f, type, "stateEnteredEventDetails", det, f->last);
-  free(type);
+  f->entered_id = exec_event(x, f, st->ev_entered, "stateEnteredEventDetails",
+                             det, f->last);
   exec_activate(f);
   if (st->query_lang == ASL_QL_JSONATA) {
     asl_error_set(&err, "States.Runtime",
@@ -598,22 +645,25 @@ static void enter_state(frame *f) {
     return;
   }
   cJSON *eff = NULL;
-  if (input_path(st, f, &eff, &err) < 0) {
+  int borrowed = 0;
+  if (input_path(st, f, &eff, &borrowed, &err) < 0) {
     pipeline_fail(f, &err);
     return;
   }
   if (st->parameters && st->ops->kind != ASL_KIND_MAP) {
     asl_scope s = exec_scope(f, eff);
     cJSON *p = NULL;
-    if (asl_template_eval(st->parameters, &s, &p, &err) < 0) {
-      cJSON_Delete(eff);
+    int rc = asl_template_eval(st->parameters, &s, &p, &err);
+    if (!borrowed) cJSON_Delete(eff);
+    if (rc < 0) {
       pipeline_fail(f, &err);
       return;
     }
-    cJSON_Delete(eff);
     eff = p;
+    borrowed = 0;
   }
   f->eff = eff;
+  f->eff_borrowed = borrowed;
   switch (st->ops->kind) {
   case ASL_KIND_TASK: exec_task_start(f); break;
   case ASL_KIND_PARALLEL: exec_parallel_start(f); break;

@@ -48,6 +48,7 @@ struct frame {
   double wake;
   cJSON *input;  /* raw input of the current state */
   cJSON *eff;    /* effective input (after InputPath, Parameters) */
+  int eff_borrowed; /* eff is input itself (no InputPath nor Parameters) */
   cJSON *vars;   /* this frame's variables (object) */
   int last;      /* last event id of this frame's chain */
   int entered_id;
@@ -76,6 +77,11 @@ struct frame {
   const cJSON *item_value;
   long long item_index;
   int is_item;
+  /* Map: the item whose selector is being evaluated, for $$.Map.Item */
+  const cJSON *sel_value;
+  long long sel_index;
+  int sel_set;
+  unsigned long ctx_gen; /* changes whenever f's view of "$$" does */
   /* outcome */
   int failed;
   cJSON *output;
@@ -111,7 +117,11 @@ struct asl_exec {
   double now, start;
   char *name, *arn;
   cJSON *input;
-  cJSON *context; /* shared; State and Map are set per frame on activation */
+  cJSON *context; /* shared; State and Map are filled in for one frame at
+                     a time, when a path reads "$$" (exec_context) */
+  frame *ctx_frame;       /* whose view the context shows, or NULL */
+  unsigned long ctx_gen;  /* ... at which of its generations */
+  unsigned long gen;      /* generation counter */
   cJSON *history;
   int last_id;
   frame *top;

@@ -213,13 +213,12 @@ static int map_tolerance(frame *f, const asl_map_spec *m, asl_error *err) {
   return 0;
 }
 
-/* Puts $$.Map.Item into the context for evaluating the item selector. */
-static void set_item_context(asl_exec *x, size_t i, const cJSON *value) {
-  cJSON_DeleteItemFromObjectCaseSensitive(x->context, "Map");
-  cJSON *it = cJSON_AddObjectToObject(
-      cJSON_AddObjectToObject(x->context, "Map"), "Item");
-  cJSON_AddNumberToObject(it, "Index", (double)i);
-  cJSON_AddItemToObject(it, "Value", asl_json_dup(value));
+/* Shows $$.Map.Item of item i to the Map's own item selector. */
+static void set_item_context(frame *f, size_t i, const cJSON *value) {
+  f->sel_set = 1;
+  f->sel_index = (long long)i;
+  f->sel_value = value;
+  exec_activate(f);
 }
 
 static void map_fail(frame *f, asl_error *err) {
@@ -238,10 +237,13 @@ static int launch(frame *f, size_t i) {
                                              : st->parameters;
   cJSON *input;
   if (sel) {
-    set_item_context(x, i, f->itemv[i]);
+    set_item_context(f, i, f->itemv[i]);
     asl_scope s = exec_scope(f, f->eff);
     asl_error err = {0};
-    if (asl_template_eval(sel, &s, &input, &err) < 0) {
+    int rc = asl_template_eval(sel, &s, &input, &err);
+    f->sel_set = 0;
+    exec_activate(f);
+    if (rc < 0) {
       map_fail(f, &err);
       return -1;
     }

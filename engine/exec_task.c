@@ -49,6 +49,25 @@ static int timeout_of(frame *f, const asl_task_spec *t, long long *out,
   return 0;
 }
 
+/* The context object a job gets: the frame's, without the execution's
+ * input (which can be megabytes, and no integration reads it). */
+static cJSON *task_context(frame *f) {
+  asl_scope s = exec_scope(f, NULL);
+  const cJSON *ctx = asl_scope_context(&s);
+  cJSON *c = cJSON_CreateObject();
+  for (const cJSON *m = ctx ? ctx->child : NULL; m; m = m->next) {
+    if (strcmp(m->string, "Execution") != 0) {
+      cJSON_AddItemToObject(c, m->string, asl_json_dup(m));
+      continue;
+    }
+    cJSON *e = cJSON_AddObjectToObject(c, "Execution");
+    for (const cJSON *k = m->child; k; k = k->next)
+      if (strcmp(k->string, "Input") != 0)
+        cJSON_AddItemToObject(e, k->string, asl_json_dup(k));
+  }
+  return c;
+}
+
 static void *worker(void *arg) {
   task_job *j = arg;
   asl_exec *x = j->x; /* never j->f: the scheduler may clear it */
@@ -114,7 +133,7 @@ void exec_task_start(frame *f) {
   j->f = f;
   j->resource = asl_strdup(t->resource);
   j->params = asl_json_dup(f->eff);
-  j->context = asl_json_dup(x->context);
+  j->context = task_context(f);
   j->req.resource = j->resource;
   j->req.params = j->params;
   j->req.state = f->g->states[f->cur].name;

@@ -99,8 +99,8 @@ static int size_walk(const cJSON *v, size_t max, size_t *n) {
       *n += (size_t)snprintf(buf, sizeof buf, "%d", v->valueint);
     } else {
       int k = snprintf(buf, sizeof buf, "%1.15g", d);
-      if (sscanf(buf, "%lg", &back) != 1 || back != d)
-        k = snprintf(buf, sizeof buf, "%1.17g", d);
+      back = strtod(buf, NULL);
+      if (back != d) k = snprintf(buf, sizeof buf, "%1.17g", d);
       *n += (size_t)k;
     }
   } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {

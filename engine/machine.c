@@ -120,10 +120,45 @@ static const asl_state_ops *find_type(const char *t) {
   return NULL;
 }
 
+static size_t name_hash(const char *s) {
+  size_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+int asl_graph_find(const asl_graph *g, const char *name) {
+  if (!g->nslots) return -1;
+  for (size_t i = name_hash(name) & (g->nslots - 1);;
+       i = (i + 1) & (g->nslots - 1)) {
+    int k = g->slots[i];
+    if (!k) return -1;
+    if (strcmp(g->states[k - 1].name, name) == 0) return k - 1;
+  }
+}
+
+/* Builds the name table; a duplicate name is reported (state names are
+ * unique in a graph), and the first state of that name is the one found. */
+static int index_names(asl_graph *g, asl_diags *d) {
+  int rc = 0;
+  g->nslots = 8;
+  while (g->nslots < 2 * g->n + 1) g->nslots *= 2;
+  g->slots = asl_calloc(g->nslots, sizeof *g->slots);
+  for (size_t n = 0; n < g->n; n++) {
+    if (asl_graph_find(g, g->states[n].name) >= 0) {
+      asl_diag_add(d, SCHEMA, g->states[n].loc, "Duplicate state name '%s'",
+                   g->states[n].name);
+      rc = -1;
+      continue;
+    }
+    size_t i = name_hash(g->states[n].name) & (g->nslots - 1);
+    while (g->slots[i]) i = (i + 1) & (g->nslots - 1);
+    g->slots[i] = (int)n + 1;
+  }
+  return rc;
+}
+
 static int find_state(const asl_graph *g, const char *name) {
-  for (size_t i = 0; i < g->n; i++)
-    if (strcmp(g->states[i].name, name) == 0) return (int)i;
-  return -1;
+  return asl_graph_find(g, name);
 }
 
 /* Checks that a variable name in Assign is one AWS accepts. */
@@ -257,6 +292,8 @@ static int compile_state(asl_state *st, const cJSON *def, int graph_ql,
     free(at);
     return -1;
   }
+  st->ev_entered = asl_sprintf("%sStateEntered", st->ops->type);
+  st->ev_exited = asl_sprintf("%sStateExited", st->ops->type);
   if (strlen(st->name) > ASL_MAX_NAME) {
     asl_diag_add(d, SCHEMA, st->loc,
                  "State name exceeds the maximum length of %d characters",
@@ -451,17 +488,13 @@ int asl_graph_compile(asl_graph *g, const cJSON *obj, const char *loc,
     st->name = asl_strdup(c->string);
     st->loc = asl_loc_join(sloc, c->string);
     st->graph_index = i;
+    st->graph = g;
     st->machine_type = o && o->type ? o->type : "STANDARD";
     st->graph_size = g->n;
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(g->states[j].name, st->name) == 0) {
-        asl_diag_add(d, SCHEMA, st->loc, "Duplicate state name '%s'",
-                     st->name);
-        rc = -1;
-      }
     if (compile_state(st, c, query_lang, d) < 0) rc = -1;
   }
   free(sloc);
+  if (index_names(g, d) < 0) rc = -1;
   if (!cJSON_IsString(start)) {
     char *at = asl_loc_join(loc, "StartAt");
     asl_diag_add(d, SCHEMA, at, "The field 'StartAt' must be a string");
@@ -491,10 +524,13 @@ void asl_graph_free(asl_graph *g) {
     asl_template_free(st->result_selector);
     asl_template_free(st->assign);
     asl_retry_free(st->retry);
+    free(st->ev_entered);
+    free(st->ev_exited);
     free(st->name);
     free(st->loc);
   }
   free(g->states);
+  free(g->slots);
   memset(g, 0, sizeof *g);
 }
 

@@ -35,7 +35,12 @@ struct asl_graph {
   int start; /* index of StartAt */
   int query_lang;
   const char *loc; /* JSON Pointer of the graph's "States" parent */
+  int *slots;      /* name hash table: state index + 1, 0 = empty */
+  size_t nslots;   /* a power of two, > 2n */
 };
+
+/* Index of the state called name in g, or -1. */
+int asl_graph_find(const asl_graph *g, const char *name);
 
 /* What a state's own work decided (filled by ops.run). */
 typedef struct asl_step {
@@ -88,12 +93,14 @@ struct asl_state {
   const cJSON *def; /* the state's definition object (machine-owned) */
   int query_lang;
   const char *machine_type;        /* "STANDARD" or "EXPRESS" */
+  const asl_graph *graph;          /* the graph the state belongs to */
   size_t graph_index, graph_size; /* place in the graph's states array */
   int next; /* index in the graph, -1 when End or none */
   int end;
   asl_opt_path input_path, output_path, result_path;
   asl_template *parameters, *result_selector, *assign;
   struct asl_retry *retry; /* Retry and Catch (Task, Parallel, Map) */
+  char *ev_entered, *ev_exited; /* "PassStateEntered", "PassStateExited" */
   void *data; /* type-specific, owned by ops */
 };
 

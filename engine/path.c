@@ -1508,6 +1508,29 @@ static const cJSON null_node = {.type = cJSON_NULL};
 
 /* A NULL input or context reads as null; an undefined variable is
  * missing whatever the path. */
+/* The common case, a definite path of single names and indices: walks the
+ * document without building Jayway's path text. NULL when it finds nothing
+ * or the path is of another kind: the general walk then runs (and words the
+ * message). */
+static const cJSON *simple_walk(const asl_path *p, const cJSON *doc) {
+  if (!p->c.definite || p->c.count_scan || !doc) return NULL;
+  const cJSON *v = doc;
+  for (size_t i = 0; i < p->c.n; i++) {
+    const tok *t = &p->c.t[i];
+    if (t->kind == TK_NAME && t->n == 1) {
+      if (!cJSON_IsObject(v)) return NULL;
+      v = cJSON_GetObjectItemCaseSensitive(v, t->name[0]);
+    } else if (t->kind == TK_INDEX && t->n == 1 && t->idx[0] >= 0) {
+      if (!cJSON_IsArray(v)) return NULL;
+      v = cJSON_GetArrayItem(v, t->idx[0]);
+    } else {
+      return NULL;
+    }
+    if (!v) return NULL;
+  }
+  return v;
+}
+
 int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
                   char **jayway_msg) {
   const cJSON *doc = NULL;
@@ -1517,7 +1540,12 @@ int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
   if (p->root == 2)
     doc = s && s->var ? s->var(s->var_ud, p->var) : NULL;
   else
-    doc = !s ? NULL : p->root == 1 ? s->context : s->input;
+    doc = !s ? NULL : p->root == 1 ? asl_scope_context(s) : s->input;
+  const cJSON *fast = simple_walk(p, doc);
+  if (fast) {
+    *out = asl_json_dup(fast);
+    return 0;
+  }
   if (!doc && p->root == 2) {
     msg = chain_str(&p->c, 0, "");
     if (jayway_msg)

@@ -133,8 +133,9 @@ static int node_eval(const tnode *t, const asl_scope *s, cJSON **out,
     return asl_intrinsic_eval(t->call, s, out, err);
   case T_PATH: {
     if (asl_path_eval(t->path, s, out, NULL) == 0) return 0;
-    char *in = asl_json_print(asl_path_root(t->path) == 1 ? s->context
-                                                           : s->input);
+    char *in = asl_json_print(asl_path_root(t->path) == 1
+                                  ? asl_scope_context(s)
+                                  : s->input);
     asl_error_set(err, "States.Runtime",
                   "The JSONPath '%s' specified for the field '%s' could not "
                   "be found in the input '%s'",

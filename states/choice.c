@@ -69,11 +69,7 @@ static int choice_compile(asl_state *st, const cJSON *def, asl_diags *d) {
 
 /* Index of the state called name in the graph that holds st. */
 static int index_in_graph(const asl_state *st, const char *name) {
-  /* The states of one graph are one array: st knows its place in it. */
-  const asl_state *first = st - st->graph_index;
-  for (size_t i = 0; i < st->graph_size; i++)
-    if (strcmp(first[i].name, name) == 0) return (int)i;
-  return -1;
+  return asl_graph_find(st->graph, name);
 }
 
 static int choice_run(const asl_state *st, const cJSON *input,

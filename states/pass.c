@@ -8,8 +8,10 @@ static const char *const extra[] = {"Result", NULL};
 static int pass_run(const asl_state *st, const cJSON *input,
                     const asl_scope *s, double now, asl_step *out,
                     asl_error *err) {
+  /* No Result: the result is the effective input, which the executor
+   * hands over without a copy (out->result NULL). */
   const cJSON *r = asl_json_get(st->def, "Result");
-  out->result = asl_json_dup(r ? r : input);
+  out->result = r ? asl_json_dup(r) : NULL;
   return 0;
 }
 

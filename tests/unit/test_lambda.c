@@ -761,7 +761,7 @@ static void test_bindings_file(void) {
        "/Functions/f: needs \"command\" or \"builtin\""},
       {"{\"Functions\":{\"f\":{\"comand\":\"x\"}}}",
        "/Functions/f/comand: unknown field (expected command, builtin, env, "
-       "timeout, cwd)"},
+       "timeout, cwd, args)"},
       {"{\"Functions\":{\"a/b\":{\"builtin\":\"echo\"}}}",
        "/Functions/a~1b: not a Lambda function name"},
       {"{\"Substitutions\":{\"A\":null}}",
