@@ -260,6 +260,7 @@ static void clear_state_work(frame *f) {
   }
   cJSON_Delete(f->items);
   f->items = NULL;
+  f->items_ro = NULL;
   free(f->itemv);
   f->itemv = NULL;
   f->nkids = f->launched = f->finished = f->nfailed = 0;
@@ -707,7 +708,14 @@ static cJSON *make_context(asl_exec *x) {
   cJSON *c = cJSON_CreateObject();
   cJSON *e = cJSON_AddObjectToObject(c, "Execution");
   cJSON_AddStringToObject(e, "Id", x->arn);
-  cJSON_AddItemToObject(e, "Input", asl_json_dup(x->input));
+  /* a reference, not a copy: x->input lives as long as the context */
+  cJSON_AddItemToObject(e, "Input", cJSON_IsObject(x->input)
+                                        ? cJSON_CreateObjectReference(
+                                              x->input->child)
+                                    : cJSON_IsArray(x->input)
+                                        ? cJSON_CreateArrayReference(
+                                              x->input->child)
+                                        : asl_json_dup(x->input));
   cJSON_AddStringToObject(e, "Name", x->name);
   if (strcmp(m->type, "EXPRESS") != 0)
     cJSON_AddNumberToObject(e, "RedriveCount", 0);

@@ -64,7 +64,8 @@ struct frame {
   frame **kids;
   size_t nkids, launched, finished, nfailed;
   cJSON **resv;   /* one result per child, in child order */
-  cJSON *items;   /* Map: the items (owned) */
+  cJSON *items;   /* Map: the items, when a copy had to be made */
+  const cJSON *items_ro; /* Map: the items (f->items, or inside f->eff) */
   const cJSON **itemv; /* Map: the items by index */
   int launch_prev; /* Map: previousEventId of the next MapIterationStarted */
   long long max_conc;

@@ -152,8 +152,14 @@ static int path_number(frame *f, const asl_opt_path *p, const char *field,
 /* Evaluates ItemsPath and the numeric settings. */
 static int map_setup(frame *f, const asl_map_spec *m, asl_error *err) {
   cJSON *items = NULL;
-  if (m->items_path.path) {
-    asl_scope s = exec_scope(f, f->eff);
+  asl_scope s = exec_scope(f, f->eff);
+  const cJSON *view = m->items_path.path ? asl_path_lookup(m->items_path.path,
+                                                           &s)
+                                         : f->eff;
+  if (cJSON_IsArray(view)) {
+    /* the items stay where they are (in f->eff) for the Map's life */
+    f->items_ro = view;
+  } else if (m->items_path.path) {
     char *jm = NULL;
     if (asl_path_eval(m->items_path.path, &s, &items, &jm) != 0) {
       asl_error_set(err, "States.Runtime", "Invalid path '%s' : %s",
@@ -164,15 +170,18 @@ static int map_setup(frame *f, const asl_map_spec *m, asl_error *err) {
   } else {
     items = asl_json_dup(f->eff);
   }
-  if (!cJSON_IsArray(items)) {
-    char *t = asl_json_print(items);
-    asl_error_set(err, "States.Runtime",
-                  "Map state input must be an array but was: %s", t);
-    free(t);
-    cJSON_Delete(items);
-    return -1;
+  if (!f->items_ro) {
+    if (!cJSON_IsArray(items)) {
+      char *t = asl_json_print(items);
+      asl_error_set(err, "States.Runtime",
+                    "Map state input must be an array but was: %s", t);
+      free(t);
+      cJSON_Delete(items);
+      return -1;
+    }
+    f->items = items;
+    f->items_ro = items;
   }
-  f->items = items;
   double v;
   f->max_conc = m->max_conc;
   if (m->max_conc_path.path) {
@@ -306,12 +315,13 @@ void exec_map_start(frame *f) {
   exec_kids_abort(f);
   cJSON_Delete(f->items);
   f->items = NULL;
+  f->items_ro = NULL;
   if (map_setup(f, m, &err) < 0) {
     exec_prefix_error(f, &err);
     exec_state_error(f, &err, NULL, 0);
     return;
   }
-  size_t n = (size_t)cJSON_GetArraySize(f->items);
+  size_t n = (size_t)cJSON_GetArraySize(f->items_ro);
   cJSON *d = cJSON_CreateObject();
   cJSON_AddNumberToObject(d, "length", (double)n);
   exec_event(x, f, "MapStateStarted", "mapStateStartedEventDetails", d,
@@ -343,7 +353,7 @@ void exec_map_start(frame *f) {
   free(f->itemv);
   f->itemv = asl_calloc(n ? n : 1, sizeof *f->itemv);
   size_t i = 0;
-  for (const cJSON *c = f->items->child; c; c = c->next) f->itemv[i++] = c;
+  for (const cJSON *c = f->items_ro->child; c; c = c->next) f->itemv[i++] = c;
   f->nkids = n;
   f->launched = f->finished = f->nfailed = 0;
   f->kids = asl_calloc(n ? n : 1, sizeof *f->kids);

@@ -1531,6 +1531,14 @@ static const cJSON *simple_walk(const asl_path *p, const cJSON *doc) {
   return v;
 }
 
+const cJSON *asl_path_lookup(const asl_path *p, const asl_scope *s) {
+  const cJSON *doc;
+  if (!s) return NULL;
+  if (p->root == 2) doc = s->var ? s->var(s->var_ud, p->var) : NULL;
+  else doc = p->root == 1 ? asl_scope_context(s) : s->input;
+  return simple_walk(p, doc);
+}
+
 int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
                   char **jayway_msg) {
   const cJSON *doc = NULL;

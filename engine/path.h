@@ -52,6 +52,11 @@ const char *asl_path_var(const asl_path *p);
 int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
                   char **jayway_msg);
 
+/* The value a simple definite path (names and indices only) selects,
+ * borrowed from the scope's documents, or NULL when it selects nothing or
+ * the path is of another kind (then use asl_path_eval). No copy is made. */
+const cJSON *asl_path_lookup(const asl_path *p, const asl_scope *s);
+
 /* Writes value into *root at reference path p, as ResultPath does: creates
  * missing intermediate objects; "$" replaces the root. Takes value. Fails with
  * States.Runtime (cause in AWS's words) when an intermediate is not an object
