@@ -28,7 +28,7 @@ deps:
 # ---- normal build ----
 build/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -c $< -o $@
+	@echo "  CC $<"; $(CC) $(CFLAGS) $(WARN) -c $< -o $@
 
 build/libasl.a: $(patsubst %.c,build/%.o,$(LIB_SRCS))
 	@rm -f $@
@@ -40,7 +40,7 @@ build/asl: build/cli/main.o build/libasl.a
 # ---- sanitizer build: what `make test` runs ----
 build-san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) -c $< -o $@
+	@echo "  CC(san) $<"; $(CC) -O1 -g $(SAN) $(WARN) -c $< -o $@
 
 build-san/libasl.a: $(patsubst %.c,build-san/%.o,$(LIB_SRCS))
 	@rm -f $@

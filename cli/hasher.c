@@ -27,7 +27,10 @@ static int evp_hash(const char *algorithm, const void *data, size_t len,
   unsigned int n = 0;
   if (!md || EVP_Digest(data, len, out, &n, md, NULL) != 1 || n > 64)
     return -1;
-  for (unsigned int i = 0; i < n; i++) sprintf(hex + 2 * i, "%02x", out[i]);
+  for (unsigned int i = 0; i < n; i++) {
+    hex[2 * i] = "0123456789abcdef"[out[i] >> 4];
+    hex[2 * i + 1] = "0123456789abcdef"[out[i] & 15];
+  }
   hex[2 * n] = 0;
   return 0;
 }

@@ -90,6 +90,10 @@ uint64_t asl_scope_rand64(const asl_scope *s);
 /* The context object of s ("$$"), built if need be; NULL when none. */
 const cJSON *asl_scope_context(const asl_scope *s);
 
+/* Decimal text of v into buf (>= 21 bytes), NUL-terminated; returns its
+ * length. printf is slow in hot loops: this is not. */
+size_t asl_fmt_ll(char *buf, long long v);
+
 /* ---- growable string buffer ---- */
 typedef struct asl_buf {
   char *s;

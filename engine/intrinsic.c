@@ -201,7 +201,8 @@ static void put_number(asl_buf *b, double d) {
   } else if (isinf(d)) {
     asl_buf_puts(b, d > 0 ? "Infinity" : "-Infinity");
   } else if (d == floor(d) && fabs(d) < 9.2e18) {
-    asl_buf_printf(b, "%lld", (long long)d);
+    char t[24];
+    asl_buf_add(b, t, asl_fmt_ll(t, (long long)d));
   } else {
     put_java_double(b, d);
   }
@@ -448,11 +449,12 @@ static int fn_uuid(ectx *c, const node *call, cJSON **argv, cJSON **out) {
   }
   r[6] = (unsigned char)((r[6] & 0x0F) | 0x40); /* version 4 */
   r[8] = (unsigned char)((r[8] & 0x3F) | 0x80); /* RFC 4122 variant */
-  char s[37];
+  char s[37] = {0};
   char *w = s;
   for (int i = 0; i < 16; i++) {
     if (i == 4 || i == 6 || i == 8 || i == 10) *w++ = '-';
-    w += sprintf(w, "%02x", r[i]);
+    *w++ = "0123456789abcdef"[r[i] >> 4];
+    *w++ = "0123456789abcdef"[r[i] & 15];
   }
   *out = cJSON_CreateString(s);
   return 0;

@@ -68,19 +68,45 @@ size_t asl_json_size(const cJSON *v) {
   return n;
 }
 
+/* Extra bytes cJSON's escaping adds per byte value: 1 for " \\ and the
+ * short escapes, 5 for other control characters (\u00XX). */
+static unsigned char escape_extra[256];
+
+static void init_escape_extra(void) {
+  if (escape_extra['"']) return;
+  for (int c = 0; c < 32; c++) escape_extra[c] = 5;
+  escape_extra['\b'] = escape_extra['\f'] = escape_extra['\n'] = 1;
+  escape_extra['\r'] = escape_extra['\t'] = 1;
+  escape_extra['"'] = escape_extra['\\'] = 1;
+}
+
 /* Printed length of a string with cJSON's escaping. */
 static size_t string_size(const char *s) {
   size_t n = 2;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' ||
-        *p == '\n' || *p == '\r' || *p == '\t')
-      n += 2;
-    else if (*p < 32)
-      n += 6;
-    else
-      n++;
-  }
+  const unsigned char *p = (const unsigned char *)s;
+  for (; *p; p++) n += 1u + escape_extra[*p];
   return n;
+}
+
+/* Printed length of a non-integral finite double as cJSON writes it
+ * (%1.15g, or %1.17g when that does not read back). Numbers with at most
+ * six decimals that are exact in binary are counted without printf. */
+static size_t double_size(double d) {
+  double a = fabs(d), scaled = a;
+  if (a >= 1e-4 && a < 1e9) {
+    for (int k = 1; k <= 6; k++) {
+      scaled *= 10;
+      if (scaled == floor(scaled) && scaled < 1e15) {
+        char t[24];
+        size_t ip = asl_fmt_ll(t, (long long)floor(a));
+        return (d < 0) + ip + 1 + (size_t)k;
+      }
+    }
+  }
+  char buf[64];
+  int k = snprintf(buf, sizeof buf, "%1.15g", d);
+  if (strtod(buf, NULL) != d) k = snprintf(buf, sizeof buf, "%1.17g", d);
+  return (size_t)k;
 }
 
 /* Adds v's printed size to *n; stops (returns 0) once *n passes max. */
@@ -92,16 +118,13 @@ static int size_walk(const cJSON *v, size_t max, size_t *n) {
     /* as cJSON prints numbers: an int as %d, else the shortest of %1.15g
      * and %1.17g that reads back the same */
     char buf[64];
-    double d = v->valuedouble, back = 0;
+    double d = v->valuedouble;
     if (isnan(d) || isinf(d)) {
       *n += 4; /* null */
     } else if (d == (double)v->valueint) {
-      *n += (size_t)snprintf(buf, sizeof buf, "%d", v->valueint);
+      *n += asl_fmt_ll(buf, v->valueint);
     } else {
-      int k = snprintf(buf, sizeof buf, "%1.15g", d);
-      back = strtod(buf, NULL);
-      if (back != d) k = snprintf(buf, sizeof buf, "%1.17g", d);
-      *n += (size_t)k;
+      *n += double_size(d);
     }
   } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
     int obj = cJSON_IsObject(v);
@@ -123,6 +146,7 @@ static int size_walk(const cJSON *v, size_t max, size_t *n) {
 
 int asl_json_size_within(const cJSON *v, size_t max) {
   size_t n = 0;
+  init_escape_extra();
   return size_walk(v, max, &n);
 }
 

@@ -21,6 +21,7 @@ typedef struct tnode {
   asl_intrinsic *call; /* T_CALL */
   struct tnode *kids;  /* T_OBJECT, T_ARRAY */
   size_t n;
+  int dup_keys;        /* T_OBJECT: two members share an output name */
 } tnode;
 
 struct asl_template {
@@ -100,6 +101,9 @@ static int node_compile(tnode *t, const cJSON *v, const char *loc,
     }
     if (node_compile(k, c, loc, d) < 0) rc = -1;
   }
+  for (size_t a = 0; t->kind == T_OBJECT && a < t->n; a++)
+    for (size_t b = a + 1; b < t->n; b++)
+      if (strcmp(t->kids[a].key, t->kids[b].key) == 0) t->dup_keys = 1;
   return rc;
 }
 
@@ -153,7 +157,8 @@ static int node_eval(const tnode *t, const asl_scope *s, cJSON **out,
       }
       if (t->kind == T_OBJECT) {
         /* A later duplicate key replaces an earlier one, as in Java maps. */
-        cJSON_DeleteItemFromObjectCaseSensitive(c, t->kids[i].key);
+        if (t->dup_keys)
+          cJSON_DeleteItemFromObjectCaseSensitive(c, t->kids[i].key);
         cJSON_AddItemToObject(c, t->kids[i].key, v);
       } else {
         cJSON_AddItemToArray(c, v);
