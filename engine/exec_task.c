@@ -84,6 +84,13 @@ static void *worker(void *arg) {
 static void scheduled_events(frame *f, const asl_task_spec *t,
                              long long timeout) {
   asl_exec *x = f->x;
+  if (!x->history || f->quiet) { /* count the events, build nothing */
+    exec_event(x, f, t->lambda_events ? "LambdaFunctionScheduled"
+                                      : "TaskScheduled", NULL, NULL, f->last);
+    exec_event(x, f, t->lambda_events ? "LambdaFunctionStarted"
+                                      : "TaskStarted", NULL, NULL, f->last);
+    return;
+  }
   if (t->lambda_events) {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "resource", t->resource);
@@ -173,9 +180,12 @@ void exec_task_start(frame *f) {
 
 static void failed_events(frame *f, const asl_task_spec *t,
                           const asl_error *e, int timed_out) {
-  cJSON *d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
-  if (e->name) cJSON_AddStringToObject(d, "error", e->name);
-  if (e->cause) cJSON_AddStringToObject(d, "cause", e->cause);
+  cJSON *d = NULL;
+  if (f->x->history && !f->quiet) {
+    d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
+    if (e->name) cJSON_AddStringToObject(d, "error", e->name);
+    if (e->cause) cJSON_AddStringToObject(d, "cause", e->cause);
+  }
   const char *type, *key;
   if (t->lambda_events) {
     type = timed_out ? "LambdaFunctionTimedOut" : "LambdaFunctionFailed";
@@ -199,8 +209,11 @@ void exec_task_complete(asl_exec *x, task_job *j) {
   const asl_task_spec *t = spec(f);
   if (j->rc == 0 && !j->out) j->out = cJSON_CreateNull();
   if (j->rc == 0) {
-    cJSON *d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
-    exec_payload(d, "output", j->out);
+    cJSON *d = NULL;
+    if (x->history && !f->quiet) {
+      d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
+      exec_payload(d, "output", j->out);
+    }
     exec_event(x, f, t->lambda_events ? "LambdaFunctionSucceeded"
                                       : "TaskSucceeded",
                t->lambda_events ? "lambdaFunctionSucceededEventDetails"

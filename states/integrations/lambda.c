@@ -54,6 +54,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -86,10 +87,21 @@ static double now_epoch(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Request ids need to be unique, not secret: a per-thread xorshift seeded
+ * once from getrandom (a system call per id cost more than the call). */
 static void random_bytes(unsigned char *b, size_t n) {
-  if (getrandom(b, n, 0) == (ssize_t)n) return;
-  for (size_t i = 0; i < n; i++)
-    b[i] = (unsigned char)rand();
+  static _Thread_local uint64_t st;
+  if (!st) {
+    if (getrandom(&st, sizeof st, 0) != (ssize_t)sizeof st)
+      st = (uint64_t)now_epoch() ^ (uint64_t)(uintptr_t)&st;
+    st |= 1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    st ^= st << 13;
+    st ^= st >> 7;
+    st ^= st << 17;
+    b[i] = (unsigned char)(st >> 24);
+  }
 }
 
 /* A random version-4 UUID, as Lambda's request ids are. */
@@ -101,8 +113,10 @@ static void uuid4(char out[37]) {
   char *p = out;
   for (int i = 0; i < 16; i++) {
     if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
-    p += sprintf(p, "%02x", b[i]);
+    *p++ = "0123456789abcdef"[b[i] >> 4];
+    *p++ = "0123456789abcdef"[b[i] & 15];
   }
+  *p = 0;
 }
 
 static void random_hex(char *out, size_t digits) {
@@ -757,6 +771,12 @@ static void find_binding(call *c) {
   c->key = b ? b->string : NULL;
 }
 
+/* The event's JSON text (what a command reads on stdin). */
+static const char *event_of(call *c) {
+  if (!c->event) c->event = event_text(c->req->params);
+  return c->event;
+}
+
 static int call_prepare(call *c, asl_error *err) {
   target home = {0};
   target_home(c->req->context, &home);
@@ -771,13 +791,16 @@ static int call_prepare(call *c, asl_error *err) {
     if (rc)
       asl_error_set(err, "States.Runtime", "Invalid Lambda ARN: %s",
                     c->req->resource);
-    else
-      c->event = event_text(c->req->params);
+    /* the event text is made only for a command (event_of): a built-in
+     * gets the parameters as they are */
   }
   target_free(&home);
   if (rc) return -1;
   c->arn = target_arn(&c->t);
-  size_t n = strlen(c->event);
+  size_t n = 0;
+  if (c->event) n = strlen(c->event);
+  else if (!asl_json_size_within(c->req->params, MAX_REQUEST))
+    n = asl_json_size(c->req->params);
   if (n > MAX_REQUEST)
     return service_error(c, err, "Lambda.RequestTooLargeException", 413,
                          "RequestTooLargeException",
@@ -1023,8 +1046,8 @@ static int invoke_command(call *c, double end, int fn_first, asl_error *err) {
     cmdline_free(&l);
     return -1;
   }
-  proc_spec s = {l.argv,   l.envp,           l.cwd, c->key,
-                 c->event, strlen(c->event), end};
+  const char *ev = event_of(c);
+  proc_spec s = {l.argv, l.envp, l.cwd, c->key, ev, strlen(ev), end};
   proc_out o = {0};
   proc_run(&s, &o);
   int rc = take_outcome(c, &o, l.argv[0], fn_first, err);
@@ -1045,7 +1068,10 @@ static int invoke_builtin(call *c, const char *name, double end, int fn_first,
     free(names);
     return -1;
   }
-  cJSON *event = asl_json_parse(c->event, strlen(c->event), NULL);
+  cJSON *event = c->event ? asl_json_parse(c->event, strlen(c->event), NULL)
+                 : !c->req->params || cJSON_IsNull(c->req->params)
+                     ? cJSON_CreateObject() /* as event_text sends {} */
+                     : asl_json_dup(c->req->params);
   /* The binding's "args" are laid over the event: a built-in configured
    * once in the bindings file, whatever the Task sends. */
   const cJSON *args = asl_json_get(c->binding, "args");
