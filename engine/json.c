@@ -1,7 +1,9 @@
 /* json.c: cJSON helpers: located parse errors, compact print, equality. */
 #include "json.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,12 +82,26 @@ static void init_escape_extra(void) {
   escape_extra['"'] = escape_extra['\\'] = 1;
 }
 
-/* Printed length of a string with cJSON's escaping. */
+/* Printed length of a string with cJSON's escaping. Eight bytes at a time
+ * look for a byte below 0x20, '"' or '\\' (a false alarm only costs the
+ * exact count of those eight). */
 static size_t string_size(const char *s) {
-  size_t n = 2;
+  size_t len = strlen(s), extra = 0, i = 0;
   const unsigned char *p = (const unsigned char *)s;
-  for (; *p; p++) n += 1u + escape_extra[*p];
-  return n;
+  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t x, q, b;
+    memcpy(&x, p + i, 8);
+    q = x ^ (ones * '"');
+    b = x ^ (ones * '\\');
+    uint64_t hit = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+                    ((b - ones) & ~b)) &
+                   high;
+    if (!hit) continue;
+    for (size_t j = 0; j < 8; j++) extra += escape_extra[p[i + j]];
+  }
+  for (; i < len; i++) extra += escape_extra[p[i]];
+  return 2 + len + extra;
 }
 
 /* Printed length of a non-integral finite double as cJSON writes it
@@ -105,7 +121,10 @@ static size_t double_size(double d) {
   }
   char buf[64];
   int k = snprintf(buf, sizeof buf, "%1.15g", d);
-  if (strtod(buf, NULL) != d) k = snprintf(buf, sizeof buf, "%1.17g", d);
+  /* cJSON's read-back test allows an epsilon of difference */
+  double back = strtod(buf, NULL);
+  if (fabs(back - d) > fmax(fabs(back), fabs(d)) * DBL_EPSILON)
+    k = snprintf(buf, sizeof buf, "%1.17g", d);
   return (size_t)k;
 }
 
