@@ -60,14 +60,17 @@ sanitize: build-san/asl
 
 UNIT_BINS := $(patsubst tests/unit/%.c,build-san/t/%,$(UNIT_SRCS))
 
+build/conformance: tests/conformance.c build/libasl.a $(HDRS)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< build/libasl.a $(LIBS)
+
 test: deps
-	@$(MAKE) --no-print-directory build-san/asl build-san/conformance $(UNIT_BINS)
-	@sh scripts/test.sh build-san
+	@$(MAKE) --no-print-directory build-san/asl build-san/conformance $(UNIT_BINS) build/asl build/conformance
+	@sh scripts/test.sh build-san build
 
 # Faster loop without deps or sanitizers.
 unit: build/libasl.a
-	@$(MAKE) --no-print-directory build-san/asl build-san/conformance $(UNIT_BINS)
-	@sh scripts/test.sh build-san
+	@$(MAKE) --no-print-directory build-san/asl build-san/conformance $(UNIT_BINS) build/asl build/conformance
+	@sh scripts/test.sh build-san build
 
 run: deps build/asl
 	./build/asl run examples/hello.json --input examples/hello-input.json

@@ -15,6 +15,7 @@
 #include "../engine/asl.h"
 #include "../engine/json.h"
 #include "../engine/limits.h"
+#include "../engine/pool.h"
 #include "../engine/subst.h"
 #include "../states/integrations/lambda.h"
 #include "hasher.h"
@@ -105,7 +106,7 @@ static int read_file(const char *path, size_t max, char **out, size_t *len) {
 static void print_json(FILE *f, const cJSON *v, int pretty) {
   char *s = pretty ? cJSON_Print(v) : cJSON_PrintUnformatted(v);
   fprintf(f, "%s\n", s ? s : "null");
-  free(s);
+  cJSON_free(s);
 }
 
 typedef struct {
@@ -320,6 +321,7 @@ static int cmd_validate(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  asl_pool_install();
   asl_cli_hasher_install();
   if (argc < 2) return usage(NULL);
   const char *cmd = argv[1];

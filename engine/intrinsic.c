@@ -171,6 +171,26 @@ static size_t shortest_digits(double d, char *digits, int *exp) {
 static void put_java_double(asl_buf *b, double d) {
   char digits[24];
   int exp;
+  /* Short decimals exact in binary (3.25) need no printf: their digits are
+   * those of d * 10^k, an integer. */
+  double a = fabs(d), scaled = a;
+  if (a >= 1e-3 && a < 1e7) {
+    for (int k = 1; k <= 6; k++) {
+      scaled *= 10;
+      if (scaled != floor(scaled) || scaled >= 1e15) continue;
+      char t[24];
+      size_t n = asl_fmt_ll(t, (long long)scaled), ip = n > (size_t)k
+                                                          ? n - (size_t)k
+                                                          : 0;
+      if (d < 0) asl_buf_putc(b, '-');
+      if (ip) asl_buf_add(b, t, ip);
+      else asl_buf_putc(b, '0');
+      asl_buf_putc(b, '.');
+      for (size_t z = n; z < (size_t)k; z++) asl_buf_putc(b, '0');
+      asl_buf_add(b, t + ip, n - ip);
+      return;
+    }
+  }
   size_t nd = shortest_digits(d, digits, &exp);
   if (d < 0) asl_buf_putc(b, '-');
   if (fabs(d) < 1e-3 || fabs(d) >= 1e7) {

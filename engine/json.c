@@ -10,6 +10,8 @@
 
 #include "limits.h"
 
+int asl_json_malloc_hooks = 0;
+
 cJSON *asl_json_parse(const char *text, size_t len, char **msg) {
   const char *end = NULL;
   if (msg) *msg = NULL;
@@ -54,13 +56,18 @@ cJSON *asl_json_parse(const char *text, size_t len, char **msg) {
   return NULL;
 }
 
+/* The text is malloc'd whatever allocator cJSON was given (asl_pool), so
+ * callers free() it. */
 char *asl_json_print(const cJSON *v) {
   char *s = cJSON_PrintUnformatted(v);
   if (!s) {
     fputs("asl: out of memory\n", stderr);
     abort();
   }
-  return s;
+  if (!asl_json_malloc_hooks) return s;
+  char *m = asl_strdup(s);
+  cJSON_free(s);
+  return m;
 }
 
 size_t asl_json_size(const cJSON *v) {

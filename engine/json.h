@@ -14,7 +14,13 @@
  * cleanly. */
 cJSON *asl_json_parse(const char *text, size_t len, char **msg);
 
-/* Compact text of v (no spaces), as AWS writes payloads. New string. */
+/* Nonzero when cJSON allocates through hooks other than malloc (set by
+ * asl_pool_install): cJSON's printed text must then be copied to be
+ * free()d. */
+extern int asl_json_malloc_hooks;
+
+/* Compact text of v (no spaces), as AWS writes payloads. New string, to be
+ * free()d. */
 char *asl_json_print(const cJSON *v);
 
 /* Byte length of asl_json_print(v): the payload size AWS limits. */

@@ -25,6 +25,7 @@
 #include "../engine/asl.h"
 #include "../engine/json.h"
 #include "../cli/hasher.h"
+#include "../engine/pool.h"
 
 /* ---- scope: which cases the engine is expected to pass yet ----
  * One row per feature not built yet: the first row whose predicate holds
@@ -1492,6 +1493,15 @@ static int parse_args(int argc, char **argv, options *o) {
 int main(int argc, char **argv) {
   runner R = {0};
   asl_cli_hasher_install();
+  /* --pool: run on the small-block allocator the asl command uses (a
+   * no-op under AddressSanitizer) */
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--pool") == 0) {
+      asl_pool_install();
+      for (int j = i; j + 1 < argc; j++) argv[j] = argv[j + 1];
+      argc--;
+      break;
+    }
   if (parse_args(argc, argv, &R.o) != 0) {
     usage();
     return 2;
