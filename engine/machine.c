@@ -534,16 +534,18 @@ void asl_graph_free(asl_graph *g) {
   memset(g, 0, sizeof *g);
 }
 
-asl_machine *asl_machine_load_json(const cJSON *def, const asl_load_opts *o,
-                                   asl_diags *d) {
+/* Loads the definition def, which the machine takes. */
+static asl_machine *load_take(cJSON *def, const asl_load_opts *o,
+                              asl_diags *d) {
   static const asl_load_opts dflt = {0};
   if (!o) o = &dflt;
   if (!cJSON_IsObject(def)) {
     asl_diag_add(d, SCHEMA, "/", "The definition must be a JSON object");
+    cJSON_Delete(def);
     return NULL;
   }
   asl_machine *m = asl_calloc(1, sizeof *m);
-  m->def = asl_json_dup(def);
+  m->def = def;
   m->name = asl_strdup(o->name ? o->name : "asl");
   m->type = asl_strdup(o->type ? o->type : "STANDARD");
   m->arn = asl_sprintf("arn:aws:states:us-east-1:123456789012:stateMachine:%s",
@@ -567,6 +569,11 @@ asl_machine *asl_machine_load_json(const cJSON *def, const asl_load_opts *o,
   return m;
 }
 
+asl_machine *asl_machine_load_json(const cJSON *def, const asl_load_opts *o,
+                                   asl_diags *d) {
+  return load_take(cJSON_IsObject(def) ? asl_json_dup(def) : NULL, o, d);
+}
+
 asl_machine *asl_machine_load(const char *text, size_t len,
                               const asl_load_opts *o, asl_diags *d) {
   if (len > ASL_MAX_DEFINITION) {
@@ -582,9 +589,7 @@ asl_machine *asl_machine_load(const char *text, size_t len,
     free(msg);
     return NULL;
   }
-  asl_machine *m = asl_machine_load_json(def, o, d);
-  cJSON_Delete(def);
-  return m;
+  return load_take(def, o, d);
 }
 
 void asl_machine_free(asl_machine *m) {

@@ -2,7 +2,7 @@
  * strings. Blocks up to POOL_MAX bytes come from per-thread free lists by
  * size class (16-byte steps), so freeing and reallocating the nodes of a
  * payload on every transition costs a list push and pop. Larger blocks go
- * to malloc. Every block has a 16-byte header naming its class.
+ * to malloc. Every block has an 8-byte header naming its class.
  *
  * Only the thread that installed the pool (the scheduler's) uses the
  * lists; other threads (task workers, which come and go) allocate with
@@ -27,11 +27,12 @@
 #define POOL_CHUNK 65536 /* carved into blocks of one class at a time */
 #define BIG 0xFF
 
+/* 8 bytes: cJSON's nodes and strings need pointer alignment, no more. */
 typedef union header {
   struct {
     unsigned char cls;
   } h;
-  max_align_t align; /* keeps the payload aligned like malloc's */
+  void *align;
 } header;
 
 typedef struct block {
