@@ -36,6 +36,20 @@ const char *asl_machine_arn(const asl_machine *m);
  * "truncated"}. New tree. */
 cJSON *asl_diags_to_json(const asl_diags *d);
 
+/* Where an execution's events go as they happen (the durable store plugs in
+ * here). Called on the thread that runs the execution. */
+typedef struct asl_sink {
+  void *ud;
+  /* One history event in GetExecutionHistory shape (borrowed). */
+  void (*event)(void *ud, const cJSON *ev);
+  /* The end of a scheduler tick (every ASL_TICK_STEPS steps, and whenever
+   * the execution waits or ends): the events so far belong together (a
+   * store commits them in one transaction) and checkpoint is the
+   * execution's resumable state (borrowed; see asl_resume), or NULL when
+   * the execution has ended. */
+  void (*tick)(void *ud, const cJSON *checkpoint);
+} asl_sink;
+
 typedef struct asl_run_opts {
   const char *name;     /* execution name; NULL: a random UUID */
   int virtual_clock;    /* nonzero: Wait and timeouts finish at once */
@@ -45,6 +59,7 @@ typedef struct asl_run_opts {
   const cJSON *bindings; /* the bindings file's object, or NULL (borrowed) */
   const char *base_dir;  /* folder of the definition, for bindings' paths */
   size_t max_payload;    /* payload limit in bytes; 0: AWS's 256 KiB */
+  const asl_sink *sink;  /* receives every event, or NULL */
 } asl_run_opts;
 
 typedef struct asl_result {
@@ -63,5 +78,13 @@ typedef struct asl_result {
 int asl_run(const asl_machine *m, const char *input_text,
             const asl_run_opts *o, asl_result *r, char **msg);
 void asl_result_free(asl_result *r);
+
+/* Resumes an execution of m from a checkpoint a sink received, and runs it
+ * to the end. Events continue from the checkpoint's last id; work that had
+ * started but whose outcome was not recorded (a Task) runs again, as AWS
+ * does (at least once). Returns -1 with *msg when the checkpoint does not
+ * fit the machine. */
+int asl_resume(const asl_machine *m, const cJSON *checkpoint,
+               const asl_run_opts *o, asl_result *r, char **msg);
 
 #endif

@@ -64,7 +64,7 @@ int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
   int id = ++x->last_id;
   x->events++;
   if (f) f->last = id;
-  if (!x->history) {
+  if (!x->want_events) {
     cJSON_Delete(det);
     return id;
   }
@@ -74,7 +74,9 @@ int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
   cJSON_AddNumberToObject(e, "id", id);
   cJSON_AddNumberToObject(e, "previousEventId", prev);
   if (det) cJSON_AddItemToObject(e, key, det);
-  cJSON_AddItemToArray(x->history, e);
+  if (x->o.sink && x->o.sink->event) x->o.sink->event(x->o.sink->ud, e);
+  if (x->history) cJSON_AddItemToArray(x->history, e);
+  else cJSON_Delete(e);
   return id;
 }
 
@@ -391,7 +393,7 @@ static void exit_event(frame *f, const cJSON *output, const cJSON *assigned,
                        int prev) {
   const asl_state *st = cur_state(f);
   const char *type = st->ev_exited;
-  if (!f->x->history || f->quiet) { /* count the event, build nothing */
+  if (!f->x->want_events || f->quiet) { /* count the event, build nothing */
     exec_event(f->x, f, type, NULL, NULL, prev);
     return;
   }
@@ -632,7 +634,7 @@ static void enter_state(frame *f) {
   asl_error err = {0};
   f->entered_time = x->now;
   cJSON *det = NULL;
-  if (x->history && !f->quiet) {
+  if (x->want_events && !f->quiet) {
     det = cJSON_CreateObject();
     cJSON_AddStringToObject(det, "name", st->name);
     exec_payload(det, "input", f->input);
@@ -729,8 +731,7 @@ static cJSON *make_context(asl_exec *x) {
   return c;
 }
 
-asl_exec *asl_exec_start_take(const asl_machine *m, cJSON *input,
-                              const asl_run_opts *o) {
+asl_exec *exec_new(const asl_machine *m, cJSON *input, const asl_run_opts *o) {
   static const asl_run_opts dflt = {0};
   if (!o) o = &dflt;
   asl_exec *x = asl_calloc(1, sizeof *x);
@@ -739,6 +740,7 @@ asl_exec *asl_exec_start_take(const asl_machine *m, cJSON *input,
   x->start = x->now = o->start_time > 0 ? o->start_time : exec_real_now();
   x->rng = o->seed ? o->seed : (uint64_t)(x->start * 1e6) ^ (uint64_t)getpid();
   x->name = o->name ? asl_strdup(o->name) : make_uuid(x);
+  x->o.name = NULL; /* borrowed: not to be read later */
   const char *sm = strstr(m->arn, ":stateMachine:");
   int express = strcmp(m->type, "EXPRESS") == 0;
   if (express) {
@@ -753,8 +755,15 @@ asl_exec *asl_exec_start_take(const asl_machine *m, cJSON *input,
   x->input = input;
   x->context = make_context(x);
   x->history = o->keep_history ? cJSON_CreateArray() : NULL;
+  x->want_events = o->keep_history || (o->sink && o->sink->event);
   pthread_mutex_init(&x->mu, NULL);
   pthread_cond_init(&x->cv, NULL);
+  return x;
+}
+
+asl_exec *asl_exec_start_take(const asl_machine *m, cJSON *input,
+                              const asl_run_opts *o) {
+  asl_exec *x = exec_new(m, input, o);
   cJSON *det = cJSON_CreateObject();
   exec_payload(det, "input", input);
   cJSON_AddStringToObject(det, "roleArn", m->role_arn);
@@ -807,21 +816,36 @@ static int history_full(asl_exec *x) {
   return 1;
 }
 
+/* The end of a tick: the sink gets the checkpoint (NULL once done). */
+static void tick(asl_exec *x) {
+  x->steps = 0;
+  if (!x->o.sink || !x->o.sink->tick) return;
+  cJSON *ck = x->done ? NULL : exec_checkpoint(x);
+  x->o.sink->tick(x->o.sink->ud, ck);
+  cJSON_Delete(ck);
+}
+
 int asl_exec_step(asl_exec *x) {
   if (x->done) return ASL_EXEC_DONE;
-  if (history_full(x)) return ASL_EXEC_DONE;
+  if (history_full(x)) {
+    tick(x);
+    return ASL_EXEC_DONE;
+  }
   drain_completions(x);
   wake_sleepers(x);
   double dl = deadline(x);
   if (dl > 0 && x->now >= dl) {
     time_out(x);
+    tick(x);
     return ASL_EXEC_DONE;
   }
   frame *f = pop_ready(x);
   if (f) {
     run_frame(f);
+    if (x->done || ++x->steps >= ASL_TICK_STEPS) tick(x);
     return x->done ? ASL_EXEC_DONE : ASL_EXEC_RUNNING;
   }
+  tick(x);
   return ASL_EXEC_WAITING;
 }
 
@@ -943,24 +967,11 @@ static void sleep_until(double t) {
   }
 }
 
-int asl_run(const asl_machine *m, const char *input_text,
-            const asl_run_opts *o, asl_result *r, char **msg) {
-  static const asl_run_opts dflt = {0};
-  if (!o) o = &dflt;
-  if (msg) *msg = NULL;
-  memset(r, 0, sizeof *r);
-  if (!input_text) input_text = "{}";
-  size_t len = strlen(input_text);
-  size_t max = o->max_payload ? o->max_payload : ASL_MAX_PAYLOAD;
-  if (len > max) {
-    if (msg) *msg = asl_sprintf("the input is larger than %zu bytes", max);
-    return -1;
-  }
-  cJSON *input = asl_json_parse(input_text, len, msg);
-  if (!input) return -1;
-  asl_exec *x = asl_exec_start_take(m, input, o);
+/* Drives x until it ends: runs ready frames, waits for tasks, sleeps or
+ * (virtual clock) jumps to the next timer. */
+static void run_to_end(asl_exec *x, const asl_run_opts *o) {
   /* virtual clock minus real clock */
-  double skew = o->virtual_clock ? x->start - exec_real_now() : 0;
+  double skew = o->virtual_clock ? x->now - exec_real_now() : 0;
   for (;;) {
     int st = asl_exec_step(x);
     if (st == ASL_EXEC_DONE) break;
@@ -985,6 +996,39 @@ int asl_run(const asl_machine *m, const char *input_text,
       asl_exec_set_time(x, exec_real_now());
     }
   }
+}
+
+int asl_resume(const asl_machine *m, const cJSON *checkpoint,
+               const asl_run_opts *o, asl_result *r, char **msg) {
+  static const asl_run_opts dflt = {0};
+  if (!o) o = &dflt;
+  if (msg) *msg = NULL;
+  memset(r, 0, sizeof *r);
+  asl_exec *x = exec_restore(m, checkpoint, o, msg);
+  if (!x) return -1;
+  run_to_end(x, o);
+  asl_exec_finish(x, r);
+  asl_exec_free(x);
+  return 0;
+}
+
+int asl_run(const asl_machine *m, const char *input_text,
+            const asl_run_opts *o, asl_result *r, char **msg) {
+  static const asl_run_opts dflt = {0};
+  if (!o) o = &dflt;
+  if (msg) *msg = NULL;
+  memset(r, 0, sizeof *r);
+  if (!input_text) input_text = "{}";
+  size_t len = strlen(input_text);
+  size_t max = o->max_payload ? o->max_payload : ASL_MAX_PAYLOAD;
+  if (len > max) {
+    if (msg) *msg = asl_sprintf("the input is larger than %zu bytes", max);
+    return -1;
+  }
+  cJSON *input = asl_json_parse(input_text, len, msg);
+  if (!input) return -1;
+  asl_exec *x = asl_exec_start_take(m, input, o);
+  run_to_end(x, o);
   asl_exec_finish(x, r);
   asl_exec_free(x);
   return 0;

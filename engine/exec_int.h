@@ -91,6 +91,7 @@ struct frame {
   frame *next_ready;
   int queued;
   int aborted;
+  int rerun_task; /* resumed with a Task whose outcome was not recorded */
 };
 
 struct task_job {
@@ -123,7 +124,8 @@ struct asl_exec {
   frame *ctx_frame;       /* whose view the context shows, or NULL */
   unsigned long ctx_gen;  /* ... at which of its generations */
   unsigned long gen;      /* generation counter */
-  cJSON *history;
+  cJSON *history;  /* events kept for the result, or NULL */
+  int want_events; /* build event details: history kept, or a sink */
   int last_id;
   frame *top;
   /* scheduler */
@@ -140,6 +142,7 @@ struct asl_exec {
   cJSON *output;
   uint64_t rng;
   long long events; /* counted even when history is not kept */
+  long long steps;  /* since the last tick */
   int max_conc_threads;
 };
 
@@ -166,6 +169,15 @@ void exec_state_result(frame *f, cJSON *result);
 void exec_prefix_error(frame *f, asl_error *err);
 double exec_real_now(void);
 uint64_t exec_rand(void *ud);
+
+/* A new execution without its first event or frame (exec_ckpt.c builds
+ * those of a resumed one). Takes input. */
+asl_exec *exec_new(const asl_machine *m, cJSON *input, const asl_run_opts *o);
+
+/* exec_ckpt.c */
+cJSON *exec_checkpoint(asl_exec *x);
+asl_exec *exec_restore(const asl_machine *m, const cJSON *ck,
+                       const asl_run_opts *o, char **msg);
 
 /* exec_task.c */
 void exec_task_start(frame *f);

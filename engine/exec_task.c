@@ -84,7 +84,7 @@ static void *worker(void *arg) {
 static void scheduled_events(frame *f, const asl_task_spec *t,
                              long long timeout) {
   asl_exec *x = f->x;
-  if (!x->history || f->quiet) { /* count the events, build nothing */
+  if (!x->want_events || f->quiet) { /* count the events, build nothing */
     exec_event(x, f, t->lambda_events ? "LambdaFunctionScheduled"
                                       : "TaskScheduled", NULL, NULL, f->last);
     exec_event(x, f, t->lambda_events ? "LambdaFunctionStarted"
@@ -133,7 +133,8 @@ void exec_task_start(frame *f) {
     exec_state_error(f, &err, NULL, 0);
     return;
   }
-  scheduled_events(f, t, timeout);
+  if (f->rerun_task) f->rerun_task = 0; /* its events are recorded */
+  else scheduled_events(f, t, timeout);
   task_job *j = asl_calloc(1, sizeof *j);
   j->ops = t->ops;
   j->x = x;
@@ -181,7 +182,7 @@ void exec_task_start(frame *f) {
 static void failed_events(frame *f, const asl_task_spec *t,
                           const asl_error *e, int timed_out) {
   cJSON *d = NULL;
-  if (f->x->history && !f->quiet) {
+  if (f->x->want_events && !f->quiet) {
     d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
     if (e->name) cJSON_AddStringToObject(d, "error", e->name);
     if (e->cause) cJSON_AddStringToObject(d, "cause", e->cause);
@@ -210,7 +211,7 @@ void exec_task_complete(asl_exec *x, task_job *j) {
   if (j->rc == 0 && !j->out) j->out = cJSON_CreateNull();
   if (j->rc == 0) {
     cJSON *d = NULL;
-    if (x->history && !f->quiet) {
+    if (x->want_events && !f->quiet) {
       d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
       exec_payload(d, "output", j->out);
     }

@@ -20,6 +20,10 @@
 /* Inline Map concurrency that AWS really runs at once. */
 #define ASL_MAX_INLINE_MAP_CONCURRENCY 40
 
+/* Scheduler steps between two ticks (a store's transaction and checkpoint)
+ * when the execution never waits. */
+#define ASL_TICK_STEPS 256
+
 /* Nesting of JSON documents we accept (cJSON's own limit). */
 #define ASL_JSON_MAX_DEPTH 1000
 

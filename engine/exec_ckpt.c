@@ -1,0 +1,267 @@
+/* exec_ckpt.c: checkpoints of a running execution and resuming from one.
+ *
+ * A checkpoint is JSON: the execution's identity, clock, event count and
+ * random state, and its tree of frames, each with the state it is in, its
+ * input, variables, retry counts, a Wait's pending output, and (Parallel and
+ * Map) its running children and the results of the finished ones. It is
+ * taken between two steps, when no frame is half-way through one.
+ *
+ * Resuming rebuilds the frames and puts each where it was: ready, asleep
+ * until its time, or waiting for its children. A Task that was running has
+ * no recorded outcome, so it runs again (at least once, as on AWS), without
+ * writing its TaskScheduled and TaskStarted events a second time. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_int.h"
+#include "json.h"
+
+#define CKPT_VERSION 1
+
+static void add_num(cJSON *o, const char *k, double v) {
+  cJSON_AddNumberToObject(o, k, v);
+}
+
+static void add_dup(cJSON *o, const char *k, const cJSON *v) {
+  if (v) cJSON_AddItemToObject(o, k, asl_json_dup(v));
+}
+
+static cJSON *ck_frame(const frame *f) {
+  cJSON *o = cJSON_CreateObject();
+  add_num(o, "cur", f->cur);
+  add_num(o, "step", f->step);
+  add_num(o, "phase", f->phase);
+  add_num(o, "wake", f->wake);
+  add_dup(o, "input", f->input);
+  if (f->eff_borrowed) cJSON_AddTrueToObject(o, "effIsInput");
+  else add_dup(o, "eff", f->eff);
+  add_dup(o, "vars", f->vars);
+  add_num(o, "last", f->last);
+  add_num(o, "enteredId", f->entered_id);
+  add_num(o, "enteredTime", f->entered_time);
+  if (f->quiet) cJSON_AddTrueToObject(o, "quiet");
+  if (f->is_item) add_num(o, "item", (double)f->item_index);
+  if (f->retry_counts) {
+    size_t n = asl_retry_count(f->g->states[f->cur].retry);
+    cJSON *rc = cJSON_AddArrayToObject(o, "retries");
+    for (size_t i = 0; i < n; i++)
+      cJSON_AddItemToArray(rc, cJSON_CreateNumber(f->retry_counts[i]));
+  }
+  if (f->pending_output) {
+    cJSON *w = cJSON_AddObjectToObject(o, "waiting");
+    add_dup(w, "output", f->pending_output);
+    add_dup(w, "assigned", f->pending_assigned);
+    add_num(w, "next", f->pending_next);
+  }
+  if (f->job) cJSON_AddTrueToObject(o, "taskRunning");
+  if (f->phase == PH_CHILDREN) {
+    cJSON *c = cJSON_AddObjectToObject(o, "children");
+    add_num(c, "n", (double)f->nkids);
+    add_num(c, "launched", (double)f->launched);
+    add_num(c, "finished", (double)f->finished);
+    add_num(c, "failed", (double)f->nfailed);
+    add_num(c, "maxConcurrency", (double)f->max_conc);
+    add_num(c, "toleratedPct", f->tolerated_pct);
+    add_num(c, "toleratedCount", (double)f->tolerated_count);
+    add_num(c, "hasTolerance", f->has_tolerance);
+    add_num(c, "launchPrev", f->launch_prev);
+    add_num(c, "kidsLast", f->kids_last);
+    add_dup(c, "items", f->items_ro);
+    cJSON *run = cJSON_AddObjectToObject(c, "running");
+    cJSON *res = cJSON_AddObjectToObject(c, "results");
+    char key[24];
+    for (size_t i = 0; i < f->nkids; i++) {
+      asl_fmt_ll(key, (long long)i);
+      if (f->kids && f->kids[i])
+        cJSON_AddItemToObject(run, key, ck_frame(f->kids[i]));
+      else if (f->resv && f->resv[i])
+        cJSON_AddItemToObject(res, key, asl_json_dup(f->resv[i]));
+    }
+  }
+  return o;
+}
+
+cJSON *exec_checkpoint(asl_exec *x) {
+  cJSON *o = cJSON_CreateObject();
+  add_num(o, "version", CKPT_VERSION);
+  cJSON_AddStringToObject(o, "name", x->name);
+  cJSON_AddStringToObject(o, "arn", x->arn);
+  add_num(o, "start", x->start);
+  add_num(o, "now", x->now);
+  add_dup(o, "input", x->input);
+  add_num(o, "lastId", x->last_id);
+  add_num(o, "events", (double)x->events);
+  char rng[24];
+  asl_fmt_ll(rng, (long long)x->rng);
+  cJSON_AddStringToObject(o, "rng", rng);
+  if (x->top) cJSON_AddItemToObject(o, "top", ck_frame(x->top));
+  return o;
+}
+
+/* ---- restoring ---- */
+
+typedef struct {
+  asl_exec *x;
+  char *err;
+} rs;
+
+static double num(const cJSON *o, const char *k, double dflt) {
+  const cJSON *v = asl_json_get(o, k);
+  return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static cJSON *take_dup(const cJSON *o, const char *k) {
+  const cJSON *v = asl_json_get(o, k);
+  return v ? asl_json_dup(v) : NULL;
+}
+
+static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
+                       const cJSON *o);
+
+/* The graph a child of f at slot runs. */
+static const asl_graph *child_graph(const frame *f, size_t slot) {
+  const asl_state *st = &f->g->states[f->cur];
+  if (st->ops->kind == ASL_KIND_PARALLEL) {
+    const asl_parallel_spec *p = st->data;
+    return slot < p->n ? &p->branches[slot] : NULL;
+  }
+  if (st->ops->kind == ASL_KIND_MAP) return &((asl_map_spec *)st->data)->g;
+  return NULL;
+}
+
+static int rs_children(rs *r, frame *f, const cJSON *c) {
+  f->nkids = (size_t)num(c, "n", 0);
+  f->launched = (size_t)num(c, "launched", 0);
+  f->finished = (size_t)num(c, "finished", 0);
+  f->nfailed = (size_t)num(c, "failed", 0);
+  f->max_conc = (long long)num(c, "maxConcurrency", 0);
+  f->tolerated_pct = num(c, "toleratedPct", -1);
+  f->tolerated_count = (long long)num(c, "toleratedCount", -1);
+  f->has_tolerance = (int)num(c, "hasTolerance", 0);
+  f->launch_prev = (int)num(c, "launchPrev", 0);
+  f->kids_last = (int)num(c, "kidsLast", 0);
+  f->items = take_dup(c, "items");
+  f->items_ro = f->items;
+  size_t n = f->nkids;
+  f->kids = asl_calloc(n ? n : 1, sizeof *f->kids);
+  f->resv = asl_calloc(n ? n : 1, sizeof *f->resv);
+  if (f->items) {
+    if ((size_t)cJSON_GetArraySize(f->items) != n) return -1;
+    f->itemv = asl_calloc(n ? n : 1, sizeof *f->itemv);
+    size_t i = 0;
+    for (const cJSON *it = f->items->child; it; it = it->next)
+      f->itemv[i++] = it;
+  }
+  const cJSON *res = asl_json_get(c, "results");
+  for (const cJSON *v = res ? res->child : NULL; v; v = v->next) {
+    size_t i = (size_t)strtoull(v->string, NULL, 10);
+    if (i >= n) return -1;
+    f->resv[i] = asl_json_dup(v);
+  }
+  const cJSON *run = asl_json_get(c, "running");
+  for (const cJSON *k = run ? run->child : NULL; k; k = k->next) {
+    size_t i = (size_t)strtoull(k->string, NULL, 10);
+    const asl_graph *cg = i < n ? child_graph(f, i) : NULL;
+    if (!cg) return -1;
+    f->kids[i] = rs_frame(r, cg, f, i, k);
+    if (!f->kids[i]) return -1;
+  }
+  return 0;
+}
+
+/* Puts a restored frame where it was: ready, asleep, or (a Task whose
+ * outcome was not recorded) about to run its Task again. */
+static void rs_schedule(asl_exec *x, frame *f, const cJSON *o) {
+  if (cJSON_IsTrue(asl_json_get(o, "taskRunning"))) {
+    f->step = ST_RETRY;
+    f->rerun_task = 1;
+    exec_ready(x, f);
+  } else if (f->phase == PH_TIMER) {
+    exec_sleep(x, f, f->wake);
+  } else if (f->phase == PH_READY) {
+    exec_ready(x, f);
+  }
+}
+
+static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
+                       const cJSON *o) {
+  int cur = (int)num(o, "cur", -1);
+  if (!cJSON_IsObject(o) || cur < 0 || (size_t)cur >= g->n) return NULL;
+  frame *f = exec_frame_new(r->x, g, parent, slot, take_dup(o, "input"));
+  f->cur = cur;
+  f->step = (int)num(o, "step", ST_ENTER);
+  f->phase = (int)num(o, "phase", PH_READY);
+  f->wake = num(o, "wake", 0);
+  if (cJSON_IsTrue(asl_json_get(o, "effIsInput"))) {
+    f->eff = f->input;
+    f->eff_borrowed = 1;
+  } else {
+    f->eff = take_dup(o, "eff");
+  }
+  cJSON *vars = take_dup(o, "vars");
+  if (vars) {
+    cJSON_Delete(f->vars);
+    f->vars = vars;
+  }
+  f->last = (int)num(o, "last", 0);
+  f->entered_id = (int)num(o, "enteredId", 0);
+  f->entered_time = num(o, "enteredTime", r->x->now);
+  f->quiet = cJSON_IsTrue(asl_json_get(o, "quiet"));
+  const cJSON *item = asl_json_get(o, "item");
+  if (cJSON_IsNumber(item) && parent && parent->itemv &&
+      (size_t)item->valuedouble < parent->nkids) {
+    f->is_item = 1;
+    f->item_index = (long long)item->valuedouble;
+    f->item_value = parent->itemv[f->item_index];
+  }
+  const cJSON *rc = asl_json_get(o, "retries");
+  size_t nr = asl_retry_count(g->states[cur].retry);
+  if (cJSON_IsArray(rc) && nr) {
+    f->retry_counts = asl_calloc(nr, sizeof(int));
+    size_t i = 0;
+    for (const cJSON *v = rc->child; v && i < nr; v = v->next)
+      f->retry_counts[i++] = v->valueint;
+  }
+  const cJSON *w = asl_json_get(o, "waiting");
+  if (w) {
+    f->pending_output = take_dup(w, "output");
+    f->pending_assigned = take_dup(w, "assigned");
+    f->pending_next = (int)num(w, "next", -1);
+  }
+  const cJSON *c = asl_json_get(o, "children");
+  if (c && rs_children(r, f, c) < 0) {
+    exec_kids_abort(f);
+    exec_frame_free(f);
+    return NULL;
+  }
+  exec_activate(f);
+  rs_schedule(r->x, f, o);
+  return f;
+}
+
+asl_exec *exec_restore(const asl_machine *m, const cJSON *ck,
+                       const asl_run_opts *o, char **msg) {
+  if (num(ck, "version", 0) != CKPT_VERSION || !asl_json_get(ck, "top") ||
+      !cJSON_IsString(asl_json_get(ck, "name"))) {
+    if (msg) *msg = asl_strdup("the checkpoint is not one this asl writes");
+    return NULL;
+  }
+  asl_run_opts ro = *o;
+  ro.name = asl_json_get(ck, "name")->valuestring;
+  ro.start_time = num(ck, "start", 0);
+  asl_exec *x = exec_new(m, take_dup(ck, "input"), &ro);
+  x->now = num(ck, "now", x->start);
+  x->last_id = (int)num(ck, "lastId", 0);
+  x->events = (long long)num(ck, "events", x->last_id);
+  const cJSON *rng = asl_json_get(ck, "rng");
+  if (cJSON_IsString(rng)) x->rng = strtoull(rng->valuestring, NULL, 10);
+  rs r = {x, NULL};
+  x->top = rs_frame(&r, &m->top, NULL, 0, asl_json_get(ck, "top"));
+  if (!x->top) {
+    if (msg) *msg = asl_strdup("the checkpoint does not fit this definition");
+    asl_exec_free(x);
+    return NULL;
+  }
+  return x;
+}

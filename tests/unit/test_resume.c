@@ -1,0 +1,173 @@
+/* test_resume.c: checkpoints and asl_resume. Each workflow runs once to
+ * the end while a sink keeps every event and every checkpoint; then, for
+ * every checkpoint, a run resumed from it must end with the same output,
+ * and the events recorded up to the checkpoint plus the resumed run's must
+ * have contiguous ids, no duplicates, the same event types (as a multiset:
+ * concurrent iterations may interleave differently) and one terminal
+ * event. This is what a kill -9 between two ticks leaves to `asl resume`. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../cli/hasher.h"
+#include "../../engine/asl.h"
+#include "../../engine/json.h"
+#include "t.h"
+
+typedef struct {
+  cJSON *events;      /* every event */
+  cJSON *checkpoints; /* every checkpoint */
+} rec;
+
+static void on_event(void *ud, const cJSON *ev) {
+  rec *r = ud;
+  cJSON_AddItemToArray(r->events, cJSON_Duplicate(ev, 1));
+}
+
+static void on_tick(void *ud, const cJSON *ck) {
+  rec *r = ud;
+  if (ck) cJSON_AddItemToArray(r->checkpoints, cJSON_Duplicate(ck, 1));
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted event types of events whose id <= upto (0: all). */
+static char **sorted_types(const cJSON *evs, int upto, size_t *n) {
+  size_t cap = (size_t)cJSON_GetArraySize(evs) + 1, k = 0;
+  char **v = malloc(cap * sizeof *v);
+  for (const cJSON *e = evs->child; e; e = e->next) {
+    int id = cJSON_GetObjectItem(e, "id")->valueint;
+    if (upto && id > upto) continue;
+    v[k++] = cJSON_GetObjectItem(e, "type")->valuestring;
+  }
+  qsort(v, k, sizeof *v, cmp_str);
+  *n = k;
+  return v;
+}
+
+static int is_terminal(const char *t) {
+  return strncmp(t, "Execution", 9) == 0 && strcmp(t, "ExecutionStarted");
+}
+
+static void check_workflow(const char *name, const char *def,
+                           const char *input, const char *bindings) {
+  asl_diags d = {0};
+  asl_machine *m = asl_machine_load(def, strlen(def), NULL, &d);
+  T_OK(m != NULL, "%s: loads", name);
+  asl_diags_free(&d);
+  if (!m) return;
+  cJSON *bind = bindings ? cJSON_Parse(bindings) : NULL;
+  rec full = {cJSON_CreateArray(), cJSON_CreateArray()};
+  asl_sink sink = {&full, on_event, on_tick};
+  asl_run_opts o = {0};
+  o.virtual_clock = 1;
+  o.start_time = 1700000000;
+  o.seed = 7;
+  o.name = "resume-test";
+  o.sink = &sink;
+  o.bindings = bind;
+  asl_result r0;
+  char *msg = NULL;
+  T_OK(asl_run(m, input, &o, &r0, &msg) == 0, "%s: runs", name);
+  int nck = cJSON_GetArraySize(full.checkpoints);
+  T_OK(nck >= 2, "%s: %d checkpoints", name, nck);
+  size_t nall;
+  char **all = sorted_types(full.events, 0, &nall);
+  int ok = 1;
+  for (const cJSON *ck = full.checkpoints->child; ck; ck = ck->next) {
+    int upto = cJSON_GetObjectItem(ck, "lastId")->valueint;
+    rec again = {cJSON_CreateArray(), cJSON_CreateArray()};
+    asl_sink s2 = {&again, on_event, on_tick};
+    asl_run_opts o2 = o;
+    o2.sink = &s2;
+    asl_result r1;
+    if (asl_resume(m, ck, &o2, &r1, &msg) != 0) {
+      T_OK(0, "%s: resume from event %d: %s", name, upto, msg);
+      free(msg);
+      ok = 0;
+    } else {
+      /* ids contiguous after the checkpoint */
+      int want = upto + 1, terminal = 0;
+      for (const cJSON *e = again.events->child; e; e = e->next, want++) {
+        if (cJSON_GetObjectItem(e, "id")->valueint != want) ok = 0;
+        terminal += is_terminal(cJSON_GetObjectItem(e, "type")->valuestring);
+      }
+      size_t nbefore, nafter;
+      char **before = sorted_types(full.events, upto, &nbefore);
+      char **after = sorted_types(again.events, 0, &nafter);
+      /* before + after must be the uninterrupted run's types */
+      size_t nj = nbefore + nafter;
+      char **joined = malloc((nj + 1) * sizeof *joined);
+      memcpy(joined, before, nbefore * sizeof *joined);
+      memcpy(joined + nbefore, after, nafter * sizeof *joined);
+      qsort(joined, nj, sizeof *joined, cmp_str);
+      int same = nj == nall;
+      for (size_t i = 0; same && i < nj; i++)
+        same = strcmp(joined[i], all[i]) == 0;
+      int out = (r0.output == NULL && r1.output == NULL) ||
+                asl_json_equal(r0.output, r1.output);
+      if (!same || terminal != 1 || !out ||
+          strcmp(r0.status, r1.status) != 0 || want - 1 != (int)nall) {
+        T_OK(0, "%s: resumed from event %d: same=%d terminal=%d out=%d "
+                "status=%s/%s events=%d/%zu",
+             name, upto, same, terminal, out, r0.status, r1.status, want - 1,
+             nall);
+        ok = 0;
+      }
+      free(before);
+      free(after);
+      free(joined);
+      asl_result_free(&r1);
+    }
+    cJSON_Delete(again.events);
+    cJSON_Delete(again.checkpoints);
+    if (!ok) break;
+  }
+  T_OK(ok, "%s: every one of %d resumes matches the uninterrupted run", name,
+       nck);
+  free(all);
+  asl_result_free(&r0);
+  cJSON_Delete(full.events);
+  cJSON_Delete(full.checkpoints);
+  cJSON_Delete(bind);
+  asl_machine_free(m);
+}
+
+T_MAIN("resume") {
+  asl_cli_hasher_install();
+  check_workflow(
+      "pass+wait chain",
+      "{\"StartAt\":\"A\",\"States\":{"
+      "\"A\":{\"Type\":\"Pass\",\"Result\":1,\"ResultPath\":\"$.a\","
+      "\"Assign\":{\"v\":7},\"Next\":\"W\"},"
+      "\"W\":{\"Type\":\"Wait\",\"Seconds\":30,\"Next\":\"B\"},"
+      "\"B\":{\"Type\":\"Pass\",\"Parameters\":{\"v.$\":\"$v\",\"a.$\":\"$.a\"},"
+      "\"Next\":\"W2\"},"
+      "\"W2\":{\"Type\":\"Wait\",\"Seconds\":5,\"End\":true}}}",
+      "{}", NULL);
+  check_workflow(
+      "map of tasks with a wait",
+      "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\","
+      "\"MaxConcurrency\":2,\"ItemsPath\":\"$.items\",\"ItemProcessor\":{"
+      "\"StartAt\":\"T\",\"States\":{"
+      "\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"arn:aws:lambda:us-east-1:123456789012:function:Echo\",\"Next\":\"W\"},"
+      "\"W\":{\"Type\":\"Wait\",\"Seconds\":3,\"End\":true}}},\"End\":true}}}",
+      "{\"items\":[1,2,3,4,5,6,7]}",
+      "{\"Functions\":{\"Echo\":{\"builtin\":\"echo\"}}}");
+  check_workflow(
+      "parallel with retries then catch",
+      "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\","
+      "\"Branches\":["
+      "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Task\",\"Resource\":"
+      "\"arn:aws:lambda:us-east-1:123456789012:function:Fail\","
+      "\"Retry\":[{\"ErrorEquals\":[\"Boom\"],\"MaxAttempts\":2}],"
+      "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"C\"}],"
+      "\"End\":true},\"C\":{\"Type\":\"Wait\",\"Seconds\":1,\"End\":true}}},"
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":2,"
+      "\"End\":true}}}],\"End\":true}}}",
+      "{}",
+      "{\"Functions\":{\"Fail\":{\"builtin\":\"fail\",\"args\":"
+      "{\"errorType\":\"Boom\",\"errorMessage\":\"no\"}}}}");
+}
