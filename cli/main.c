@@ -31,11 +31,12 @@ static const char usage_text[] =
     "commands:\n"
     "  run DEF [--input FILE|-] [--name NAME] [--type STANDARD|EXPRESS]\n"
     "          [--bindings FILE] [--sub K=V]... [--describe] [--history]\n"
-    "          [--no-wait] [--max-payload BYTES] [--stats]\n"
+    "          [--no-wait] [--time-scale F] [--max-payload BYTES] [--stats]\n"
     "      run DEF to the end and print its output (or, with --describe,\n"
     "      the DescribeExecution response); --history prints the events\n"
     "      on stderr; --no-wait runs Wait states and retry back-off on a\n"
-    "      virtual clock. Bindings (docs/bindings.md) default to\n"
+    "      virtual clock; --time-scale F divides every Wait, retry interval\n"
+    "      and timeout by F on the real clock. Bindings (docs/bindings.md) default to\n"
     "      NAME.bindings.json beside NAME.json; --sub sets a ${K}\n"
     "      definition substitution; --max-payload lifts AWS's 256 KiB\n"
     "      payload limit (local runs over big data); --stats prints load\n"
@@ -115,6 +116,7 @@ typedef struct {
   int nsubs;
   int describe, history, no_wait, stats;
   long long max_payload;
+  double time_scale;
   cJSON *bind; /* the loaded bindings, or NULL */
 } run_args;
 
@@ -216,6 +218,12 @@ static int parse_run(int argc, char **argv, run_args *a) {
     else if (strcmp(s, "--history") == 0) a->history = 1;
     else if (strcmp(s, "--no-wait") == 0) a->no_wait = 1;
     else if (strcmp(s, "--stats") == 0) a->stats = 1;
+    else if (strcmp(s, "--time-scale") == 0 && more) {
+      char *end;
+      a->time_scale = strtod(argv[++i], &end);
+      if (*end || !(a->time_scale >= 1) || a->time_scale > 1e9)
+        return usage("--time-scale takes a factor of 1 or more"), -1;
+    }
     else if (strcmp(s, "--max-payload") == 0 && more) {
       char *end;
       a->max_payload = strtoll(argv[++i], &end, 10);
@@ -270,6 +278,7 @@ static int cmd_run(int argc, char **argv) {
   o.bindings = a.bind;
   o.base_dir = base;
   o.max_payload = (size_t)a.max_payload;
+  o.time_scale = a.time_scale;
   o.name = a.name;
   o.virtual_clock = a.no_wait;
   o.keep_history = a.history;

@@ -60,6 +60,9 @@ typedef struct asl_run_opts {
   const char *base_dir;  /* folder of the definition, for bindings' paths */
   size_t max_payload;    /* payload limit in bytes; 0: AWS's 256 KiB */
   const asl_sink *sink;  /* receives every event, or NULL */
+  double time_scale;     /* > 1: the execution's clock runs this many times
+                            faster than the real one (Waits, retry back-off,
+                            timeouts shrink alike); 0 or 1: real time */
 } asl_run_opts;
 
 typedef struct asl_result {

@@ -970,32 +970,44 @@ static void sleep_until(double t) {
 /* Drives x until it ends: runs ready frames, waits for tasks, sleeps or
  * (virtual clock) jumps to the next timer. */
 static void run_to_end(asl_exec *x, const asl_run_opts *o) {
-  /* virtual clock minus real clock */
-  double skew = o->virtual_clock ? x->now - exec_real_now() : 0;
+  /* The execution's clock: virtual (jumps to the next timer), or the real
+   * clock sped up time_scale times from where the execution's clock is. */
+  double scale = o->time_scale > 1 ? o->time_scale : 1;
+  double real0 = exec_real_now(), base = x->now;
+  double skew = 0; /* virtual clock: added up jumps */
+#define CLOCK() (o->virtual_clock ? base + (exec_real_now() - real0) + skew \
+                                  : base + (exec_real_now() - real0) * scale)
+#define REAL_AT(t) (o->virtual_clock ? real0 + ((t) - base - skew)        \
+                                     : real0 + ((t) - base) / scale)
   for (;;) {
     int st = asl_exec_step(x);
     if (st == ASL_EXEC_DONE) break;
-    if (st == ASL_EXEC_RUNNING || completions_pending(x)) continue;
+    if (st == ASL_EXEC_RUNNING || completions_pending(x)) {
+      asl_exec_set_time(x, CLOCK());
+      continue;
+    }
     /* Nothing is ready: only a task or a timer can move the run on. */
     double t = asl_exec_wake_time(x);
     if (x->inflight > 0) {
       /* Tasks take real time: wait for one, or for the next timer. */
-      wait_completion(x, t > 0 ? t - skew : 0);
-      asl_exec_set_time(x, exec_real_now() + skew);
-      if (o->virtual_clock && !completions_pending(x) && t > 0 &&
-          x->now < t && exec_real_now() + skew >= t)
+      wait_completion(x, t > 0 ? REAL_AT(t) : 0);
+      asl_exec_set_time(x, CLOCK());
+      if (o->virtual_clock && !completions_pending(x) && t > 0 && x->now < t &&
+          CLOCK() >= t)
         asl_exec_set_time(x, t);
       continue;
     }
     if (t <= 0) break; /* nothing can ever happen: a bug, not a hang */
     if (o->virtual_clock) {
-      if (t > x->now) skew += t - x->now;
+      if (t > CLOCK()) skew += t - CLOCK();
       asl_exec_set_time(x, t);
     } else {
-      sleep_until(t);
-      asl_exec_set_time(x, exec_real_now());
+      sleep_until(REAL_AT(t));
+      asl_exec_set_time(x, CLOCK() > t ? CLOCK() : t);
     }
   }
+#undef CLOCK
+#undef REAL_AT
 }
 
 int asl_resume(const asl_machine *m, const cJSON *checkpoint,

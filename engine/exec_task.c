@@ -148,7 +148,8 @@ void exec_task_start(frame *f) {
   j->req.bindings = x->o.bindings;
   j->req.base_dir = x->o.base_dir;
   j->req.context = j->context;
-  j->req.deadline = timeout ? exec_real_now() + (double)timeout : 0;
+  double scale = x->o.time_scale > 1 ? x->o.time_scale : 1;
+  j->req.deadline = timeout ? exec_real_now() + (double)timeout / scale : 0;
   f->job = j;
   if (t->ops->immediate ||
       (t->ops->immediate_for && t->ops->immediate_for(&j->req))) {

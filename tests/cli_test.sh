@@ -119,5 +119,17 @@ expect 0 "real clock wait" -- "$ASL" run "$T/wait1.json"
 el=$(( ($(date +%s%N) - start) / 1000000 ))
 if [ "$el" -ge 950 ]; then ok; else bad "real-clock Wait of 1 s took ${el} ms"; fi
 
+# --time-scale 20: a 10 s Wait takes half a second, and the history says 10 s
+cat >"$T/wait10.json" <<'J'
+{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}
+J
+start=$(date +%s%N)
+expect 0 "--time-scale" -- "$ASL" run "$T/wait10.json" --time-scale 20 --history
+el=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ "$el" -ge 450 ] && [ "$el" -lt 3000 ]; then ok; else bad "--time-scale 20 on a 10 s Wait took ${el} ms"; fi
+gap=$(python3 -c "import json,sys; h=json.loads(open(sys.argv[1]).read()); t=[e['timestamp'] for e in h]; print(round(t[-1]-t[1]))" "$T/err")
+if [ "$gap" = "10" ]; then ok; else bad "--time-scale history gap $gap s, want 10"; fi
+expect 64 "--time-scale below 1" -- "$ASL" run "$T/wait10.json" --time-scale 0.5
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
