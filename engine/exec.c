@@ -742,7 +742,7 @@ asl_exec *exec_new(const asl_machine *m, cJSON *input, const asl_run_opts *o) {
   x->name = o->name ? asl_strdup(o->name) : make_uuid(x);
   x->o.name = NULL; /* borrowed: not to be read later */
   const char *sm = strstr(m->arn, ":stateMachine:");
-  int express = strcmp(m->type, "EXPRESS") == 0;
+  int express = x->express = strcmp(m->type, "EXPRESS") == 0;
   if (express) {
     char *u = make_uuid(x);
     x->arn = asl_sprintf("%.*s:express:%s:%s:%s", (int)(sm - m->arn), m->arn,
@@ -779,7 +779,7 @@ static double deadline(const asl_exec *x) {
   double d = x->m->timeout_seconds ? x->start + (double)x->m->timeout_seconds
                                    : 0;
   /* EXPRESS executions last at most five minutes. */
-  if (strcmp(x->m->type, "EXPRESS") == 0) {
+  if (x->express) {
     double e = x->start + 300;
     if (d == 0 || e < d) d = e;
   }
@@ -799,8 +799,7 @@ static void time_out(asl_exec *x) {
 /* STANDARD executions stop at AWS's history quota: the failure event is the
  * last one there is room for. */
 static int history_full(asl_exec *x) {
-  if (strcmp(x->m->type, "EXPRESS") == 0 ||
-      x->last_id < ASL_MAX_HISTORY_EVENTS - 1)
+  if (x->express || x->last_id < ASL_MAX_HISTORY_EVENTS - 1)
     return 0;
   x->done = 1;
   x->status = asl_strdup("FAILED");

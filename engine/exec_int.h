@@ -143,6 +143,7 @@ struct asl_exec {
   uint64_t rng;
   long long events; /* counted even when history is not kept */
   long long steps;  /* since the last tick */
+  int express;      /* an EXPRESS execution */
   int max_conc_threads;
 };
 
