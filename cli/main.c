@@ -15,6 +15,7 @@
 #include "../engine/asl.h"
 #include "../engine/json.h"
 #include "../engine/limits.h"
+#include "../engine/mock.h"
 #include "../engine/pool.h"
 #include "../engine/subst.h"
 #include "../states/integrations/lambda.h"
@@ -32,6 +33,7 @@ static const char usage_text[] =
     "  run DEF [--input FILE|-] [--name NAME] [--type STANDARD|EXPRESS]\n"
     "          [--bindings FILE] [--sub K=V]... [--describe] [--history]\n"
     "          [--no-wait] [--time-scale F] [--max-payload BYTES] [--stats]\n"
+    "          [--mock MockConfigFile.json#TestCase]\n"
     "      run DEF to the end and print its output (or, with --describe,\n"
     "      the DescribeExecution response); --history prints the events\n"
     "      on stderr; --no-wait runs Wait states and retry back-off on a\n"
@@ -111,7 +113,7 @@ static void print_json(FILE *f, const cJSON *v, int pretty) {
 }
 
 typedef struct {
-  const char *def, *input, *name, *type, *bindings;
+  const char *def, *input, *name, *type, *bindings, *mock;
   const char *subs[64];
   int nsubs;
   int describe, history, no_wait, stats;
@@ -211,6 +213,7 @@ static int parse_run(int argc, char **argv, run_args *a) {
     else if (strcmp(s, "--name") == 0 && more) a->name = argv[++i];
     else if (strcmp(s, "--type") == 0 && more) a->type = argv[++i];
     else if (strcmp(s, "--bindings") == 0 && more) a->bindings = argv[++i];
+    else if (strcmp(s, "--mock") == 0 && more) a->mock = argv[++i];
     else if (strcmp(s, "--sub") == 0 && more) {
       if (a->nsubs == 64) return usage("too many --sub"), -1;
       a->subs[a->nsubs++] = argv[++i];
@@ -274,7 +277,23 @@ static int cmd_run(int argc, char **argv) {
     free(base);
     return rc;
   }
+  asl_mock *mock = NULL;
+  if (a.mock) {
+    char *mmsg = NULL;
+    mock = asl_mock_load(a.mock, NULL, &mmsg);
+    if (!mock) {
+      rc = errno ? EX_NOINPUT : EX_DATAERR;
+      fprintf(stderr, "asl: %s\n", mmsg ? mmsg : a.mock);
+      free(mmsg);
+      free(input);
+      asl_machine_free(m);
+      cJSON_Delete(a.bind);
+      free(base);
+      return rc;
+    }
+  }
   asl_run_opts o = {0};
+  o.mock = mock;
   o.bindings = a.bind;
   o.base_dir = base;
   o.max_payload = (size_t)a.max_payload;
@@ -291,6 +310,7 @@ static int cmd_run(int argc, char **argv) {
     free(msg);
     free(input);
     asl_machine_free(m);
+    asl_mock_free(mock);
     cJSON_Delete(a.bind);
     free(base);
     return EX_DATAERR;
@@ -314,6 +334,7 @@ static int cmd_run(int argc, char **argv) {
   asl_result_free(&r);
   free(input);
   asl_machine_free(m);
+  asl_mock_free(mock);
   cJSON_Delete(a.bind);
   free(base);
   return rc;

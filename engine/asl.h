@@ -16,6 +16,7 @@
 #include "core.h"
 
 typedef struct asl_machine asl_machine;
+typedef struct asl_mock asl_mock; /* engine/mock.h */
 
 typedef struct asl_load_opts {
   const char *type; /* "STANDARD" (default) or "EXPRESS" */
@@ -63,6 +64,8 @@ typedef struct asl_run_opts {
   double time_scale;     /* > 1: the execution's clock runs this many times
                             faster than the real one (Waits, retry back-off,
                             timeouts shrink alike); 0 or 1: real time */
+  asl_mock *mock; /* MockConfigFile test case (docs/mocks.md): this
+                     execution's own instance (its counters), or NULL */
 } asl_run_opts;
 
 typedef struct asl_result {

@@ -16,6 +16,7 @@
 
 #include "exec_int.h"
 #include "json.h"
+#include "mock.h"
 
 #define CKPT_VERSION 1
 
@@ -96,6 +97,7 @@ cJSON *exec_checkpoint(asl_exec *x) {
   asl_fmt_ll(rng, (long long)x->rng);
   cJSON_AddStringToObject(o, "rng", rng);
   if (x->top) cJSON_AddItemToObject(o, "top", ck_frame(x->top));
+  if (x->o.mock) cJSON_AddItemToObject(o, "mock", asl_mock_counters(x->o.mock));
   return o;
 }
 
@@ -260,6 +262,11 @@ asl_exec *exec_restore(const asl_machine *m, const cJSON *ck,
   x->top = rs_frame(&r, &m->top, NULL, 0, asl_json_get(ck, "top"));
   if (!x->top) {
     if (msg) *msg = asl_strdup("the checkpoint does not fit this definition");
+    asl_exec_free(x);
+    return NULL;
+  }
+  const cJSON *mc = asl_json_get(ck, "mock");
+  if (x->o.mock && mc && asl_mock_set_counters(x->o.mock, mc, msg) < 0) {
     asl_exec_free(x);
     return NULL;
   }

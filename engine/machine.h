@@ -109,6 +109,7 @@ typedef struct asl_task_spec {
   const char *resource;
   const struct asl_task_ops *ops; /* NULL: no integration serves it */
   const char *rtype, *rname;      /* for history events */
+  char *rtype_own, *rname_own;    /* ... when taken from the ARN */
   int lambda_events;
   long long timeout, heartbeat;   /* seconds; 0: none */
   asl_opt_path timeout_path, heartbeat_path;

@@ -44,6 +44,20 @@ static int known_resource(const char *r, int *callback, int *activity) {
   return 0;
 }
 
+/* resourceType and resource for the history when no integration serves
+ * the ARN (a mocked Task): "arn:aws:states:::sqs:sendMessage" gives "sqs"
+ * and "sendMessage", as AWS writes them. */
+static void name_from_arn(asl_task_spec *t, const char *arn) {
+  const char *p = strstr(arn, ":::");
+  if (!p || !strchr(p + 3, ':')) return;
+  p += 3;
+  const char *c = strchr(p, ':');
+  t->rtype_own = asl_strndup(p, (size_t)(c - p));
+  t->rname_own = asl_strdup(c + 1);
+  t->rtype = t->rtype_own;
+  t->rname = t->rname_own;
+}
+
 static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
   int rc = 0;
   asl_task_spec *t = asl_calloc(1, sizeof *t);
@@ -79,6 +93,7 @@ static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
     t->resource = r->valuestring;
     t->ops = asl_task_find(t->resource, &t->rtype, &t->rname,
                            &t->lambda_events);
+    if (!t->ops) name_from_arn(t, r->valuestring);
   }
   const cJSON *cr = asl_json_get(def, "Credentials");
   if (cr && !asl_json_get(cr, "RoleArn") && !asl_json_get(cr, "RoleArn.$")) {
@@ -122,6 +137,8 @@ static void task_free(asl_state *st) {
   if (!t) return;
   asl_path_free(t->timeout_path.path);
   asl_path_free(t->heartbeat_path.path);
+  free(t->rtype_own);
+  free(t->rname_own);
   free(t);
 }
 

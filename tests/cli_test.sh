@@ -131,5 +131,26 @@ gap=$(python3 -c "import json,sys; h=json.loads(open(sys.argv[1]).read()); t=[e[
 if [ "$gap" = "10" ]; then ok; else bad "--time-scale history gap $gap s, want 10"; fi
 expect 64 "--time-scale below 1" -- "$ASL" run "$T/wait10.json" --time-scale 0.5
 
+# --mock: AWS Step Functions Local's MockConfigFile, counters across retries
+cat >"$T/mocked.json" <<'J'
+{"StartAt":"Send","States":{"Send":{"Type":"Task",
+ "Resource":"arn:aws:states:::sqs:sendMessage",
+ "Parameters":{"QueueUrl":"q","MessageBody":"hi"},
+ "Retry":[{"ErrorEquals":["Busy"],"IntervalSeconds":1,"MaxAttempts":3}],
+ "End":true}}}
+J
+cat >"$T/mockcfg.json" <<'J'
+{"StateMachines":{"m":{"TestCases":{"Flaky":{"Send":"BusyThenOk"}}}},
+ "MockedResponses":{"BusyThenOk":{"0-1":{"Throw":{"Error":"Busy","Cause":"try later"}},
+                                  "2":{"Return":{"MessageId":"m-1"}}}}}
+J
+expect 0 "--mock run" -- "$ASL" run "$T/mocked.json" --mock "$T/mockcfg.json#Flaky" --no-wait --history
+has "$T/out" '{"MessageId":"m-1"}' "mocked result"
+n=$(grep -c '"type":	"TaskFailed"' "$T/err")
+if [ "$n" = "2" ]; then ok; else bad "--mock: $n TaskFailed events, want 2"; fi
+has "$T/err" '"resourceType":	"sqs"' "mocked Task events name the service"
+expect 65 "--mock unknown case" -- "$ASL" run "$T/mocked.json" --mock "$T/mockcfg.json#Nope"
+expect 66 "--mock missing file" -- "$ASL" run "$T/mocked.json" --mock "$T/none.json#Flaky"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
