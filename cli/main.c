@@ -176,9 +176,22 @@ static int substitute(run_args *a, char **text) {
   return rc;
 }
 
+/* The state machine's name for a definition file: its base name without
+ * ".json" ("workflows/etl.json" -> "etl"), as the store keys machines. */
+static char *machine_name(const char *path) {
+  const char *b = strrchr(path, '/');
+  b = b ? b + 1 : path;
+  size_t n = strlen(b);
+  if (n > 5 && strcmp(b + n - 5, ".json") == 0) n -= 5;
+  if (n == 0 || strcmp(path, "-") == 0) return asl_strdup("asl");
+  return asl_strndup(b, n > ASL_MAX_NAME ? ASL_MAX_NAME : n);
+}
+
 /* Loads the definition of a; prints diagnostics and returns the exit code
- * on failure. */
-static int load(run_args *a, asl_machine **m, int print_diags) {
+ * on failure. With text_out, the definition's text (substitutions applied)
+ * is handed to the caller. */
+static int load_text(run_args *a, asl_machine **m, int print_diags,
+                     char **text_out) {
   char *text;
   size_t len;
   *m = NULL;
@@ -189,9 +202,12 @@ static int load(run_args *a, asl_machine **m, int print_diags) {
     return rc;
   }
   asl_diags d = {0};
-  asl_load_opts o = {a->type, NULL};
+  char *mname = machine_name(a->def);
+  asl_load_opts o = {a->type, mname};
   *m = asl_machine_load(text, strlen(text), &o, &d);
-  free(text);
+  free(mname);
+  if (text_out && *m) *text_out = text;
+  else free(text);
   if (print_diags) {
     cJSON *j = asl_diags_to_json(&d);
     print_json(stdout, j, 1);
@@ -203,6 +219,10 @@ static int load(run_args *a, asl_machine **m, int print_diags) {
   }
   asl_diags_free(&d);
   return *m ? 0 : EX_DATAERR;
+}
+
+static int load(run_args *a, asl_machine **m, int print_diags) {
+  return load_text(a, m, print_diags, NULL);
 }
 
 static int parse_run(int argc, char **argv, run_args *a) {

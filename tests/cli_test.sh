@@ -109,7 +109,7 @@ expect 0 "--history" -- "$ASL" run "$T/pass.json" --history --name my-exec
 has "$T/err" '"type":	"PassStateEntered"' "history on stderr"
 has "$T/err" '"type":	"ExecutionSucceeded"' "history end"
 expect 0 "--describe name" -- "$ASL" run "$T/pass.json" --describe --name my-exec
-has "$T/out" ':execution:asl:my-exec"' "execution ARN has the name"
+has "$T/out" ':execution:pass:my-exec"' "execution ARN has the machine and execution names"
 
 cat >"$T/wait1.json" <<'J'
 {"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}
