@@ -20,6 +20,7 @@
 #include "../engine/subst.h"
 #include "../states/integrations/lambda.h"
 #include "hasher.h"
+#include "store_cmds.h"
 
 #define EX_OK 0
 #define EX_USAGE 64
@@ -43,6 +44,13 @@ static const char usage_text[] =
     "      definition substitution; --max-payload lifts AWS's 256 KiB\n"
     "      payload limit (local runs over big data); --stats prints load\n"
     "      and run times and the event count on stderr\n"
+    "          [--db PATH]   (every run is recorded: $ASL_HOME/asl.db,\n"
+    "          else ./.asl/asl.db; --db :memory: keeps nothing)\n"
+    "  executions [--status S] [--machine NAME] [--db PATH] [--json]\n"
+    "  history NAME|ARN [--json] [--reverse] [--db PATH]\n"
+    "  describe NAME|ARN [--db PATH]\n"
+    "  resume [--db PATH] [--no-wait] [--time-scale F]\n"
+    "      finish every RUNNING execution from its last checkpoint\n"
     "  validate DEF [--type STANDARD|EXPRESS] [--bindings FILE] [--sub K=V]\n"
     "      print ValidateStateMachineDefinition's response for DEF\n"
     "  help\n"
@@ -113,7 +121,7 @@ static void print_json(FILE *f, const cJSON *v, int pretty) {
 }
 
 typedef struct {
-  const char *def, *input, *name, *type, *bindings, *mock;
+  const char *def, *input, *name, *type, *bindings, *mock, *db;
   const char *subs[64];
   int nsubs;
   int describe, history, no_wait, stats;
@@ -234,6 +242,7 @@ static int parse_run(int argc, char **argv, run_args *a) {
     else if (strcmp(s, "--type") == 0 && more) a->type = argv[++i];
     else if (strcmp(s, "--bindings") == 0 && more) a->bindings = argv[++i];
     else if (strcmp(s, "--mock") == 0 && more) a->mock = argv[++i];
+    else if (strcmp(s, "--db") == 0 && more) a->db = argv[++i];
     else if (strcmp(s, "--sub") == 0 && more) {
       if (a->nsubs == 64) return usage("too many --sub"), -1;
       a->subs[a->nsubs++] = argv[++i];
@@ -278,8 +287,9 @@ static int cmd_run(int argc, char **argv) {
   run_args a = {0};
   if (parse_run(argc, argv, &a) < 0) return EX_USAGE;
   asl_machine *m = NULL;
+  char *text = NULL;
   double t0 = now_ms();
-  int rc = load(&a, &m, 0);
+  int rc = load_text(&a, &m, 0, &text);
   double t1 = now_ms();
   if (rc) {
     cJSON_Delete(a.bind);
@@ -295,6 +305,7 @@ static int cmd_run(int argc, char **argv) {
     asl_machine_free(m);
     cJSON_Delete(a.bind);
     free(base);
+    free(text);
     return rc;
   }
   asl_mock *mock = NULL;
@@ -309,6 +320,7 @@ static int cmd_run(int argc, char **argv) {
       asl_machine_free(m);
       cJSON_Delete(a.bind);
       free(base);
+      free(text);
       return rc;
     }
   }
@@ -324,16 +336,19 @@ static int cmd_run(int argc, char **argv) {
   asl_result r;
   char *msg = NULL;
   double t2 = now_ms();
-  if (asl_run(m, input ? input : "{}", &o, &r, &msg) < 0) {
-    fprintf(stderr, "asl: %s: invalid input: %s\n", a.input ? a.input : "-",
-            msg ? msg : "");
+  /* Every run is recorded in the store (--db PATH, $ASL_HOME/asl.db or
+   * ./.asl/asl.db; --db :memory: keeps nothing). */
+  rc = asl_cli_run_recorded(asl_store_db_path(a.db), m, text,
+                            input ? input : "{}", &o, &r);
+  free(text);
+  if (rc) {
     free(msg);
     free(input);
     asl_machine_free(m);
     asl_mock_free(mock);
     cJSON_Delete(a.bind);
     free(base);
-    return EX_DATAERR;
+    return rc;
   }
   if (a.stats)
     fprintf(stderr,
@@ -377,6 +392,12 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
   if (strcmp(cmd, "validate") == 0) return cmd_validate(argc - 2, argv + 2);
+  if (strcmp(cmd, "executions") == 0)
+    return asl_cmd_executions(argc - 2, argv + 2);
+  if (strcmp(cmd, "history") == 0) return asl_cmd_history(argc - 2, argv + 2);
+  if (strcmp(cmd, "describe") == 0)
+    return asl_cmd_describe(argc - 2, argv + 2);
+  if (strcmp(cmd, "resume") == 0) return asl_cmd_resume(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;

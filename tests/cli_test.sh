@@ -3,6 +3,7 @@
 # messages for bad input, --describe/--history. Prints "cli: N passed, N failed".
 ASL=${1:-build/asl}
 T=$(mktemp -d)
+export ASL_HOME="$T/home"
 trap 'rm -rf "$T"' EXIT
 pass=0
 fail=0
@@ -108,8 +109,10 @@ expect 2 "timed out (virtual clock, one-year wait)" -- "$ASL" run "$T/slow.json"
 expect 0 "--history" -- "$ASL" run "$T/pass.json" --history --name my-exec
 has "$T/err" '"type":	"PassStateEntered"' "history on stderr"
 has "$T/err" '"type":	"ExecutionSucceeded"' "history end"
-expect 0 "--describe name" -- "$ASL" run "$T/pass.json" --describe --name my-exec
-has "$T/out" ':execution:pass:my-exec"' "execution ARN has the machine and execution names"
+expect 64 "a name is used once per state machine" -- "$ASL" run "$T/pass.json" --name my-exec
+has "$T/err" "ExecutionAlreadyExists" "ExecutionAlreadyExists"
+expect 0 "--describe name" -- "$ASL" run "$T/pass.json" --describe --name my-exec2
+has "$T/out" ':execution:pass:my-exec2"' "execution ARN has the machine and execution names"
 
 cat >"$T/wait1.json" <<'J'
 {"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}
