@@ -76,6 +76,7 @@ typedef struct asl_result {
   cJSON *history; /* GetExecutionHistory "events" array, when asked */
   cJSON *describe; /* DescribeExecution response shape */
   long long events; /* history events written (kept or not) */
+  double run_ms;    /* wall time of the run itself, in milliseconds */
 } asl_result;
 
 /* Runs one execution of m on input_text (JSON text; NULL means "{}") to its

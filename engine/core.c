@@ -184,7 +184,11 @@ void asl_buf_add(asl_buf *b, const char *s, size_t n) {
 
 void asl_buf_puts(asl_buf *b, const char *s) { asl_buf_add(b, s, strlen(s)); }
 
-void asl_buf_putc(asl_buf *b, char c) { asl_buf_add(b, &c, 1); }
+void asl_buf_putc(asl_buf *b, char c) {
+  if (b->len + 2 > b->cap) buf_grow(b, 1);
+  b->s[b->len++] = c;
+  b->s[b->len] = 0;
+}
 
 void asl_buf_printf(asl_buf *b, const char *fmt, ...) {
   va_list ap;

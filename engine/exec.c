@@ -1015,10 +1015,12 @@ int asl_resume(const asl_machine *m, const cJSON *checkpoint,
   if (!o) o = &dflt;
   if (msg) *msg = NULL;
   memset(r, 0, sizeof *r);
+  double t0 = exec_real_now();
   asl_exec *x = exec_restore(m, checkpoint, o, msg);
   if (!x) return -1;
   run_to_end(x, o);
   asl_exec_finish(x, r);
+  r->run_ms = (exec_real_now() - t0) * 1e3;
   asl_exec_free(x);
   return 0;
 }
@@ -1038,9 +1040,11 @@ int asl_run(const asl_machine *m, const char *input_text,
   }
   cJSON *input = asl_json_parse(input_text, len, msg);
   if (!input) return -1;
+  double t0 = exec_real_now();
   asl_exec *x = asl_exec_start_take(m, input, o);
   run_to_end(x, o);
   asl_exec_finish(x, r);
+  r->run_ms = (exec_real_now() - t0) * 1e3;
   asl_exec_free(x);
   return 0;
 }

@@ -265,6 +265,14 @@ static char *text_of(const cJSON *v) {
 static void put_json_string(asl_buf *b, const char *s) {
   asl_buf_putc(b, '"');
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    /* a run of characters that need no escape goes in one copy */
+    const unsigned char *q = p;
+    while (*q >= 0x20 && *q != '"' && *q != '\\') q++;
+    if (q > p) {
+      asl_buf_add(b, (const char *)p, (size_t)(q - p));
+      p = q - 1;
+      continue;
+    }
     switch (*p) {
     case '"': asl_buf_puts(b, "\\\""); break;
     case '\\': asl_buf_puts(b, "\\\\"); break;
