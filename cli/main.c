@@ -326,6 +326,7 @@ static int cmd_run(int argc, char **argv) {
   }
   asl_run_opts o = {0};
   o.mock = mock;
+  o.mock_spec = a.mock;
   o.bindings = a.bind;
   o.base_dir = base;
   o.max_payload = (size_t)a.max_payload;

@@ -3,6 +3,8 @@
  * and `asl run` / `asl resume` recorded through a store sink. */
 #include "store_cmds.h"
 
+#include "../engine/mock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -388,6 +390,17 @@ static char *options_json(const asl_run_opts *o) {
   }
   if (o->bindings)
     cJSON_AddItemToObject(j, "bindings", asl_json_dup(o->bindings));
+  if (o->mock_spec) { /* FILE#Case, FILE made absolute */
+    const char *hash = strrchr(o->mock_spec, '#');
+    char *file = hash ? asl_strndup(o->mock_spec, (size_t)(hash - o->mock_spec))
+                      : asl_strdup(o->mock_spec);
+    char *abs = realpath(file, NULL);
+    char *spec = asl_sprintf("%s%s", abs ? abs : file, hash ? hash : "");
+    cJSON_AddStringToObject(j, "mock", spec);
+    free(spec);
+    free(abs);
+    free(file);
+  }
   char *s = asl_json_print(j);
   cJSON_Delete(j);
   return s;
@@ -404,6 +417,8 @@ static cJSON *options_apply(const char *text, asl_run_opts *o) {
   const cJSON *dir = asl_json_get(j, "baseDir");
   o->base_dir = cJSON_IsString(dir) ? dir->valuestring : NULL;
   o->bindings = asl_json_get(j, "bindings");
+  const cJSON *mock = asl_json_get(j, "mock");
+  o->mock_spec = cJSON_IsString(mock) ? mock->valuestring : NULL;
   return j;
 }
 
@@ -586,8 +601,21 @@ static int resume_one(asl_store *s, const asl_store_running *x,
   if (a->time_scale > 0) o.time_scale = a->time_scale;
   o.name = x->name;
   o.start_time = x->start;
+  if (o.mock_spec) { /* the run's MockConfigFile test case, counters restored
+                        from the checkpoint */
+    char *mmsg = NULL;
+    o.mock = asl_mock_load(o.mock_spec, NULL, &mmsg);
+    if (!o.mock) {
+      fprintf(stderr, "asl: %s: %s\n", x->arn, mmsg ? mmsg : o.mock_spec);
+      free(mmsg);
+      cJSON_Delete(keep);
+      asl_machine_free(m);
+      return 65;
+    }
+  }
   asl_result r;
   rc = run_with_sink(s, x->id, m, x->input, x->checkpoint, &o, &r);
+  asl_mock_free(o.mock);
   if (rc == 0) {
     const cJSON *arn = asl_json_get(r.describe, "executionArn");
     printf("%s %s\n", cJSON_IsString(arn) ? arn->valuestring : x->arn,

@@ -66,6 +66,7 @@ typedef struct asl_run_opts {
                             timeouts shrink alike); 0 or 1: real time */
   asl_mock *mock; /* MockConfigFile test case (docs/mocks.md): this
                      execution's own instance (its counters), or NULL */
+  const char *mock_spec; /* "FILE#TestCase" it came from, kept for resume */
 } asl_run_opts;
 
 typedef struct asl_result {

@@ -155,5 +155,23 @@ has "$T/err" '"resourceType":	"sqs"' "mocked Task events name the service"
 expect 65 "--mock unknown case" -- "$ASL" run "$T/mocked.json" --mock "$T/mockcfg.json#Nope"
 expect 66 "--mock missing file" -- "$ASL" run "$T/mocked.json" --mock "$T/none.json#Flaky"
 
+# --mock survives a kill -9 and `asl resume` (its counters are in the
+# checkpoint): the second mocked Task still gets its own response
+cat >"$T/mk.json" <<'J'
+{"StartAt":"Send","States":{"Send":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","Parameters":{"QueueUrl":"q","MessageBody":"hi"},"Next":"W"},"W":{"Type":"Wait","Seconds":3,"Next":"Again"},"Again":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","Parameters":{"QueueUrl":"q","MessageBody":"x"},"End":true}}}
+J
+cat >"$T/mk-mock.json" <<'J'
+{"StateMachines":{"mk":{"TestCases":{"T":{"Send":"R","Again":"R2"}}}},"MockedResponses":{"R":{"0":{"Return":{"MessageId":"a"}}},"R2":{"0":{"Return":{"MessageId":"b"}}}}}
+J
+"$ASL" run "$T/mk.json" --mock "$T/mk-mock.json#T" --db "$T/mk.db" --name k1 >/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+expect 0 "resume a killed mocked run" -- "$ASL" resume --db "$T/mk.db"
+has "$T/out" "execution:mk:k1 SUCCEEDED" "resumed mocked run succeeds"
+expect 0 "describe the resumed run" -- "$ASL" describe k1 --db "$T/mk.db"
+has "$T/out" 'MessageId\":\"b' "the mock's second response after resume"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
