@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,6 +506,9 @@ static int record_start(asl_store *s, const asl_machine *m, const char *def,
   asl_store_start x = {m->name, o->name, arn, input, o->start_time, opts};
   int rc = asl_store_put_machine(s, &sm, &e);
   if (rc == 0) rc = asl_store_start_execution(s, &x, id, &e);
+  int claimed = 0; /* this process runs it: `asl resume` keeps off */
+  if (rc == 0)
+    rc = asl_store_claim(s, *id, 0, (long long)getpid(), &claimed, &e);
   if (rc == 1)
     asl_error_set(&e, "ExecutionAlreadyExists",
                   "Execution Already Exists: '%s' (it is running)", arn);
@@ -590,8 +594,25 @@ static int load_stored(const asl_store_running *x, asl_machine **m) {
 }
 
 /* Resumes one execution to its end and prints "ARN STATUS". */
+/* Is pid a live process other than this one? */
+static int alive_elsewhere(long long pid) {
+  if (pid <= 0 || pid == (long long)getpid()) return 0;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
 static int resume_one(asl_store *s, const asl_store_running *x,
                       const resume_args *a) {
+  if (alive_elsewhere(x->owner)) {
+    fprintf(stderr, "asl: %s: still running in process %lld; not resumed\n",
+            x->arn, x->owner);
+    return 0;
+  }
+  int claimed = 0;
+  asl_error ce = {0};
+  if (asl_store_claim(s, x->id, x->owner, (long long)getpid(), &claimed,
+                      &ce) < 0)
+    return report_clear(&ce);
+  if (!claimed) return 0; /* another `asl resume` took it first */
   asl_machine *m;
   int rc = load_stored(x, &m);
   if (rc) return rc;

@@ -71,6 +71,9 @@ static const char *const migrations[] = {
     "  previous_event_id INTEGER NOT NULL,"
     "  details TEXT," /* {"xEventDetails":{...}}: the other members */
     "  PRIMARY KEY (execution, id));",
+    /* 2: the process running an execution (its pid), so that `asl resume`
+     * leaves alone an execution another live process is still running. */
+    "ALTER TABLE executions ADD COLUMN owner INTEGER;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 
@@ -153,7 +156,7 @@ static const char *const queries[Q_COUNT] = {
         " WHERE e.arn = ?1",
     [Q_RUNNING] =
         "SELECT e.id, e.arn, e.name, e.machine, e.type, d.text, e.input,"
-        " e.options, e.start, e.checkpoint"
+        " e.options, e.start, e.checkpoint, e.owner"
         " FROM executions e JOIN definitions d ON d.id = e.definition_id"
         " WHERE e.status = 'RUNNING' ORDER BY e.id",
 };
@@ -1075,6 +1078,27 @@ static void running_item(sqlite3_stmt *st, asl_store_running *r) {
   r->start = sqlite3_column_double(st, 8);
   const char *ck = col_text(st, 9);
   r->checkpoint = ck ? cJSON_Parse(ck) : NULL;
+  r->owner = sqlite3_column_int64(st, 10);
+}
+
+int asl_store_claim(asl_store *s, long long id, long long old_owner,
+                    long long owner, int *claimed, asl_error *e) {
+  *claimed = 0;
+  doing(s, "claiming execution %lld", id);
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db,
+                         "UPDATE executions SET owner = ?1 WHERE id = ?2 AND"
+                         " status = 'RUNNING' AND coalesce(owner, 0) = ?3",
+                         -1, &st, NULL) != SQLITE_OK)
+    return db_fail(s, e);
+  sqlite3_bind_int64(st, 1, owner);
+  sqlite3_bind_int64(st, 2, id);
+  sqlite3_bind_int64(st, 3, old_owner);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return db_fail(s, e);
+  *claimed = sqlite3_changes(s->db) == 1;
+  return 0;
 }
 
 int asl_store_running_executions(asl_store *s, asl_store_running **v,

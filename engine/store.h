@@ -143,7 +143,14 @@ typedef struct asl_store_running {
   double start;
   cJSON *checkpoint; /* the last committed one; NULL when none was (the
                         execution must start over from its input) */
+  long long owner;   /* pid of the process that runs it; 0: none recorded */
 } asl_store_running;
+
+/* Makes process `owner` the one running execution id, if it is still
+ * RUNNING and its owner is still old_owner (0: none): *claimed says whether
+ * it was, so two `asl resume` never run the same execution. */
+int asl_store_claim(asl_store *s, long long id, long long old_owner,
+                    long long owner, int *claimed, asl_error *e);
 
 /* Every RUNNING execution, oldest first. */
 int asl_store_running_executions(asl_store *s, asl_store_running **v,

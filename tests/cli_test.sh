@@ -173,5 +173,19 @@ has "$T/out" "execution:mk:k1 SUCCEEDED" "resumed mocked run succeeds"
 expect 0 "describe the resumed run" -- "$ASL" describe k1 --db "$T/mk.db"
 has "$T/out" 'MessageId\":\"b' "the mock's second response after resume"
 
+# `asl resume` leaves alone an execution a live process is running
+cat >"$T/long.json" <<'J'
+{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":2,"End":true}}}
+J
+"$ASL" run "$T/long.json" --db "$T/live.db" --name live >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+expect 0 "resume while the run is alive" -- "$ASL" resume --db "$T/live.db"
+has "$T/err" "still running in process $pid" "resume keeps off a live run"
+wait $pid
+if [ $? -eq 0 ]; then ok; else bad "the live run was disturbed"; fi
+expect 0 "describe the live run" -- "$ASL" describe live --db "$T/live.db"
+has "$T/out" '"status":	"SUCCEEDED"' "the live run finished on its own"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
