@@ -144,7 +144,7 @@ static void test_migrations(void) {
   char *path = db_file("m.db");
   asl_store *s = open_ok(path);
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 1, "fresh file at schema 1");
+  T_OK(asl_store_schema_version(s) == 2, "fresh file at schema 2");
   sqlite3 *db = asl_store_handle(s);
   T_OK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table'"
                      " AND name IN ('definitions','state_machines',"
@@ -160,7 +160,12 @@ static void test_migrations(void) {
   asl_store_close(s);
 
   s = open_ok(path);
-  T_OK(s && asl_store_schema_version(s) == 1, "reopened: still schema 1");
+  T_OK(s && asl_store_schema_version(s) == 2, "reopened: still schema 2");
+  if (s)
+    T_OK(query_int(asl_store_handle(s),
+                   "SELECT count(*) FROM pragma_table_info('executions')"
+                   " WHERE name = 'owner'") == 1,
+         "migration 2 added executions.owner");
   asl_store_close(s);
 
   /* a file from a newer asl is refused, untouched */
@@ -520,7 +525,7 @@ static int list_count(asl_store *s, const char *status, const char *machine) {
 static void test_lists(void) {
   asl_store *s = open_ok(":memory:");
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 1, ":memory: has the schema");
+  T_OK(asl_store_schema_version(s) == 2, ":memory: has the schema");
   asl_machine *a = load(pass_def, "alpha", NULL);
   asl_machine *b = load(fail_def, "beta", NULL);
   asl_error e = {0};
