@@ -22,6 +22,7 @@ double exec_real_now(void) {
 }
 
 void asl_iso8601(double t, char *buf, size_t n) {
+  if (!(t > -1e11 && t < 1e11)) t = 0; /* no time_t overflow, whatever t */
   time_t s = (time_t)floor(t);
   int ms = (int)((t - (double)s) * 1000.0 + 0.5);
   if (ms >= 1000) {
@@ -666,6 +667,7 @@ static void enter_state(frame *f) {
     eff = p;
     borrowed = 0;
   }
+  if (!f->eff_borrowed) cJSON_Delete(f->eff); /* none, but never leak */
   f->eff = eff;
   f->eff_borrowed = borrowed;
   switch (st->ops->kind) {

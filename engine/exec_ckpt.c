@@ -108,9 +108,19 @@ typedef struct {
   char *err;
 } rs;
 
+/* A number member, or dflt; clamped to +-1e11 so that no conversion to an
+ * integer or a time can overflow, whatever a damaged checkpoint holds. */
 static double num(const cJSON *o, const char *k, double dflt) {
   const cJSON *v = asl_json_get(o, k);
-  return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+  if (!cJSON_IsNumber(v) || isnan(v->valuedouble)) return dflt;
+  double d = v->valuedouble;
+  return d > 1e11 ? 1e11 : d < -1e11 ? -1e11 : d;
+}
+
+/* An int member (event ids, indices), or dflt when out of int range. */
+static int inum(const cJSON *o, const char *k, int dflt) {
+  double d = num(o, k, dflt);
+  return d >= -2e9 && d <= 2e9 ? (int)d : dflt;
 }
 
 static cJSON *take_dup(const cJSON *o, const char *k) {
@@ -133,16 +143,26 @@ static const asl_graph *child_graph(const frame *f, size_t slot) {
 }
 
 static int rs_children(rs *r, frame *f, const cJSON *c) {
+  const asl_state *st = &f->g->states[f->cur];
+  double nk = num(c, "n", -1);
+  if (st->ops->kind != ASL_KIND_PARALLEL && st->ops->kind != ASL_KIND_MAP)
+    return -1;
+  if (nk < 0 || nk > 1e8 || nk != floor(nk) ||
+      num(c, "launched", -1) < 0 || num(c, "launched", -1) > nk ||
+      num(c, "finished", -1) < 0 || num(c, "finished", -1) > nk)
+    return -1;
+  if (st->ops->kind == ASL_KIND_MAP && !cJSON_IsArray(asl_json_get(c, "items")))
+    return -1;
   f->nkids = (size_t)num(c, "n", 0);
   f->launched = (size_t)num(c, "launched", 0);
   f->finished = (size_t)num(c, "finished", 0);
-  f->nfailed = (size_t)num(c, "failed", 0);
+  f->nfailed = (size_t)fmax(0, num(c, "failed", 0));
   f->max_conc = (long long)num(c, "maxConcurrency", 0);
   f->tolerated_pct = num(c, "toleratedPct", -1);
   f->tolerated_count = (long long)num(c, "toleratedCount", -1);
-  f->has_tolerance = (int)num(c, "hasTolerance", 0);
-  f->launch_prev = (int)num(c, "launchPrev", 0);
-  f->kids_last = (int)num(c, "kidsLast", 0);
+  f->has_tolerance = inum(c, "hasTolerance", 0);
+  f->launch_prev = inum(c, "launchPrev", 0);
+  f->kids_last = inum(c, "kidsLast", 0);
   f->items = take_dup(c, "items");
   f->items_ro = f->items;
   size_t n = f->nkids;
@@ -156,15 +176,19 @@ static int rs_children(rs *r, frame *f, const cJSON *c) {
       f->itemv[i++] = it;
   }
   const cJSON *res = asl_json_get(c, "results");
+  const cJSON *run = asl_json_get(c, "running");
+  if ((res && !cJSON_IsObject(res)) || (run && !cJSON_IsObject(run)))
+    return -1;
   for (const cJSON *v = res ? res->child : NULL; v; v = v->next) {
     size_t i = (size_t)strtoull(v->string, NULL, 10);
-    if (i >= n) return -1;
+    if (i >= n || f->resv[i]) return -1; /* out of range, or twice */
     f->resv[i] = asl_json_dup(v);
   }
-  const cJSON *run = asl_json_get(c, "running");
   for (const cJSON *k = run ? run->child : NULL; k; k = k->next) {
     size_t i = (size_t)strtoull(k->string, NULL, 10);
-    const asl_graph *cg = i < n ? child_graph(f, i) : NULL;
+    const asl_graph *cg = i < n && !f->kids[i] && !f->resv[i]
+                              ? child_graph(f, i)
+                              : NULL;
     if (!cg) return -1;
     f->kids[i] = rs_frame(r, cg, f, i, k);
     if (!f->kids[i]) return -1;
@@ -186,16 +210,36 @@ static void rs_schedule(asl_exec *x, frame *f, const cJSON *o) {
   }
 }
 
+/* Is o a frame a checkpoint of ours can hold for graph g? A damaged
+ * store must give a refusal, never a crash. */
+static int frame_ok(const asl_graph *g, const cJSON *o) {
+  double cur = num(o, "cur", -1), step = num(o, "step", -1);
+  double phase = num(o, "phase", -1);
+  const cJSON *w = asl_json_get(o, "waiting");
+  double next = w ? num(w, "next", -2) : -1;
+  /* a state past its entry needs its effective input */
+  int eff = asl_json_get(o, "eff") ||
+            cJSON_IsTrue(asl_json_get(o, "effIsInput"));
+  return cJSON_IsObject(o) && cur >= 0 && cur < (double)g->n &&
+         (step == ST_ENTER || eff || asl_json_get(o, "waiting")) &&
+         cur == floor(cur) && step >= ST_ENTER && step <= ST_RETRY &&
+         phase >= PH_READY && phase < PH_DONE && asl_json_get(o, "input") &&
+         (!w || (asl_json_get(w, "output") && next >= -1 &&
+                 next < (double)g->n && next == floor(next)));
+}
+
 static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
                        const cJSON *o) {
-  int cur = (int)num(o, "cur", -1);
-  if (!cJSON_IsObject(o) || cur < 0 || (size_t)cur >= g->n) return NULL;
+  if (!frame_ok(g, o)) return NULL;
+  int cur = inum(o, "cur", -1);
   frame *f = exec_frame_new(r->x, g, parent, slot, take_dup(o, "input"));
   f->cur = cur;
-  f->step = (int)num(o, "step", ST_ENTER);
-  f->phase = (int)num(o, "phase", PH_READY);
+  f->step = inum(o, "step", ST_ENTER);
+  f->phase = inum(o, "phase", PH_READY);
   f->wake = num(o, "wake", 0);
-  if (cJSON_IsTrue(asl_json_get(o, "effIsInput"))) {
+  if (f->step == ST_ENTER) {
+    /* entering computes its effective input afresh */
+  } else if (cJSON_IsTrue(asl_json_get(o, "effIsInput"))) {
     f->eff = f->input;
     f->eff_borrowed = 1;
   } else {
@@ -206,13 +250,13 @@ static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
     cJSON_Delete(f->vars);
     f->vars = vars;
   }
-  f->last = (int)num(o, "last", 0);
-  f->entered_id = (int)num(o, "enteredId", 0);
+  f->last = inum(o, "last", 0);
+  f->entered_id = inum(o, "enteredId", 0);
   f->entered_time = num(o, "enteredTime", r->x->now);
   f->quiet = cJSON_IsTrue(asl_json_get(o, "quiet"));
   const cJSON *item = asl_json_get(o, "item");
   if (cJSON_IsNumber(item) && parent && parent->itemv &&
-      (size_t)item->valuedouble < parent->nkids) {
+      item->valuedouble >= 0 && item->valuedouble < (double)parent->nkids) {
     f->is_item = 1;
     f->item_index = (long long)item->valuedouble;
     f->item_value = parent->itemv[f->item_index];
@@ -223,13 +267,15 @@ static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
     f->retry_counts = asl_calloc(nr, sizeof(int));
     size_t i = 0;
     for (const cJSON *v = rc->child; v && i < nr; v = v->next)
-      f->retry_counts[i++] = v->valueint;
+      f->retry_counts[i++] = cJSON_IsNumber(v) && v->valueint >= 0
+                                 ? v->valueint
+                                 : 0;
   }
   const cJSON *w = asl_json_get(o, "waiting");
   if (w) {
     f->pending_output = take_dup(w, "output");
     f->pending_assigned = take_dup(w, "assigned");
-    f->pending_next = (int)num(w, "next", -1);
+    f->pending_next = inum(w, "next", -1);
   }
   const cJSON *c = asl_json_get(o, "children");
   if (c && rs_children(r, f, c) < 0) {
@@ -249,12 +295,18 @@ asl_exec *exec_restore(const asl_machine *m, const cJSON *ck,
     if (msg) *msg = asl_strdup("the checkpoint is not one this asl writes");
     return NULL;
   }
+  double start = num(ck, "start", -1), now = num(ck, "now", -1);
+  if (!asl_json_get(ck, "input") || !(start > 0 && start < 1e11) ||
+      !(now >= start && now < 1e11) || num(ck, "lastId", -1) < 0) {
+    if (msg) *msg = asl_strdup("the checkpoint is damaged");
+    return NULL;
+  }
   asl_run_opts ro = *o;
   ro.name = asl_json_get(ck, "name")->valuestring;
   ro.start_time = num(ck, "start", 0);
   asl_exec *x = exec_new(m, take_dup(ck, "input"), &ro);
   x->now = num(ck, "now", x->start);
-  x->last_id = (int)num(ck, "lastId", 0);
+  x->last_id = inum(ck, "lastId", 0);
   x->events = (long long)num(ck, "events", x->last_id);
   const cJSON *rng = asl_json_get(ck, "rng");
   if (cJSON_IsString(rng)) x->rng = strtoull(rng->valuestring, NULL, 10);

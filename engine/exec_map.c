@@ -50,12 +50,21 @@ void exec_kids_abort(frame *f) {
   f->kids = NULL;
 }
 
+/* Drops the results of an earlier attempt (a retry, or a restored state). */
+static void clear_results(frame *f) {
+  if (!f->resv) return;
+  for (size_t i = 0; i < f->nkids; i++) cJSON_Delete(f->resv[i]);
+  free(f->resv);
+  f->resv = NULL;
+}
+
 /* ---- Parallel ---- */
 
 void exec_parallel_start(frame *f) {
   asl_exec *x = f->x;
   const asl_parallel_spec *p = state_of(f)->data;
   exec_kids_abort(f);
+  clear_results(f);
   exec_event(x, f, "ParallelStateStarted", NULL, NULL, f->last);
   f->nkids = p->n;
   f->finished = f->nfailed = 0;
@@ -354,10 +363,10 @@ void exec_map_start(frame *f) {
   f->itemv = asl_calloc(n ? n : 1, sizeof *f->itemv);
   size_t i = 0;
   for (const cJSON *c = f->items_ro->child; c; c = c->next) f->itemv[i++] = c;
+  clear_results(f);
   f->nkids = n;
   f->launched = f->finished = f->nfailed = 0;
   f->kids = asl_calloc(n ? n : 1, sizeof *f->kids);
-  free(f->resv);
   f->resv = asl_calloc(n ? n : 1, sizeof *f->resv);
   f->phase = PH_CHILDREN;
   f->kids_last = f->launch_prev;

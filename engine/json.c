@@ -59,6 +59,7 @@ cJSON *asl_json_parse(const char *text, size_t len, char **msg) {
 /* The text is malloc'd whatever allocator cJSON was given (asl_pool), so
  * callers free() it. */
 char *asl_json_print(const cJSON *v) {
+  if (!v) return asl_strdup("null"); /* no value reads as JSON null */
   char *s = cJSON_PrintUnformatted(v);
   if (!s) {
     fputs("asl: out of memory\n", stderr);
