@@ -221,9 +221,13 @@ static int frame_ok(const asl_graph *g, const cJSON *o) {
   int eff = asl_json_get(o, "eff") ||
             cJSON_IsTrue(asl_json_get(o, "effIsInput"));
   return cJSON_IsObject(o) && cur >= 0 && cur < (double)g->n &&
-         (step == ST_ENTER || eff || asl_json_get(o, "waiting")) &&
+         ((step == ST_ENTER && phase == PH_READY &&
+           !cJSON_IsTrue(asl_json_get(o, "taskRunning"))) ||
+          eff || asl_json_get(o, "waiting")) &&
          cur == floor(cur) && step >= ST_ENTER && step <= ST_RETRY &&
-         phase >= PH_READY && phase < PH_DONE && asl_json_get(o, "input") &&
+         phase >= PH_READY && phase < PH_DONE &&
+         /* a Wait in progress has handed its input over to its output */
+         (asl_json_get(o, "input") || w) &&
          (!w || (asl_json_get(w, "output") && next >= -1 &&
                  next < (double)g->n && next == floor(next)));
 }
@@ -237,7 +241,8 @@ static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
   f->step = inum(o, "step", ST_ENTER);
   f->phase = inum(o, "phase", PH_READY);
   f->wake = num(o, "wake", 0);
-  if (f->step == ST_ENTER) {
+  int running_task = cJSON_IsTrue(asl_json_get(o, "taskRunning"));
+  if (f->step == ST_ENTER && f->phase == PH_READY && !running_task) {
     /* entering computes its effective input afresh */
   } else if (cJSON_IsTrue(asl_json_get(o, "effIsInput"))) {
     f->eff = f->input;
