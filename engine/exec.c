@@ -619,6 +619,8 @@ static void run_simple(frame *f, const asl_state *st) {
   }
   int next = step.next >= 0 ? step.next : (step.end ? -1 : st->next);
   if (step.wait_until > 0) {
+    cJSON_Delete(f->pending_output); /* none, but never leak */
+    cJSON_Delete(f->pending_assigned);
     f->pending_output = output;
     f->pending_assigned = assigned;
     f->pending_next = next;
@@ -695,6 +697,10 @@ static void run_frame(frame *f) {
   case ST_RETRY: {
     const asl_state *st = cur_state(f);
     f->step = ST_ENTER;
+    if (st->ops->kind == ASL_KIND_SIMPLE) { /* nothing to retry: enter */
+      enter_state(f);
+      break;
+    }
     exec_activate(f);
     if (st->ops->kind == ASL_KIND_TASK) exec_task_start(f);
     else if (st->ops->kind == ASL_KIND_PARALLEL) exec_parallel_start(f);

@@ -186,7 +186,9 @@ static int rs_children(rs *r, frame *f, const cJSON *c) {
   }
   for (const cJSON *k = run ? run->child : NULL; k; k = k->next) {
     size_t i = (size_t)strtoull(k->string, NULL, 10);
-    const asl_graph *cg = i < n && !f->kids[i] && !f->resv[i]
+    int map = st->ops->kind == ASL_KIND_MAP;
+    const asl_graph *cg = i < n && !f->kids[i] && !f->resv[i] &&
+                                  (!map || i < f->launched)
                               ? child_graph(f, i)
                               : NULL;
     if (!cg) return -1;
@@ -220,6 +222,17 @@ static int frame_ok(const asl_graph *g, const cJSON *o) {
   /* a state past its entry needs its effective input */
   int eff = asl_json_get(o, "eff") ||
             cJSON_IsTrue(asl_json_get(o, "effIsInput"));
+  /* a frame waiting for children has them */
+  if (phase == PH_CHILDREN && !cJSON_IsObject(asl_json_get(o, "children")))
+    return 0;
+  if (!(cur >= 0 && cur < (double)g->n && cur == floor(cur))) return 0;
+  int kind = g->states[(size_t)cur].ops->kind;
+  /* a retry or a running Task only in a state that has them; a Wait's
+   * pending exit only with its output */
+  if (step == ST_RETRY && kind == ASL_KIND_SIMPLE) return 0;
+  if (cJSON_IsTrue(asl_json_get(o, "taskRunning")) && kind != ASL_KIND_TASK)
+    return 0;
+  if (step == ST_WAITED && !w) return 0;
   return cJSON_IsObject(o) && cur >= 0 && cur < (double)g->n &&
          ((step == ST_ENTER && phase == PH_READY &&
            !cJSON_IsTrue(asl_json_get(o, "taskRunning"))) ||
@@ -277,7 +290,7 @@ static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
                                  : 0;
   }
   const cJSON *w = asl_json_get(o, "waiting");
-  if (w) {
+  if (w && f->step == ST_WAITED) {
     f->pending_output = take_dup(w, "output");
     f->pending_assigned = take_dup(w, "assigned");
     f->pending_next = inum(w, "next", -1);
