@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../engine/exec.h"
 #include "../engine/json.h"
 #include "../engine/limits.h"
 #include "../engine/machine.h"
@@ -144,18 +145,13 @@ static void print_json(const cJSON *v) {
   cJSON_free(s);
 }
 
-/* "2025-01-02 03:04:05.678" (UTC) of epoch seconds t. */
+/* "2025-01-02 03:04:05.678" (UTC) of epoch seconds t: the engine's
+ * ISO-8601 text, made easier to read in a table. */
 static void fmt_time(double t, char *buf, size_t n) {
-  time_t sec = (time_t)floor(t);
-  int ms = (int)lround((t - (double)sec) * 1000.0);
-  if (ms >= 1000) {
-    sec++;
-    ms -= 1000;
-  }
-  struct tm tm;
-  gmtime_r(&sec, &tm);
-  snprintf(buf, n, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
-           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  asl_iso8601(t, buf, n);
+  char *tee = strchr(buf, 'T'), *zed = strchr(buf, 'Z');
+  if (tee) *tee = ' ';
+  if (zed) *zed = 0;
 }
 
 static void fmt_duration(double d, char *buf, size_t n) {

@@ -228,11 +228,24 @@ static void put_number(asl_buf *b, double d) {
   }
 }
 
-/* States.Format's rendering of an argument: Java's toString of the value
- * (strings bare, "{k=v, k2=v2}" for objects, "[a, b]" for arrays). */
-static void put_text(asl_buf *b, const cJSON *v) {
+/* The two ways an intrinsic writes a value, both with Java's numbers:
+ * States.Format's (Java's toString: strings bare, "{k=v, k2=v2}",
+ * "[a, b]") and States.JsonToString's (compact JSON). */
+typedef struct text_style {
+  int json;          /* quote and escape strings and keys */
+  const char *comma; /* between items */
+  char colon;        /* between a key and its value */
+} text_style;
+
+static const text_style JAVA_TEXT = {0, ", ", '='};
+static const text_style JSON_TEXT = {1, ",", ':'};
+
+static void put_json_string(asl_buf *b, const char *s);
+
+static void put_value(asl_buf *b, const cJSON *v, const text_style *t) {
   if (cJSON_IsString(v)) {
-    asl_buf_puts(b, v->valuestring);
+    if (t->json) put_json_string(b, v->valuestring);
+    else asl_buf_puts(b, v->valuestring);
   } else if (cJSON_IsNumber(v)) {
     put_number(b, v->valuedouble);
   } else if (cJSON_IsBool(v)) {
@@ -241,17 +254,23 @@ static void put_text(asl_buf *b, const cJSON *v) {
     int obj = cJSON_IsObject(v);
     asl_buf_putc(b, obj ? '{' : '[');
     for (const cJSON *e = v->child; e; e = e->next) {
-      if (e != v->child) asl_buf_puts(b, ", ");
+      if (e != v->child) asl_buf_puts(b, t->comma);
       if (obj) {
-        asl_buf_puts(b, e->string ? e->string : "");
-        asl_buf_putc(b, '=');
+        const char *k = e->string ? e->string : "";
+        if (t->json) put_json_string(b, k);
+        else asl_buf_puts(b, k);
+        asl_buf_putc(b, t->colon);
       }
-      put_text(b, e);
+      put_value(b, e, t);
     }
     asl_buf_putc(b, obj ? '}' : ']');
   } else {
     asl_buf_puts(b, "null");
   }
+}
+
+static void put_text(asl_buf *b, const cJSON *v) {
+  put_value(b, v, &JAVA_TEXT);
 }
 
 static char *text_of(const cJSON *v) {
@@ -293,27 +312,7 @@ static void put_json_string(asl_buf *b, const char *s) {
 
 /* Compact JSON with Java number printing (States.JsonToString). */
 static void put_json(asl_buf *b, const cJSON *v) {
-  if (cJSON_IsString(v)) {
-    put_json_string(b, v->valuestring);
-  } else if (cJSON_IsNumber(v)) {
-    put_number(b, v->valuedouble);
-  } else if (cJSON_IsBool(v)) {
-    asl_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
-  } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
-    int obj = cJSON_IsObject(v);
-    asl_buf_putc(b, obj ? '{' : '[');
-    for (const cJSON *e = v->child; e; e = e->next) {
-      if (e != v->child) asl_buf_putc(b, ',');
-      if (obj) {
-        put_json_string(b, e->string ? e->string : "");
-        asl_buf_putc(b, ':');
-      }
-      put_json(b, e);
-    }
-    asl_buf_putc(b, obj ? '}' : ']');
-  } else {
-    asl_buf_puts(b, "null");
-  }
+  put_value(b, v, &JSON_TEXT);
 }
 
 static char *json_of(const cJSON *v) {
