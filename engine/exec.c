@@ -418,13 +418,16 @@ static void exit_event(frame *f, const cJSON *output, const cJSON *assigned,
 /* Exits the current state with output and assigned (both taken) and moves
  * to next (-1: the frame ends with output). prev is the previousEventId of
  * the Exited event (-1: the frame's last event). */
-static void exit_state(frame *f, cJSON *output, cJSON *assigned, int next,
-                       int prev) {
+/* Leaves the current state for next (-1: the frame ends) with output.
+ * bound is an upper bound of output's printed size, 0 when unknown. */
+static void exit_state(frame *f, cJSON *output, size_t bound,
+                       cJSON *assigned, int next, int prev) {
   exit_event(f, output, assigned, prev < 0 ? f->last : prev);
   apply_assign_take(f, assigned);
   clear_state_work(f);
   cJSON_Delete(f->input);
   f->input = NULL;
+  f->in_bound = 0;
   if (next < 0) {
     frame_done(f, output);
     return;
@@ -432,13 +435,21 @@ static void exit_state(frame *f, cJSON *output, cJSON *assigned, int next,
   f->cur = next;
   f->step = ST_ENTER;
   f->input = output;
+  f->in_bound = bound;
   exec_ready(f->x, f);
 }
 
+static size_t max_payload(const frame *f) {
+  return f->x->o.max_payload ? f->x->o.max_payload : ASL_MAX_PAYLOAD;
+}
+
+/* The output size limit. *bound: when not 0, an upper bound of v's printed
+ * size already known; on success, the bound (<= the limit). */
 static int size_check(const frame *f, const asl_state *st, const cJSON *v,
-                      asl_error *err) {
-  size_t max = f->x->o.max_payload ? f->x->o.max_payload : ASL_MAX_PAYLOAD;
-  if (asl_json_size_within(v, max)) return 0;
+                      size_t *bound, asl_error *err) {
+  size_t max = max_payload(f);
+  if (*bound && *bound <= max) return 0;
+  if (asl_json_size_bound(v, max, bound)) return 0;
   return asl_error_set(err, "States.DataLimitExceeded",
                        "The state/task '%s' returned a result with a size "
                        "exceeding the maximum number of bytes service limit.",
@@ -464,6 +475,17 @@ void exec_state_result(frame *f, cJSON *result) {
     result = sel;
   }
   if (eval_assign(st->assign, f, result, &assigned, &err) < 0) goto fail;
+  /* A bound of the output from the input's bound and the result's, so that
+   * a small result written into a large checked input costs a walk of the
+   * result only. */
+  size_t bound = 0;
+  if (f->in_bound && st->result_path.is_null) {
+    bound = f->in_bound;
+  } else if (f->in_bound && st->result_path.path) {
+    size_t rb, grow = asl_path_set_growth(st->result_path.path);
+    if (grow != SIZE_MAX && asl_json_size_bound(result, max_payload(f), &rb))
+      bound = f->in_bound + rb + grow;
+  }
   if (st->result_path.is_null || st->result_path.path) {
     /* the raw input is not needed after this: take it (eff may alias it,
      * and is done with) */
@@ -485,11 +507,12 @@ void exec_state_result(frame *f, cJSON *result) {
     output = result;
   }
   result = NULL;
+  /* OutputPath selects a part: the bound holds */
   if (output_path(st, f, &output, &err) < 0) goto fail;
-  if (size_check(f, st, output, &err) < 0) goto fail;
+  if (size_check(f, st, output, &bound, &err) < 0) goto fail;
   int prev = f->kids_last > 0 ? f->kids_last : -1;
   f->kids_last = 0;
-  exit_state(f, output, assigned, st->next, prev);
+  exit_state(f, output, bound, assigned, st->next, prev);
   return;
 fail:
   cJSON_Delete(result);
@@ -559,7 +582,7 @@ void exec_state_error(frame *f, asl_error *err, const char *fail_type,
         if (strcmp(f->g->states[i].name, next) == 0) ni = (int)i;
       int prev = f->kids_last > 0 ? f->kids_last : -1;
       f->kids_last = 0;
-      exit_state(f, output, assigned, ni, prev);
+      exit_state(f, output, 0, assigned, ni, prev);
       return;
     }
   }
@@ -598,7 +621,9 @@ static void run_simple(frame *f, const asl_state *st) {
     return;
   }
   cJSON *assigned = NULL, *output;
+  size_t bound = 0;
   if (f->eff_borrowed) { /* the output is the input itself: take it */
+    bound = f->in_bound;
     output = f->input;
     f->input = NULL;
     f->eff = NULL;
@@ -628,7 +653,17 @@ static void run_simple(frame *f, const asl_state *st) {
     exec_sleep(f->x, f, step.wait_until);
     return;
   }
-  exit_state(f, output, assigned, next, -1);
+  exit_state(f, output, bound, assigned, next, -1);
+}
+
+/* Whether Parameters may move values out of the raw input (see
+ * asl_template_eval_moving): a simple state (nothing to retry or catch with
+ * it) whose result replaces the input, with no Assign to read it, when
+ * Parameters reads the raw input itself. Its entered event is written. */
+static int moves_input(const frame *f, const asl_state *st, int borrowed) {
+  return borrowed && st->ops->kind == ASL_KIND_SIMPLE && !st->assign &&
+         !st->result_path.is_null && !st->result_path.path &&
+         asl_template_can_move(st->parameters) && f->input;
 }
 
 static void enter_state(frame *f) {
@@ -660,7 +695,10 @@ static void enter_state(frame *f) {
   if (st->parameters && st->ops->kind != ASL_KIND_MAP) {
     asl_scope s = exec_scope(f, eff);
     cJSON *p = NULL;
-    int rc = asl_template_eval(st->parameters, &s, &p, &err);
+    int rc = moves_input(f, st, borrowed)
+                 ? asl_template_eval_moving(st->parameters, &s, f->input, &p,
+                                            &err)
+                 : asl_template_eval(st->parameters, &s, &p, &err);
     if (!borrowed) cJSON_Delete(eff);
     if (rc < 0) {
       pipeline_fail(f, &err);
@@ -691,7 +729,7 @@ static void run_frame(frame *f) {
     cJSON *o = f->pending_output, *a = f->pending_assigned;
     f->pending_output = f->pending_assigned = NULL;
     f->step = ST_ENTER;
-    exit_state(f, o, a, f->pending_next, -1);
+    exit_state(f, o, 0, a, f->pending_next, -1);
     break;
   }
   case ST_RETRY: {

@@ -47,6 +47,7 @@ struct frame {
   int phase;     /* PH_* */
   double wake;
   cJSON *input;  /* raw input of the current state */
+  size_t in_bound; /* an upper bound of input's printed size, 0 unknown */
   cJSON *eff;    /* effective input (after InputPath, Parameters) */
   int eff_borrowed; /* eff is input itself (no InputPath nor Parameters) */
   cJSON *vars;   /* this frame's variables (object) */

@@ -83,11 +83,24 @@ typedef struct ectx {
   const asl_intrinsic *f;
   const asl_scope *s;
   asl_error *err;
+  const unsigned char *own; /* of the call being run: which argv it owns */
 } ectx;
 
+/* Argument i of the running call as a tree the caller owns: taken from argv
+ * when the call owns it, else a copy of the borrowed value. */
+static cJSON *take_arg(ectx *c, cJSON **argv, size_t i) {
+  cJSON *v = argv[i];
+  if (c->own[i]) {
+    argv[i] = NULL;
+    return v;
+  }
+  return asl_json_dup(v);
+}
+
 /* A function body. argv holds call->nargs evaluated arguments, already
- * checked against the table's count and types; the body may take one by
- * setting its slot to NULL. On success *out is a new tree. */
+ * checked against the table's count and types. They are read-only: a path
+ * argument is borrowed from the scope's documents. A body that keeps one
+ * calls take_arg. On success *out is a new tree. */
 typedef int (*fn_impl)(ectx *c, const node *call, cJSON **argv, cJSON **out);
 
 struct fn_def {
@@ -358,6 +371,13 @@ static size_t java_length(const char *s) {
   return n;
 }
 
+/* Whether s is longer than max UTF-16 units. A UTF-16 length never exceeds
+ * the UTF-8 byte length, so a short string needs no count. */
+static int java_longer_than(const char *s, size_t max) {
+  size_t bytes = strlen(s);
+  return bytes > max && java_length(s) > max;
+}
+
 /* Decodes one UTF-8 sequence at s (n bytes left, n > 0). Returns its
  * length; *cp is the code point, or -1 for a malformed sequence. */
 static size_t utf8_next(const unsigned char *s, size_t n, long *cp) {
@@ -493,10 +513,8 @@ static int fn_uuid(ectx *c, const node *call, cJSON **argv, cJSON **out) {
 
 static int fn_array(ectx *c, const node *call, cJSON **argv, cJSON **out) {
   cJSON *a = cJSON_CreateArray();
-  for (size_t i = 0; i < call->nargs; i++) {
-    cJSON_AddItemToArray(a, argv[i]);
-    argv[i] = NULL;
-  }
+  for (size_t i = 0; i < call->nargs; i++)
+    cJSON_AddItemToArray(a, take_arg(c, argv, i));
   *out = a;
   return 0;
 }
@@ -635,7 +653,7 @@ static const char B64[] =
 static int fn_base64_encode(ectx *c, const node *call, cJSON **argv,
                             cJSON **out) {
   const unsigned char *s = (const unsigned char *)argv[0]->valuestring;
-  if (java_length((const char *)s) > MAX_INPUT_CHARS)
+  if (java_longer_than((const char *)s, MAX_INPUT_CHARS))
     return invalid_args(c, call);
   size_t n = strlen((const char *)s);
   asl_buf b = {0};
@@ -668,7 +686,7 @@ static int b64_value(unsigned char ch) {
 static int fn_base64_decode(ectx *c, const node *call, cJSON **argv,
                             cJSON **out) {
   const unsigned char *s = (const unsigned char *)argv[0]->valuestring;
-  if (java_length((const char *)s) > MAX_INPUT_CHARS)
+  if (java_longer_than((const char *)s, MAX_INPUT_CHARS))
     return invalid_args(c, call);
   size_t n = strlen((const char *)s), len = 0;
   unsigned char *bytes = asl_malloc(n + 1);
@@ -705,11 +723,11 @@ static int fn_hash(ectx *c, const node *call, cJSON **argv, cJSON **out) {
   for (size_t i = 0; i < sizeof algs / sizeof *algs; i++)
     known |= strcmp(alg, algs[i]) == 0;
   if (!known) return invalid_args(c, call);
-  char *data = cJSON_IsString(argv[0]) ? asl_strdup(argv[0]->valuestring)
-                                       : json_of(argv[0]);
+  char *text = cJSON_IsString(argv[0]) ? NULL : json_of(argv[0]);
+  const char *data = text ? text : argv[0]->valuestring;
   char hex[129];
   int rc = 0;
-  if (java_length(data) > MAX_INPUT_CHARS)
+  if (java_longer_than(data, MAX_INPUT_CHARS))
     rc = invalid_args(c, call);
   else if (!g_hasher)
     rc = fail(c, "no digest implementation is installed for %s",
@@ -718,7 +736,7 @@ static int fn_hash(ectx *c, const node *call, cJSON **argv, cJSON **out) {
     rc = invalid_args(c, call);
   else
     *out = cJSON_CreateString(hex);
-  free(data);
+  free(text);
   return rc;
 }
 
@@ -727,8 +745,7 @@ static int fn_hash(ectx *c, const node *call, cJSON **argv, cJSON **out) {
 static int fn_json_merge(ectx *c, const node *call, cJSON **argv,
                          cJSON **out) {
   if (cJSON_IsTrue(argv[2])) return invalid_args(c, call);
-  cJSON *r = argv[0];
-  argv[0] = NULL;
+  cJSON *r = take_arg(c, argv, 0);
   for (cJSON *e = argv[1]->child; e; e = e->next) {
     cJSON *v = asl_json_dup(e);
     if (cJSON_GetObjectItemCaseSensitive(r, e->string))
@@ -925,19 +942,54 @@ static int check_types(ectx *c, const node *call, cJSON **argv) {
   return 0;
 }
 
+/* Evaluates argument node n into *out, borrowed (*own 0: a literal, or a
+ * value a simple path selects in the scope) or new (*own 1). Reading
+ * arguments in place spares a copy of every path argument. */
+static int eval_arg(ectx *c, const node *n, cJSON **out, unsigned char *own) {
+  *own = 0;
+  if (n->kind == N_LIT) {
+    *out = n->lit;
+    return 0;
+  }
+  if (n->kind == N_PATH) {
+    const cJSON *v = asl_path_lookup(n->path, c->s);
+    if (v) {
+      *out = (cJSON *)v;
+      return 0;
+    }
+  }
+  *own = 1;
+  return eval_node(c, n, out);
+}
+
 static int eval_call(ectx *c, const node *n, cJSON **out) {
   const fn_def *fn = n->fn;
   if ((int)n->nargs < fn->min_args ||
       (fn->max_args >= 0 && (int)n->nargs > fn->max_args))
     return invalid_args(c, n);
-  cJSON **argv = asl_calloc(n->nargs + 1, sizeof *argv);
+  cJSON *argv_small[4];
+  unsigned char own_small[4] = {0};
+  cJSON **argv = argv_small;
+  unsigned char *own = own_small;
+  if (n->nargs > 4) {
+    argv = asl_calloc(n->nargs, sizeof *argv);
+    own = asl_calloc(n->nargs, 1);
+  }
   int rc = 0;
-  for (size_t i = 0; i < n->nargs && rc == 0; i++)
-    rc = eval_node(c, n->args[i], &argv[i]);
+  size_t done = 0;
+  for (; done < n->nargs && rc == 0; done++)
+    rc = eval_arg(c, n->args[done], &argv[done], &own[done]);
   if (rc == 0) rc = check_types(c, n, argv);
-  if (rc == 0) rc = fn->impl(c, n, argv, out);
-  for (size_t i = 0; i < n->nargs; i++) cJSON_Delete(argv[i]);
-  free(argv);
+  if (rc == 0) {
+    c->own = own;
+    rc = fn->impl(c, n, argv, out);
+  }
+  for (size_t i = 0; i < done; i++)
+    if (own[i]) cJSON_Delete(argv[i]);
+  if (argv != argv_small) {
+    free(argv);
+    free(own);
+  }
   return rc;
 }
 
@@ -958,7 +1010,7 @@ static int eval_node(ectx *c, const node *n, cJSON **out) {
 
 int asl_intrinsic_eval(const asl_intrinsic *f, const asl_scope *s, cJSON **out,
                        asl_error *err) {
-  ectx c = {f, s, err};
+  ectx c = {f, s, err, NULL};
   *out = NULL;
   return eval_node(&c, f->root, out) == 0 ? 0 : -1;
 }

@@ -175,13 +175,16 @@ static int size_walk(const cJSON *v, size_t max, size_t *n) {
  * \u00XX, every number 25 bytes. Cheap (no escape scan, no number text);
  * stops once past max. */
 static int bound_walk(const cJSON *v, size_t max, size_t *n) {
-  if (cJSON_IsString(v)) {
-    *n += 2 + 6 * strlen(v->valuestring);
-  } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
-    int obj = cJSON_IsObject(v);
+  /* type bits tested inline: cJSON_IsString and the like are calls into
+   * the shared library, and this walk runs on every state's output */
+  int type = v->type & 0xFF;
+  if (type == cJSON_String) {
+    *n += 2 + (v->valuestring ? 6 * strlen(v->valuestring) : 0);
+  } else if (type == cJSON_Array || type == cJSON_Object) {
+    int obj = type == cJSON_Object;
     *n += 2;
     for (const cJSON *c = v->child; c; c = c->next) {
-      *n += 1 + (obj ? 3 + 6 * strlen(c->string) : 0);
+      *n += 1 + (obj && c->string ? 3 + 6 * strlen(c->string) : 0);
       if (*n > max || !bound_walk(c, max, n)) return 0;
     }
   } else {
@@ -190,12 +193,20 @@ static int bound_walk(const cJSON *v, size_t max, size_t *n) {
   return *n <= max;
 }
 
-int asl_json_size_within(const cJSON *v, size_t max) {
+int asl_json_size_bound(const cJSON *v, size_t max, size_t *bound) {
   size_t n = 0;
-  if (bound_walk(v, max, &n)) return 1; /* small for sure */
-  n = 0;
-  init_escape_extra();
-  return size_walk(v, max, &n);
+  if (!bound_walk(v, max, &n)) { /* not small for sure: count exactly */
+    n = 0;
+    init_escape_extra();
+    if (!size_walk(v, max, &n)) return 0;
+  }
+  *bound = n;
+  return 1;
+}
+
+int asl_json_size_within(const cJSON *v, size_t max) {
+  size_t n;
+  return asl_json_size_bound(v, max, &n);
 }
 
 int asl_json_equal(const cJSON *a, const cJSON *b) {
@@ -239,6 +250,23 @@ cJSON *asl_json_dup(const cJSON *v) {
     fputs("asl: out of memory\n", stderr);
     abort();
   }
+  return c;
+}
+
+cJSON *asl_json_dup_value(const cJSON *v) {
+  if (!v) return NULL;
+  cJSON *c;
+  switch (v->type & 0xFF) {
+  case cJSON_Number: c = cJSON_CreateNumber(v->valuedouble); break;
+  case cJSON_String:
+    c = v->valuestring ? cJSON_CreateString(v->valuestring) : NULL;
+    break;
+  case cJSON_True: c = cJSON_CreateTrue(); break;
+  case cJSON_False: c = cJSON_CreateFalse(); break;
+  case cJSON_NULL: c = cJSON_CreateNull(); break;
+  default: return asl_json_dup(v);
+  }
+  if (!c) return asl_json_dup(v); /* out of memory: let asl_json_dup say so */
   return c;
 }
 

@@ -30,6 +30,12 @@ size_t asl_json_size(const cJSON *v);
  * as the count passes max. */
 int asl_json_size_within(const cJSON *v, size_t max);
 
+/* As asl_json_size_within, and when within, *bound is an upper bound of the
+ * printed size (<= max): a cheap one when that is small enough, else the
+ * exact size. Lets a caller bound a tree built from checked parts without
+ * walking them again. */
+int asl_json_size_bound(const cJSON *v, size_t max, size_t *bound);
+
 /* Deep equality: numbers by value, objects regardless of key order. */
 int asl_json_equal(const cJSON *a, const cJSON *b);
 
@@ -38,6 +44,11 @@ const char *asl_json_type_name(const cJSON *v);
 
 /* A deep copy (never NULL for non-NULL v). */
 cJSON *asl_json_dup(const cJSON *v);
+
+/* As asl_json_dup, for a value about to be added under a new name: a
+ * scalar is made afresh, without copying its member name (which adding it
+ * to an object would free and replace). */
+cJSON *asl_json_dup_value(const cJSON *v);
 
 /* Member lookup by exact (case-sensitive) name; NULL when v is no object. */
 const cJSON *asl_json_get(const cJSON *obj, const char *name);

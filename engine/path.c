@@ -1512,6 +1512,16 @@ static const cJSON null_node = {.type = cJSON_NULL};
  * document without building Jayway's path text. NULL when it finds nothing
  * or the path is of another kind: the general walk then runs (and words the
  * message). */
+/* cJSON_GetObjectItemCaseSensitive with the first byte compared before
+ * strcmp: lookups by name are the hottest part of a simple path. */
+static const cJSON *member(const cJSON *obj, const char *name) {
+  char c0 = name[0];
+  for (const cJSON *c = obj->child; c; c = c->next)
+    if (c->string && c->string[0] == c0 && strcmp(c->string, name) == 0)
+      return c;
+  return NULL;
+}
+
 static const cJSON *simple_walk(const asl_path *p, const cJSON *doc) {
   if (!p->c.definite || p->c.count_scan || !doc) return NULL;
   const cJSON *v = doc;
@@ -1519,12 +1529,55 @@ static const cJSON *simple_walk(const asl_path *p, const cJSON *doc) {
     const tok *t = &p->c.t[i];
     if (t->kind == TK_NAME && t->n == 1) {
       if (!cJSON_IsObject(v)) return NULL;
-      v = cJSON_GetObjectItemCaseSensitive(v, t->name[0]);
+      v = member(v, t->name[0]);
     } else if (t->kind == TK_INDEX && t->n == 1 && t->idx[0] >= 0) {
       if (!cJSON_IsArray(v)) return NULL;
       v = cJSON_GetArrayItem(v, t->idx[0]);
     } else {
       return NULL;
+    }
+    if (!v) return NULL;
+  }
+  return v;
+}
+
+int asl_path_is_simple(const asl_path *p) {
+  if (!p->c.definite || p->c.count_scan) return 0;
+  for (size_t i = 0; i < p->c.n; i++) {
+    const tok *t = &p->c.t[i];
+    if (t->n != 1 || (t->kind != TK_NAME &&
+                      (t->kind != TK_INDEX || t->idx[0] < 0)))
+      return 0;
+  }
+  return 1;
+}
+
+int asl_path_overlap(const asl_path *a, const asl_path *b) {
+  if (!asl_path_is_simple(a) || !asl_path_is_simple(b)) return 1;
+  if (a->root != b->root) return 0;
+  if (a->root == 2 && strcmp(a->var, b->var) != 0) return 0;
+  size_t n = a->c.n < b->c.n ? a->c.n : b->c.n;
+  for (size_t i = 0; i < n; i++) {
+    const tok *x = &a->c.t[i], *y = &b->c.t[i];
+    if (x->kind != y->kind) return 0;
+    if (x->kind == TK_NAME ? strcmp(x->name[0], y->name[0]) != 0
+                           : x->idx[0] != y->idx[0])
+      return 0;
+  }
+  return 1;
+}
+
+cJSON *asl_path_find_mut(const asl_path *p, cJSON *doc, cJSON **parent) {
+  *parent = NULL;
+  if (!asl_path_is_simple(p) || p->c.n == 0 || !doc) return NULL;
+  cJSON *v = doc;
+  for (size_t i = 0; i < p->c.n; i++) {
+    const tok *t = &p->c.t[i];
+    *parent = v;
+    if (t->kind == TK_NAME) {
+      v = cJSON_IsObject(v) ? (cJSON *)member(v, t->name[0]) : NULL;
+    } else {
+      v = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, t->idx[0]) : NULL;
     }
     if (!v) return NULL;
   }
@@ -1633,6 +1686,21 @@ static int is_reference(const asl_path *p) {
       return 0;
   }
   return 1;
+}
+
+size_t asl_path_set_growth(const asl_path *p) {
+  if (!is_reference(p)) return SIZE_MAX;
+  size_t n = 0;
+  for (size_t i = 0; i < p->c.n; i++) {
+    const tok *t = &p->c.t[i];
+    if (t->kind == TK_NAME && t->n == 1)
+      n += 6 + 6 * strlen(t->name[0]); /* {} , "" : and the name escaped */
+    else if (t->kind == TK_INDEX && t->n == 1)
+      n += 1;
+    else
+      return SIZE_MAX;
+  }
+  return n;
 }
 
 int asl_path_set_take(const asl_path *p, cJSON **root, cJSON *value,

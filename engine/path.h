@@ -57,11 +57,28 @@ int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
  * the path is of another kind (then use asl_path_eval). No copy is made. */
 const cJSON *asl_path_lookup(const asl_path *p, const asl_scope *s);
 
+/* Whether p is a simple definite path: names and indices only, one each
+ * step, no .length() count. */
+int asl_path_is_simple(const asl_path *p);
+
+/* Whether a and b may select overlapping values: one is a prefix of the
+ * other in the same document. 1 whenever either is not simple. */
+int asl_path_overlap(const asl_path *a, const asl_path *b);
+
+/* The value simple path p (at least one step) selects in doc, with its
+ * container in *parent, writable; NULL when nothing. Ignores p's root. */
+cJSON *asl_path_find_mut(const asl_path *p, cJSON *doc, cJSON **parent);
+
 /* Writes value into *root at reference path p, as ResultPath does: creates
  * missing intermediate objects; "$" replaces the root. Takes value. Fails with
  * States.Runtime (cause in AWS's words) when an intermediate is not an object
  * or an index is out of range. */
 int asl_path_set_take(const asl_path *p, cJSON **root, cJSON *value,
                       asl_error *err);
+
+/* An upper bound of the bytes by which asl_path_set_take(p, root, value)
+ * can make root's printed size exceed (root's size + value's size): the
+ * members and objects it may create. SIZE_MAX for a path it refuses. */
+size_t asl_path_set_growth(const asl_path *p);
 
 #endif

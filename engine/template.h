@@ -28,6 +28,16 @@ void asl_template_free(asl_template *t);
 int asl_template_eval(const asl_template *t, const asl_scope *s, cJSON **out,
                       asl_error *err);
 
+/* As asl_template_eval, where s->input is doc, a tree the caller will only
+ * delete afterwards: members that are plain paths into doc which no other
+ * reference of the template overlaps are moved out of doc instead of
+ * copied. doc is left unchanged when the evaluation fails. */
+int asl_template_eval_moving(const asl_template *t, const asl_scope *s,
+                             cJSON *doc, cJSON **out, asl_error *err);
+
+/* Whether asl_template_eval_moving can move anything for t. */
+int asl_template_can_move(const asl_template *t);
+
 /* The source value the template was compiled from. */
 const cJSON *asl_template_source(const asl_template *t);
 
