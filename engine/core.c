@@ -175,6 +175,8 @@ static void buf_grow(asl_buf *b, size_t extra) {
   b->cap = cap;
 }
 
+void asl_buf_reserve(asl_buf *b, size_t n) { buf_grow(b, n); }
+
 void asl_buf_add(asl_buf *b, const char *s, size_t n) {
   buf_grow(b, n);
   memcpy(b->s + b->len, s, n);

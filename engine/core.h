@@ -101,6 +101,8 @@ typedef struct asl_buf {
 } asl_buf;
 
 void asl_buf_add(asl_buf *b, const char *s, size_t n);
+/* Makes room for n more bytes at once. */
+void asl_buf_reserve(asl_buf *b, size_t n);
 void asl_buf_puts(asl_buf *b, const char *s);
 void asl_buf_putc(asl_buf *b, char c);
 void asl_buf_printf(asl_buf *b, const char *fmt, ...) ASL_PRINTF(2, 3);

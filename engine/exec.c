@@ -85,9 +85,9 @@ void exec_payload(cJSON *det, const char *name, const cJSON *v) {
   char *s = asl_json_print(v);
   cJSON_AddStringToObject(det, name, s);
   free(s);
-  char *dn = asl_sprintf("%sDetails", name);
+  char dn[64];
+  snprintf(dn, sizeof dn, "%sDetails", name);
   cJSON_AddBoolToObject(cJSON_AddObjectToObject(det, dn), "truncated", 0);
-  free(dn);
 }
 
 static const asl_state *cur_state(const frame *f) {

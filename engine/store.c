@@ -74,6 +74,20 @@ static const char *const migrations[] = {
     /* 2: the process running an execution (its pid), so that `asl resume`
      * leaves alone an execution another live process is still running. */
     "ALTER TABLE executions ADD COLUMN owner INTEGER;",
+    /* 3: events clustered on their key (WITHOUT ROWID): one b-tree insert
+     * an event instead of a table row and an index entry. */
+    "CREATE TABLE events3 ("
+    "  execution INTEGER NOT NULL REFERENCES executions(id),"
+    "  id INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  timestamp REAL NOT NULL,"
+    "  previous_event_id INTEGER NOT NULL,"
+    "  details TEXT,"
+    "  PRIMARY KEY (execution, id)) WITHOUT ROWID;"
+    "INSERT INTO events3 SELECT execution, id, type, timestamp,"
+    "  previous_event_id, details FROM events;"
+    "DROP TABLE events;"
+    "ALTER TABLE events3 RENAME TO events;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

@@ -87,11 +87,43 @@ T_MAIN("json") {
       size_ok = 0;
     }
     T_OK(asl_json_size(v) == n, "asl_json_size");
+    char *mine = asl_json_print(v);
+    T_OK(strcmp(mine, p) == 0, "asl_json_print %s, cJSON %s", mine, p);
+    free(mine);
     free(p);
     cJSON_Delete(v);
     if (!size_ok) break;
   }
   T_OK(size_ok, "size count matches printing");
+
+  /* asl_json_print writes numbers as cJSON does, at every edge */
+  static const double nums[] = {
+      0.0, -0.0, 1, -1, 2147483647.0, 2147483648.0, -2147483648.0,
+      -2147483649.0, 1e10, 123456789012345.0, 999999999999999.0, 1e15,
+      1234567890123456.0, 1e16, 9007199254740993.0, 1e21, 1e300, -1e300,
+      0.1, 0.2, 1.0 / 3, 3.25, -2.5e-7, 1e-300, 5e-324, 1.7976931348623157e308,
+      0.1 + 0.2, 100.5, 4.35, 2.675};
+  for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+    cJSON *v = cJSON_CreateNumber(nums[i]);
+    char *want = cJSON_PrintUnformatted(v), *got = asl_json_print(v);
+    T_OK(strcmp(got, want) == 0, "number %.17g: %s, cJSON %s", nums[i], got,
+         want);
+    T_OK(asl_json_size(v) == strlen(want), "size of %s", want);
+    free(want);
+    free(got);
+    cJSON_Delete(v);
+  }
+  cJSON *odd = cJSON_CreateObject();
+  cJSON_AddItemToObject(odd, "k\"\\\x01\x7f\xc3\xa9/",
+                        cJSON_CreateString("\b\f\n\r\t\x1f\x0b"));
+  cJSON_AddItemToObject(odd, "raw", cJSON_CreateRaw("[1, 2]"));
+  cJSON_AddItemToObject(odd, "e", cJSON_CreateArray());
+  cJSON_AddItemToObject(odd, "o", cJSON_CreateObject());
+  char *want = cJSON_PrintUnformatted(odd), *got = asl_json_print(odd);
+  T_STREQ(got, want);
+  free(want);
+  free(got);
+  cJSON_Delete(odd);
 
   /* equality: numbers by value, objects in any order */
   cJSON *a = cJSON_Parse("{\"x\":1,\"y\":[1,2.0,{\"z\":null}]}");

@@ -144,7 +144,7 @@ static void test_migrations(void) {
   char *path = db_file("m.db");
   asl_store *s = open_ok(path);
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 2, "fresh file at schema 2");
+  T_OK(asl_store_schema_version(s) == 3, "fresh file at schema 3");
   sqlite3 *db = asl_store_handle(s);
   T_OK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table'"
                      " AND name IN ('definitions','state_machines',"
@@ -160,13 +160,53 @@ static void test_migrations(void) {
   asl_store_close(s);
 
   s = open_ok(path);
-  T_OK(s && asl_store_schema_version(s) == 2, "reopened: still schema 2");
+  T_OK(s && asl_store_schema_version(s) == 3, "reopened: still schema 3");
   if (s)
     T_OK(query_int(asl_store_handle(s),
                    "SELECT count(*) FROM pragma_table_info('executions')"
                    " WHERE name = 'owner'") == 1,
          "migration 2 added executions.owner");
+  if (s)
+    T_OK(query_int(asl_store_handle(s),
+                   "SELECT count(*) FROM sqlite_master WHERE name = 'events'"
+                   " AND sql LIKE '%WITHOUT ROWID'") == 1,
+         "migration 3 clustered the events");
   asl_store_close(s);
+
+  /* a file at schema 2 with history keeps it through migration 3 */
+  char *old = db_file("m2.db");
+  sqlite3 *o2;
+  sqlite3_open(old, &o2);
+  T_OK(sqlite3_exec(o2,
+                    "CREATE TABLE executions(id INTEGER PRIMARY KEY);"
+                    "CREATE TABLE events(execution INTEGER NOT NULL"
+                    " REFERENCES executions(id), id INTEGER NOT NULL,"
+                    " type TEXT NOT NULL, timestamp REAL NOT NULL,"
+                    " previous_event_id INTEGER NOT NULL, details TEXT,"
+                    " PRIMARY KEY (execution, id));"
+                    "INSERT INTO executions VALUES (1);"
+                    "INSERT INTO events VALUES (1, 1, 'ExecutionStarted', 5,"
+                    " 0, '{}'), (1, 2, 'PassStateEntered', 6, 1, NULL);"
+                    "PRAGMA user_version = 2;",
+                    NULL, NULL, NULL) == SQLITE_OK,
+       "a schema-2 file made by hand");
+  sqlite3_close(o2);
+  /* run migration 3 alone on it */
+  s = NULL;
+  asl_error me = {0};
+  T_OK(asl_store_open(old, &s, &me) == 0 && s, "schema 2 opens: %s",
+       me.cause ? me.cause : "");
+  if (s) {
+    T_OK(asl_store_schema_version(s) == 3, "migrated to 3");
+    T_OK(query_int(asl_store_handle(s),
+                   "SELECT count(*) FROM events WHERE execution = 1 AND"
+                   " ((id = 1 AND type = 'ExecutionStarted') OR (id = 2 AND"
+                   " previous_event_id = 1 AND details IS NULL))") == 2,
+         "the events survive migration 3");
+  }
+  asl_store_close(s);
+  asl_error_clear(&me);
+  free(old);
 
   /* a file from a newer asl is refused, untouched */
   sqlite3 *raw;
@@ -525,7 +565,7 @@ static int list_count(asl_store *s, const char *status, const char *machine) {
 static void test_lists(void) {
   asl_store *s = open_ok(":memory:");
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 2, ":memory: has the schema");
+  T_OK(asl_store_schema_version(s) == 3, ":memory: has the schema");
   asl_machine *a = load(pass_def, "alpha", NULL);
   asl_machine *b = load(fail_def, "beta", NULL);
   asl_error e = {0};
