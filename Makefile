@@ -2,11 +2,11 @@
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
-LIBS = -lcjson -lcrypto -lsqlite3 -lm
+LIBS = -lcjson -lcrypto -lsqlite3 -lmicrohttpd -lpthread -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
-HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard cli/*.h) tests/unit/t.h
+LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard web/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
+HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard web/*.h) $(wildcard cli/*.h) tests/unit/t.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 .PHONY: all deps run test unit conformance sanitize fuzz format clean help bench
@@ -89,7 +89,7 @@ fuzz:
 	done
 
 format:
-	clang-format -i $$(find engine states cli tests fuzz -name '*.[ch]')
+	clang-format -i $$(find engine states web cli tests fuzz -name '*.[ch]')
 
 clean:
 	rm -rf build build-san build-fuzz

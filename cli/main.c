@@ -20,6 +20,7 @@
 #include "../engine/subst.h"
 #include "../states/integrations/lambda.h"
 #include "hasher.h"
+#include "serve_cmd.h"
 #include "store_cmds.h"
 
 #define EX_OK 0
@@ -53,6 +54,8 @@ static const char usage_text[] =
     "      finish every RUNNING execution from its last checkpoint\n"
     "  validate DEF [--type STANDARD|EXPRESS] [--bindings FILE] [--sub K=V]\n"
     "      print ValidateStateMachineDefinition's response for DEF\n"
+    "  serve [--host ADDR] [--port N] [--db PATH] [--bindings FILE]\n"
+    "      serve the AWS Step Functions API on http://127.0.0.1:8083/\n"
     "  help\n"
     "\n"
     "exit codes: 0 succeeded, 1 failed, 2 timed out, 3 aborted,\n"
@@ -400,6 +403,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "describe") == 0)
     return asl_cmd_describe(argc - 2, argv + 2);
   if (strcmp(cmd, "resume") == 0) return asl_cmd_resume(argc - 2, argv + 2);
+  if (strcmp(cmd, "serve") == 0) return asl_cmd_serve(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;

@@ -1,0 +1,42 @@
+/* http.h: the one HTTP daemon of `asl serve` (libmicrohttpd), a thread per
+ * connection so that a slow client or a long StartSyncExecution never
+ * stalls the others.
+ *
+ * Routes (a table in http.c):
+ *   POST /  with X-Amz-Target: AWSStepFunctions.<Op>  -> web_api_call
+ *   GET  /  a placeholder page (the web UI is later work)
+ * Bodies are read whole up to WEB_MAX_BODY bytes; a larger one is answered
+ * with HTTP 413 and an AWS-shaped error, unread. Any Host header is
+ * accepted (clients put a "sync-" prefix on it for StartSyncExecution),
+ * with or without a SigV4 Authorization header, which is not verified.
+ *
+ * web_http_start and web_http_stop are called by one thread (the command's
+ * main thread); the daemon's threads only call into the api, which is
+ * thread-safe. */
+#ifndef WEB_HTTP_H
+#define WEB_HTTP_H
+
+#include "../engine/core.h"
+#include "api.h"
+
+/* The largest request body read (AWS's definitions are at most 1 MiB; a
+ * request with one, escaped inside JSON, is a little larger). */
+#define WEB_MAX_BODY (1024 * 1024 + 64 * 1024)
+
+typedef struct web_http web_http;
+
+typedef struct web_http_opts {
+  const char *host; /* address to listen on: "127.0.0.1", "::1", "0.0.0.0" */
+  int port;         /* 0: a free port the system picks (web_http_port) */
+  web_api *api;     /* answers POST / (borrowed; outlives the daemon) */
+} web_http_opts;
+
+/* Binds and starts serving. -1 with e ("Serve.Address" for a host that is
+ * no address, "Serve.Listen" when the port cannot be had). */
+int web_http_start(const web_http_opts *o, web_http **out, asl_error *e);
+/* The port it listens on. */
+int web_http_port(const web_http *h);
+/* Stops accepting, waits for the connections in progress, frees h. */
+void web_http_stop(web_http *h);
+
+#endif
