@@ -27,7 +27,6 @@ struct web_http {
 typedef struct request {
   asl_buf body;
   int too_big; /* the body passed WEB_MAX_BODY: discard the rest */
-  int started; /* the first call (headers only) has been seen */
 } request;
 
 /* Queues status and body (copied) with content type ct. */
@@ -133,14 +132,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   request *rq = *ptr;
   if (!rq) {
     rq = *ptr = asl_calloc(1, sizeof *rq);
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY) {
-      /* Answered before the body is read; MHD then closes the
-       * connection rather than read what follows. */
-      rq->too_big = 1;
-      return route_api(h, c, rq);
-    }
+    const char *cl = MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    /* Too big: the body is read and dropped, then answered, so the client
+     * sees the error rather than a connection reset in mid-send. */
+    if (cl && strtoull(cl, NULL, 10) > WEB_MAX_BODY) rq->too_big = 1;
     return MHD_YES;
   }
   if (*size) {
@@ -204,8 +200,7 @@ int web_http_start(const web_http_opts *o, web_http **out, asl_error *e) {
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_END);
   if (!h->d) {
     free(h);
     return asl_error_set(e, "Serve.Listen",
