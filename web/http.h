@@ -7,8 +7,9 @@
  *   GET  /  a placeholder page (the web UI is later work)
  * Bodies are read whole up to WEB_MAX_BODY bytes; a larger one is read and
  * dropped, and answered with HTTP 413 and an AWS-shaped error. Any Host
- * header is accepted (clients put a "sync-" prefix on it for StartSyncExecution),
- * with or without a SigV4 Authorization header, which is not verified.
+ * header is accepted (clients prefix it with "sync-" for
+ * StartSyncExecution), with or without a SigV4 Authorization header, which
+ * is not verified.
  *
  * web_http_start and web_http_stop are called by one thread (the command's
  * main thread); the daemon's threads only call into the api, which is
