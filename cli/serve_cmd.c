@@ -134,12 +134,13 @@ static int serve(const serve_args *a, web_api *api, const char *db) {
   fprintf(stderr, "asl serve: %s: stopping\n",
           sig == SIGINT ? "SIGINT" : "SIGTERM");
   web_http_stop(h);
-  int left = web_api_drain(api, a->grace);
-  if (left)
+  int dropped;
+  int left = web_api_drain(api, a->grace, &dropped);
+  if (left + dropped)
     fprintf(stderr,
             "asl serve: %d execution%s still running: left RUNNING in the "
             "store for `asl resume`\n",
-            left, left == 1 ? "" : "s");
+            left + dropped, left + dropped == 1 ? "" : "s");
   return left ? -1 : 0;
 }
 

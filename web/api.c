@@ -588,6 +588,26 @@ static int tag_target(call *c, const char **arn) {
 
 /* ---- operations: state machines ---- */
 
+/* The checks AWS makes on the configuration members of Create- and
+ * UpdateStateMachine, in its words. The configuration itself is not kept:
+ * asl logs nothing to CloudWatch and traces nothing. */
+static int check_config(call *c) {
+  const cJSON *log = asl_json_get(c->in, "loggingConfiguration");
+  const cJSON *dest = asl_json_get(log, "destinations");
+  if (cJSON_IsArray(dest) && cJSON_GetArraySize(dest) > 1)
+    return asl_error_set(c->e, "InvalidLoggingConfiguration",
+                         "Invalid Logging Configuration: Must specify "
+                         "exactly one Log Destination.");
+  int publish;
+  if (member_bool(c, "publish", 0, &publish) < 0) return -1;
+  const cJSON *desc = asl_json_get(c->in, "versionDescription");
+  if (desc && !cJSON_IsNull(desc) && !publish)
+    return asl_error_set(c->e, "ValidationException",
+                         "Version description can only be set when publish "
+                         "is true");
+  return 0;
+}
+
 static int op_create_state_machine(call *c) {
   const char *name, *def, *role, *type;
   if (member_str(c, "name", 1, &name) < 0 ||
@@ -595,7 +615,7 @@ static int op_create_state_machine(call *c) {
       member_str(c, "roleArn", 1, &role) < 0 ||
       member_str(c, "type", 0, &type) < 0 ||
       member_enum(c, "type", type, machine_types) < 0 ||
-      check_definition_size(c, def) < 0)
+      check_definition_size(c, def) < 0 || check_config(c) < 0)
     return -1;
   if (!type) type = "STANDARD";
   if (!valid_name(name))
@@ -661,7 +681,7 @@ static int op_update_state_machine(call *c) {
   if (member_str(c, "stateMachineArn", 1, &arn) < 0 ||
       member_str(c, "definition", 0, &def) < 0 ||
       member_str(c, "roleArn", 0, &role) < 0 ||
-      (def && check_definition_size(c, def) < 0))
+      (def && check_definition_size(c, def) < 0) || check_config(c) < 0)
     return -1;
   if (!def && !role && !asl_json_get(c->in, "loggingConfiguration") &&
       !asl_json_get(c->in, "tracingConfiguration"))
@@ -1142,7 +1162,7 @@ int web_api_new(const web_api_opts *o, web_api **out, asl_error *e) {
   return 0;
 }
 
-int web_api_drain(web_api *a, double grace) {
+int web_api_drain(web_api *a, double grace, int *dropped) {
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
   until.tv_sec += (time_t)grace;
@@ -1153,10 +1173,12 @@ int web_api_drain(web_api *a, double grace) {
   }
   pthread_mutex_lock(&a->run_mu);
   a->stopping = 1;
+  *dropped = 0;
   while (a->head) {
     job *j = a->head;
     a->head = j->next;
     job_free(j);
+    ++*dropped;
   }
   a->tail = NULL;
   while (a->workers > 0)

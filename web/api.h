@@ -54,9 +54,9 @@ void web_api_error_reply(web_reply *r, int status, const char *name,
 
 /* Refuses new executions, drops queued ones that have not started (they
  * stay RUNNING in the store, without a checkpoint: `asl resume` runs them
- * from their input) and waits up to grace seconds for running ones.
- * Returns how many still run. */
-int web_api_drain(web_api *a, double grace);
+ * from their input; *dropped says how many) and waits up to grace seconds
+ * for running ones. Returns how many still run. */
+int web_api_drain(web_api *a, double grace, int *dropped);
 
 /* Frees a. Only after web_api_drain returned 0 (a running execution uses
  * it); otherwise leave it to the process's exit. */

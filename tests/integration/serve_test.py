@@ -269,6 +269,21 @@ def boto_part(srv):
           == "InvalidName", "boto3: a name with a space -> InvalidName")
     check(error_code(c.describe_state_machine, stateMachineArn="nope")
           == "InvalidArn", "boto3: not an ARN -> InvalidArn")
+    # The two API errors of tests/conformance/invalid, AWS's words.
+    st, out = raw(srv, "AWSStepFunctions.CreateStateMachine", json.dumps({
+        "name": "logs", "definition": json.dumps(HELLO), "roleArn": ROLE,
+        "loggingConfiguration": {"level": "ALL", "destinations": [
+            {"cloudWatchLogsLogGroup": {"logGroupArn": "a"}},
+            {"cloudWatchLogsLogGroup": {"logGroupArn": "b"}}]}}))
+    check(st == 400 and out["__type"].endswith("#InvalidLoggingConfiguration")
+          and out["message"] == "Invalid Logging Configuration: Must specify "
+          "exactly one Log Destination.", "two log destinations (%s)" % out)
+    st, out = raw(srv, "AWSStepFunctions.CreateStateMachine", json.dumps({
+        "name": "ver", "definition": json.dumps(HELLO), "roleArn": ROLE,
+        "versionDescription": "v1"}))
+    check(st == 400 and out["__type"].endswith("#ValidationException") and
+          out["message"] == "Version description can only be set when "
+          "publish is true", "versionDescription without publish (%s)" % out)
 
     # A run in the background: StartExecution answers while it waits.
     slow = c.create_state_machine(name="slow", definition=json.dumps(SLOW),
@@ -518,7 +533,7 @@ def main():
     check("AddressSanitizer" not in log and "runtime error" not in log and
           "LeakSanitizer" not in log, "no sanitizer report:\n" + log[-3000:])
     check("still running" in log or not boto3,
-          "the unfinished execution is reported as left RUNNING")
+          "the unfinished execution is reported as left RUNNING:\n" + log)
     # The store has what the API did: the CLI reads it, resume finishes it.
     r = subprocess.run([ASL, "describe", ACCOUNT + ":execution:hello:run1",
                         "--db", db], capture_output=True, text=True)
