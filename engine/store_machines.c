@@ -127,8 +127,8 @@ int asl_store_list_machines(asl_store *s, cJSON **out, asl_error *e) {
 /* The statements of a deletion, in order; ?1 is the machine's name. */
 static const char *const delete_sql[] = {
     "BEGIN IMMEDIATE",
-    "DELETE FROM events WHERE execution IN"
-    " (SELECT id FROM executions WHERE machine = ?1)",
+    ("DELETE FROM events WHERE execution IN"
+     " (SELECT id FROM executions WHERE machine = ?1)"),
     "DELETE FROM executions WHERE machine = ?1",
     "DELETE FROM state_machines WHERE name = ?1",
     "COMMIT",
