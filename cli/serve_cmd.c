@@ -173,6 +173,14 @@ int asl_cmd_serve(int argc, char **argv) {
     asl_error_clear(&e);
     rc = EX_IOERR;
   } else {
+    int resumed = 0;
+    if (web_api_resume(g_api, &resumed, &e) < 0) { /* serve all the same */
+      fprintf(stderr, "asl serve: resuming: %s: %s\n", e.name, e.cause);
+      asl_error_clear(&e);
+    } else if (resumed) {
+      fprintf(stderr, "asl serve: resuming %d execution%s left RUNNING\n",
+              resumed, resumed == 1 ? "" : "s");
+    }
     rc = serve(&a, g_api, db);
     if (rc < 0) { /* workers still run on g_api: end the process under
                      them, without exit()'s teardown */

@@ -5,8 +5,10 @@
  * Serves until SIGINT or SIGTERM, then stops accepting, waits up to
  * --grace seconds (default 10) for running executions and exits 0.
  * Executions still running then stay RUNNING in the store, at their last
- * checkpoint, for `asl resume`. Exit codes: 64 usage, 65 bad bindings,
- * 74 the store does not open, 75 the address cannot be listened on. */
+ * checkpoint: the next `asl serve` on the store resumes them (and those a
+ * crashed server left), or `asl resume` does. Exit codes: 64 usage, 65 bad
+ * bindings, 74 the store does not open, 75 the address cannot be listened
+ * on. */
 #ifndef ASL_SERVE_CMD_H
 #define ASL_SERVE_CMD_H
 

@@ -8,7 +8,9 @@
  * threads (started on demand, at most max_workers) run to their end. */
 #include "api.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,11 +40,13 @@ typedef struct job {
   char *input;     /* compact JSON text */
   char *name;
   double start;
+  cJSON *checkpoint; /* resume from here (taken), or NULL: from the input */
 } job;
 
 struct web_api {
   web_api_opts o;
   char *db, *base_dir;
+  char *options; /* JSON text kept with each execution (see options_json) */
   pthread_mutex_t pool_mu; /* guards pool */
   asl_store **pool;        /* idle connections */
   size_t npool, cap;
@@ -191,8 +195,8 @@ static void locked_tick(void *ud, const cJSON *ck) {
  * RUNNING at its last checkpoint for `asl resume`). */
 static int run_recorded(web_api *a, asl_store *s, long long id,
                         const asl_machine *m, const char *input,
-                        const char *name, double start, asl_result *r,
-                        asl_error *e) {
+                        const cJSON *checkpoint, const char *name,
+                        double start, asl_result *r, asl_error *e) {
   locked_sink k = {asl_store_sink(s, id), a};
   asl_sink outer = {&k, k.inner.event ? locked_event : NULL,
                     k.inner.tick ? locked_tick : NULL};
@@ -204,7 +208,9 @@ static int run_recorded(web_api *a, asl_store *s, long long id,
   o.base_dir = a->base_dir;
   char *msg = NULL;
   memset(r, 0, sizeof *r);
-  if (asl_run(m, input, &o, r, &msg) < 0) {
+  int rc = checkpoint ? asl_resume(m, checkpoint, &o, r, &msg)
+                      : asl_run(m, input, &o, r, &msg);
+  if (rc < 0) {
     asl_store_sink_end(&k.inner, NULL);
     asl_store_outcome out = {"FAILED", NULL, "States.Runtime", msg, 0};
     pthread_mutex_lock(&a->write_mu);
@@ -216,7 +222,7 @@ static int run_recorded(web_api *a, asl_store *s, long long id,
     free(msg);
     return -1;
   }
-  int rc = asl_store_sink_end(&k.inner, e);
+  rc = asl_store_sink_end(&k.inner, e);
   pthread_mutex_lock(&a->write_mu);
   if (rc == 0) rc = asl_store_finish_result(s, id, r, e);
   pthread_mutex_unlock(&a->write_mu);
@@ -229,6 +235,7 @@ static void job_free(job *j) {
   asl_machine_free(j->m);
   free(j->input);
   free(j->name);
+  cJSON_Delete(j->checkpoint);
   free(j);
 }
 
@@ -236,8 +243,8 @@ static void run_job(web_api *a, job *j) {
   asl_error e = {0};
   asl_store *s = store_get(a, &e);
   asl_result r = {0};
-  if (s && run_recorded(a, s, j->id, j->m, j->input, j->name, j->start, &r,
-                        &e) == 0)
+  if (s && run_recorded(a, s, j->id, j->m, j->input, j->checkpoint, j->name,
+                        j->start, &r, &e) == 0)
     asl_result_free(&r);
   if (e.name) /* the machine deleted meanwhile, or a store failure */
     fprintf(stderr, "asl serve: execution %s: %s: %s\n", j->name, e.name,
@@ -851,7 +858,7 @@ static int start_prepare(call *c, const char *want, start *p) {
  * same start again (AWS's idempotent StartExecution): *id is that one's. */
 static int start_record(call *c, start *p, long long *id) {
   asl_store_start x = {p->row.name, p->name, p->arn, p->input, p->start,
-                       NULL};
+                       c->a->options};
   pthread_mutex_lock(&c->a->write_mu);
   int rc = asl_store_start_execution(c->s, &x, id, c->e);
   int claimed = 0;
@@ -907,8 +914,8 @@ static int op_start_sync_execution(call *c) {
   if (rc == 0) rc = start_record(c, &p, &id);
   asl_result r = {0};
   if (rc == 0)
-    rc = run_recorded(c->a, c->s, id, p.m, p.input, p.name, p.start, &r,
-                      c->e);
+    rc = run_recorded(c->a, c->s, id, p.m, p.input, NULL, p.name, p.start,
+                      &r, c->e);
   if (rc == 0) {
     for (size_t i = 0; i < sizeof sync_members / sizeof *sync_members; i++) {
       const cJSON *v = asl_json_get(r.describe, sync_members[i]);
@@ -1141,6 +1148,85 @@ void web_api_call(web_api *a, const char *op, const char *body, size_t len,
 
 /* ---- life ---- */
 
+/* The run options kept with each execution this api starts: "serve" marks
+ * it as a server's (web_api_resume takes those); "bindings" and "baseDir"
+ * are the keys `asl run` keeps them under, so that `asl resume` runs a
+ * server's execution with the same bindings. */
+static char *options_json(const web_api_opts *o) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddTrueToObject(j, "serve");
+  if (o->base_dir) {
+    char *abs = realpath(o->base_dir, NULL);
+    cJSON_AddStringToObject(j, "baseDir", abs ? abs : o->base_dir);
+    free(abs);
+  }
+  if (o->bindings)
+    cJSON_AddItemToObject(j, "bindings", asl_json_dup(o->bindings));
+  char *s = asl_json_print(j);
+  cJSON_Delete(j);
+  return s;
+}
+
+/* Is pid a live process other than this one? */
+static int alive_elsewhere(long long pid) {
+  if (pid <= 0 || pid == (long long)getpid()) return 0;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Claims x for this process and queues it (from its checkpoint) when it
+ * is a server's execution whose process is gone. 1: queued. */
+static int resume_one(web_api *a, asl_store *s, asl_store_running *x,
+                      asl_error *e) {
+  cJSON *opts = x->options ? cJSON_Parse(x->options) : NULL;
+  int ours = cJSON_IsTrue(asl_json_get(opts, "serve"));
+  cJSON_Delete(opts);
+  if (!ours || alive_elsewhere(x->owner)) return 0;
+  int claimed = 0;
+  pthread_mutex_lock(&a->write_mu);
+  int rc = asl_store_claim(s, x->id, x->owner, (long long)getpid(), &claimed,
+                           e);
+  pthread_mutex_unlock(&a->write_mu);
+  if (rc < 0 || !claimed) return rc;
+  asl_diags d = {0};
+  asl_load_opts lo = {x->type, x->machine};
+  asl_machine *m = asl_machine_load(x->definition, strlen(x->definition),
+                                    &lo, &d);
+  asl_diags_free(&d);
+  if (!m) {
+    fprintf(stderr, "asl serve: %s: its definition does not load; not "
+                    "resumed\n", x->arn);
+    return 0;
+  }
+  job *j = asl_calloc(1, sizeof *j);
+  j->id = x->id;
+  j->m = m;
+  j->input = asl_strdup(x->input);
+  j->name = asl_strdup(x->name);
+  j->start = x->start;
+  j->checkpoint = x->checkpoint;
+  x->checkpoint = NULL;
+  return enqueue(a, j, e) < 0 ? -1 : 1;
+}
+
+int web_api_resume(web_api *a, int *n, asl_error *e) {
+  *n = 0;
+  asl_store *s = store_get(a, e);
+  if (!s) return -1;
+  asl_store_running *v;
+  size_t nv;
+  int rc = asl_store_running_executions(s, &v, &nv, e);
+  if (rc == 0) {
+    for (size_t i = 0; rc == 0 && i < nv; i++) {
+      int one = resume_one(a, s, &v[i], e);
+      if (one < 0) rc = -1;
+      else *n += one;
+    }
+    asl_store_running_free(v, nv);
+  }
+  store_put(a, s);
+  return rc;
+}
+
 int web_api_new(const web_api_opts *o, web_api **out, asl_error *e) {
   *out = NULL;
   asl_store *s;
@@ -1151,6 +1237,7 @@ int web_api_new(const web_api_opts *o, web_api **out, asl_error *e) {
   a->base_dir = o->base_dir ? asl_strdup(o->base_dir) : NULL;
   a->o.db = a->db;
   a->o.base_dir = a->base_dir;
+  a->options = options_json(&a->o);
   pthread_mutex_init(&a->pool_mu, NULL);
   pthread_mutex_init(&a->write_mu, NULL);
   pthread_mutex_init(&a->tags_mu, NULL);
@@ -1200,5 +1287,6 @@ void web_api_free(web_api *a) {
   pthread_cond_destroy(&a->run_cv);
   free(a->db);
   free(a->base_dir);
+  free(a->options);
   free(a);
 }

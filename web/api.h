@@ -42,6 +42,11 @@ typedef struct web_reply {
  * the store does not open. */
 int web_api_new(const web_api_opts *o, web_api **out, asl_error *e);
 
+/* Queues, from their last checkpoint, the RUNNING executions an earlier
+ * server left (started by a web_api, whose process is gone), after
+ * claiming them for this process. *n says how many. */
+int web_api_resume(web_api *a, int *n, asl_error *e);
+
 /* Answers operation op (the part of X-Amz-Target after "AWSStepFunctions.",
  * or NULL when the header was missing or had another prefix) with request
  * body (len bytes, not NUL-terminated). Fills r; never fails. */

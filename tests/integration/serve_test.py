@@ -61,6 +61,9 @@ SLOW = {"StartAt": "W", "States": {
 LONG = {"StartAt": "W", "States": {
     "W": {"Type": "Wait", "Seconds": 3600, "Next": "P"},
     "P": {"Type": "Pass", "Result": "woke", "End": True}}}
+NAP = {"StartAt": "W", "States": {
+    "W": {"Type": "Wait", "Seconds": 3, "Next": "P"},
+    "P": {"Type": "Pass", "Result": "rested", "End": True}}}
 FAILS = {"StartAt": "F", "States": {
     "F": {"Type": "Fail", "Error": "Oops", "Cause": "on purpose"}}}
 LOAD = {"StartAt": "A", "States": {
@@ -80,11 +83,12 @@ class Server:
             [ASL, "serve", "--port", "0", "--db", db, "--grace", grace],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         self.log = []
-        line = self.p.stderr.readline()
-        self.log.append(line)
         self.port = None
-        if "listening on http://127.0.0.1:" in line:
-            self.port = int(line.split("127.0.0.1:")[1].split("/")[0])
+        for line in self.p.stderr:  # up to the line that gives the port
+            self.log.append(line)
+            if "listening on http://127.0.0.1:" in line:
+                self.port = int(line.split("127.0.0.1:")[1].split("/")[0])
+                break
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self):
@@ -524,6 +528,13 @@ def main():
         lsm = c.create_state_machine(name="long", definition=json.dumps(LONG),
                                      roleArn=ROLE)["stateMachineArn"]
         lx = c.start_execution(stateMachineArn=lsm, name="sleeper")
+        nsm = c.create_state_machine(name="nap", definition=json.dumps(NAP),
+                                     roleArn=ROLE)["stateMachineArn"]
+        nx = c.start_execution(stateMachineArn=nsm, name="napper")
+        # in its Wait, with a checkpoint, before the server stops
+        wait_done(lambda: {"status": "RUNNING"} if len(
+            c.get_execution_history(executionArn=nx["executionArn"])
+            ["events"]) < 2 else {}, 10)
     else:
         check(False, "boto3 is installed")
     t0 = time.monotonic()
@@ -532,14 +543,34 @@ def main():
           "SIGINT stops the server, exit 0, within its grace (%s)" % rc)
     check("Sanitizer" not in log and "runtime error" not in log and
           "LeakSanitizer" not in log, "no sanitizer report:\n" + log[-3000:])
-    check("still running" in log or not boto3,
-          "the unfinished execution is reported as left RUNNING:\n" + log)
+    check("2 executions still running" in log or not boto3,
+          "the unfinished executions are reported as left RUNNING:\n" + log)
     # The store has what the API did: the CLI reads it, resume finishes it.
     r = subprocess.run([ASL, "describe", ACCOUNT + ":execution:hello:run1",
                         "--db", db], capture_output=True, text=True)
     check(r.returncode == 0 and json.loads(r.stdout)["status"] == "SUCCEEDED",
           "asl describe reads an execution the API ran")
     if boto3:
+        # The next server resumes what the last one left: the nap ends.
+        srv3 = Server(db, grace="1")
+        check(srv3.port and
+              any("resuming 2 executions" in x for x in srv3.log),
+              "the next server resumes the 2 executions left (%s)"
+              % "".join(srv3.log))
+        c = sfn(srv3)
+        d = wait_done(lambda: c.describe_execution(
+            executionArn=nx["executionArn"]), 20)
+        h = c.get_execution_history(executionArn=nx["executionArn"])["events"]
+        check(d["status"] == "SUCCEEDED" and d["output"] == '"rested"' and
+              [e["id"] for e in h] == list(range(1, len(h) + 1)) and
+              [e["type"] for e in h].count("ExecutionStarted") == 1 and
+              [e["type"] for e in h].count("WaitStateEntered") == 1,
+              "the resumed execution ends once, ids contiguous (%s)"
+              % [e["type"] for e in h])
+        rc, log = srv3.stop()
+        check(rc == 0 and "1 execution still running" in log and
+              "Sanitizer" not in log and "runtime error" not in log,
+              "the second server stops, the long Wait left again:\n" + log)
         r = subprocess.run([ASL, "resume", "--db", db, "--no-wait"],
                            capture_output=True, text=True, timeout=60)
         check(r.returncode == 0 and
