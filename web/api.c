@@ -189,10 +189,10 @@ static void locked_tick(void *ud, const cJSON *ck) {
   pthread_mutex_unlock(&k->a->write_mu);
 }
 
-/* Runs m on input into execution id (recorded already) with a store sink,
- * then records the outcome. Returns 0 with r filled, or -1 with e (the
- * input did not start, or the store failed: the execution then stays
- * RUNNING at its last checkpoint for `asl resume`). */
+/* Runs m on input (or from checkpoint) into execution id (recorded
+ * already) with a store sink, then records the outcome. Returns 0 with r
+ * filled, or -1 with e and r empty (the input did not start, or the store
+ * failed: the execution then stays RUNNING at its last checkpoint). */
 static int run_recorded(web_api *a, asl_store *s, long long id,
                         const asl_machine *m, const char *input,
                         const cJSON *checkpoint, const char *name,
@@ -223,9 +223,18 @@ static int run_recorded(web_api *a, asl_store *s, long long id,
     return -1;
   }
   rc = asl_store_sink_end(&k.inner, e);
+  /* The outcome, not asl_store_finish_result: that one takes the engine's
+   * ARN for an EXPRESS execution (a UUID of its own), and the client has
+   * ours. */
+  const cJSON *stop = asl_json_get(r->describe, "stopDate");
+  char *out = r->output ? asl_json_print(r->output) : NULL;
+  asl_store_outcome oc = {r->status, out, r->error, r->cause,
+                          cJSON_IsNumber(stop) ? stop->valuedouble : 0};
   pthread_mutex_lock(&a->write_mu);
-  if (rc == 0) rc = asl_store_finish_result(s, id, r, e);
+  if (rc == 0) rc = asl_store_finish_execution(s, id, &oc, e);
   pthread_mutex_unlock(&a->write_mu);
+  free(out);
+  if (rc < 0) asl_result_free(r);
   return rc;
 }
 
@@ -919,7 +928,10 @@ static int op_start_sync_execution(call *c) {
   if (rc == 0) {
     for (size_t i = 0; i < sizeof sync_members / sizeof *sync_members; i++) {
       const cJSON *v = asl_json_get(r.describe, sync_members[i]);
-      if (v) cJSON_AddItemToObject(c->out, sync_members[i], asl_json_dup(v));
+      if (i == 0) /* the ARN recorded, as DescribeExecution answers it */
+        cJSON_AddStringToObject(c->out, "executionArn", p.arn);
+      else if (v)
+        cJSON_AddItemToObject(c->out, sync_members[i], asl_json_dup(v));
     }
     cJSON *b = cJSON_AddObjectToObject(c->out, "billingDetails");
     cJSON_AddNumberToObject(b, "billedMemoryUsedInMB", 64);
