@@ -47,9 +47,12 @@ static int parse_serve(int argc, char **argv, serve_args *a) {
     const char *s = argv[i];
     int more = i + 1 < argc;
     char *end = NULL;
-    if (strcmp(s, "--host") == 0 && more) a->host = argv[++i];
-    else if (strcmp(s, "--db") == 0 && more) a->db = argv[++i];
-    else if (strcmp(s, "--bindings") == 0 && more) a->bindings = argv[++i];
+    if (strcmp(s, "--host") == 0 && more)
+      a->host = argv[++i];
+    else if (strcmp(s, "--db") == 0 && more)
+      a->db = argv[++i];
+    else if (strcmp(s, "--bindings") == 0 && more)
+      a->bindings = argv[++i];
     else if (strcmp(s, "--port") == 0 && more) {
       a->port = strtol(argv[++i], &end, 10);
       if (*end || a->port < 0 || a->port > 65535)
@@ -72,8 +75,7 @@ static int parse_serve(int argc, char **argv, serve_args *a) {
  * a temporary file stands in for it. Sets *tmpdir (removed at exit). */
 static const char *db_file(const char *given, char **tmpdir, char **path) {
   *tmpdir = *path = NULL;
-  if (!given || strcmp(given, ":memory:") != 0)
-    return asl_store_db_path(given);
+  if (!given || strcmp(given, ":memory:") != 0) return asl_store_db_path(given);
   char tmpl[] = "/tmp/asl-serve-XXXXXX";
   if (!mkdtemp(tmpl)) return NULL;
   *tmpdir = asl_strdup(tmpl);

@@ -66,12 +66,12 @@ static int one_machine(asl_store *s, const char *sql, const char *key,
 
 int asl_store_get_machine(asl_store *s, const char *name,
                           asl_store_machine_row *out, asl_error *e) {
-  int rc = one_machine(
-      s,
-      "SELECT m.name, m.arn, d.text, m.type, m.role_arn, m.created,"
-      " m.updated FROM state_machines m JOIN definitions d"
-      " ON d.id = m.definition_id WHERE m.name = ?1",
-      name, out, e);
+  int rc =
+      one_machine(s,
+                  "SELECT m.name, m.arn, d.text, m.type, m.role_arn, m.created,"
+                  " m.updated FROM state_machines m JOIN definitions d"
+                  " ON d.id = m.definition_id WHERE m.name = ?1",
+                  name, out, e);
   if (rc == 0)
     return asl_error_set(e, "StateMachineDoesNotExist",
                          "State Machine Does Not Exist: '%s'", name);

@@ -15,7 +15,7 @@
 /* One stored state machine; every string is new (asl_store_machine_free). */
 typedef struct asl_store_machine_row {
   char *name, *arn, *definition, *type, *role_arn; /* role_arn may be NULL */
-  double created, updated;                          /* epoch seconds */
+  double created, updated;                         /* epoch seconds */
 } asl_store_machine_row;
 
 void asl_store_machine_free(asl_store_machine_row *r);

@@ -47,8 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len = nl ? size - oplen - 1 : 0;
   web_reply r = {0};
   web_api_call(g_api, memchr(op, 0, oplen) ? NULL : op, body, len, &r);
-  if (r.status != 200 && r.status != 400 && r.status != 413 &&
-      r.status != 500)
+  if (r.status != 200 && r.status != 400 && r.status != 413 && r.status != 500)
     abort();
   cJSON *j = cJSON_Parse(r.body);
   if (!cJSON_IsObject(j)) abort();

@@ -10,9 +10,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +35,9 @@
 /* A StartExecution waiting for (or being run by) a worker. */
 typedef struct job {
   struct job *next;
-  long long id;    /* the execution's row */
-  asl_machine *m;  /* compiled from the definition it started with */
-  char *input;     /* compact JSON text */
+  long long id;   /* the execution's row */
+  asl_machine *m; /* compiled from the definition it started with */
+  char *input;    /* compact JSON text */
   char *name;
   double start;
   cJSON *checkpoint; /* resume from here (taken), or NULL: from the input */
@@ -131,8 +131,8 @@ static char *new_uuid(void) {
   b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
   return asl_sprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
                      "%02x%02x%02x%02x%02x%02x",
-                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8],
-                     b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+                     b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 /* AWS's rule for names of machines and executions: 1 to 80 characters,
@@ -195,8 +195,8 @@ static void locked_tick(void *ud, const cJSON *ck) {
  * failed: the execution then stays RUNNING at its last checkpoint). */
 static int run_recorded(web_api *a, asl_store *s, long long id,
                         const asl_machine *m, const char *input,
-                        const cJSON *checkpoint, const char *name,
-                        double start, asl_result *r, asl_error *e) {
+                        const cJSON *checkpoint, const char *name, double start,
+                        asl_result *r, asl_error *e) {
   locked_sink k = {asl_store_sink(s, id), a};
   asl_sink outer = {&k, k.inner.event ? locked_event : NULL,
                     k.inner.tick ? locked_tick : NULL};
@@ -288,8 +288,10 @@ static int enqueue(web_api *a, job *j, asl_error *e) {
     job_free(j);
     return asl_error_set(e, "Serve.Stopping", "asl serve is stopping");
   }
-  if (a->tail) a->tail->next = j;
-  else a->head = j;
+  if (a->tail)
+    a->tail->next = j;
+  else
+    a->head = j;
   a->tail = j;
   int max = a->o.max_workers > 0 ? a->o.max_workers : DEFAULT_WORKERS;
   if (a->workers < max) {
@@ -423,8 +425,7 @@ static const char *const execution_kinds[] = {"execution", "express", NULL};
 
 /* The machine arn names, into row. StateMachineDoesNotExist when there is
  * none of that name, or it has another ARN (region, account). */
-static int find_machine(call *c, const char *arn,
-                        asl_store_machine_row *row) {
+static int find_machine(call *c, const char *arn, asl_store_machine_row *row) {
   const char *name;
   memset(row, 0, sizeof *row);
   if (arn_resource(c, arn, machine_kinds, &name) < 0) return -1;
@@ -477,8 +478,7 @@ static char *item_key(const cJSON *it, const char *k) {
  * request's nextToken and maxResults, with the next page's nextToken
  * when there is one. Tokens name the last item given, so a page does not
  * shift when new items come first. */
-static int paginate(call *c, cJSON *items, const char *name,
-                    const char *key) {
+static int paginate(call *c, cJSON *items, const char *name, const char *key) {
   long long max;
   const char *token;
   if (member_int(c, "maxResults", 0, MAX_PAGE, 0, &max) < 0 ||
@@ -499,8 +499,7 @@ static int paginate(call *c, cJSON *items, const char *name,
       }
     if (!found) {
       cJSON_Delete(items);
-      return asl_error_set(c->e, "InvalidToken", "Invalid Token: '%s'",
-                           token);
+      return asl_error_set(c->e, "InvalidToken", "Invalid Token: '%s'", token);
     }
   }
   cJSON *page = cJSON_AddArrayToObject(c->out, name);
@@ -511,7 +510,8 @@ static int paginate(call *c, cJSON *items, const char *name,
   }
   if (it) {
     cJSON *last = page->child;
-    while (last->next) last = last->next;
+    while (last->next)
+      last = last->next;
     char *k = item_key(last, key);
     char *t = asl_sprintf("%s%s", TOKEN_PREFIX, k);
     cJSON_AddStringToObject(c->out, "nextToken", t);
@@ -574,8 +574,8 @@ static int tags_put(call *c, const char *arn, const cJSON *tags) {
       }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "key", k);
-    cJSON_AddStringToObject(o, "value", cJSON_IsString(v) ? v->valuestring
-                                                          : "");
+    cJSON_AddStringToObject(o, "value",
+                            cJSON_IsString(v) ? v->valuestring : "");
     cJSON_AddItemToArray(list, o);
   }
   pthread_mutex_unlock(&a->tags_mu);
@@ -597,8 +597,7 @@ static int tag_target(call *c, const char **arn) {
     return 0;
   }
   if (strcmp(c->e->name, "StateMachineDoesNotExist") == 0)
-    asl_error_set(c->e, "ResourceNotFound", "Resource not found: '%s'",
-                  *arn);
+    asl_error_set(c->e, "ResourceNotFound", "Resource not found: '%s'", *arn);
   return -1;
 }
 
@@ -715,9 +714,12 @@ static int op_update_state_machine(call *c) {
   }
   double now = now_epoch();
   if (rc == 0) {
-    asl_store_machine sm = {row.name,           row.arn,
-                            def ? def : row.definition, row.type,
-                            role ? role : row.role_arn, row.created};
+    asl_store_machine sm = {row.name,
+                            row.arn,
+                            def ? def : row.definition,
+                            row.type,
+                            role ? role : row.role_arn,
+                            row.created};
     pthread_mutex_lock(&c->a->write_mu);
     rc = asl_store_put_machine(c->s, &sm, c->e);
     pthread_mutex_unlock(&c->a->write_mu);
@@ -852,12 +854,12 @@ static int start_prepare(call *c, const char *want, start *p) {
   int pre = (int)(sm - p->row.arn);
   if (strcmp(p->row.type, "EXPRESS") == 0) {
     char *u = new_uuid();
-    p->arn = asl_sprintf("%.*s:express:%s:%s:%s", pre, p->row.arn,
-                         p->row.name, p->name, u);
+    p->arn = asl_sprintf("%.*s:express:%s:%s:%s", pre, p->row.arn, p->row.name,
+                         p->name, u);
     free(u);
   } else {
-    p->arn = asl_sprintf("%.*s:execution:%s:%s", pre, p->row.arn,
-                         p->row.name, p->name);
+    p->arn = asl_sprintf("%.*s:execution:%s:%s", pre, p->row.arn, p->row.name,
+                         p->name);
   }
   p->start = now_epoch();
   return 0;
@@ -866,8 +868,8 @@ static int start_prepare(call *c, const char *want, start *p) {
 /* Records p's execution as RUNNING and owned by this process. 1: the
  * same start again (AWS's idempotent StartExecution): *id is that one's. */
 static int start_record(call *c, start *p, long long *id) {
-  asl_store_start x = {p->row.name, p->name, p->arn, p->input, p->start,
-                       c->a->options};
+  asl_store_start x = {p->row.name, p->name,  p->arn,
+                       p->input,    p->start, c->a->options};
   pthread_mutex_lock(&c->a->write_mu);
   int rc = asl_store_start_execution(c->s, &x, id, c->e);
   int claimed = 0;
@@ -912,8 +914,8 @@ static int op_start_execution(call *c) {
 
 /* StartSyncExecution's members, copied from the DescribeExecution shape. */
 static const char *const sync_members[] = {
-    "executionArn", "stateMachineArn", "name",  "startDate",
-    "stopDate",     "status",          "error", "cause",
+    "executionArn", "stateMachineArn", "name",   "startDate",
+    "stopDate",     "status",          "error",  "cause",
     "input",        "inputDetails",    "output", "outputDetails"};
 
 static int op_start_sync_execution(call *c) {
@@ -923,8 +925,8 @@ static int op_start_sync_execution(call *c) {
   if (rc == 0) rc = start_record(c, &p, &id);
   asl_result r = {0};
   if (rc == 0)
-    rc = run_recorded(c->a, c->s, id, p.m, p.input, NULL, p.name, p.start,
-                      &r, c->e);
+    rc = run_recorded(c->a, c->s, id, p.m, p.input, NULL, p.name, p.start, &r,
+                      c->e);
   if (rc == 0) {
     for (size_t i = 0; i < sizeof sync_members / sizeof *sync_members; i++) {
       const cJSON *v = asl_json_get(r.describe, sync_members[i]);
@@ -955,8 +957,8 @@ static int op_describe_execution(call *c) {
 }
 
 static const char *const status_filters[] = {
-    "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED",
-    "PENDING_REDRIVE", NULL};
+    "RUNNING", "SUCCEEDED",       "FAILED", "TIMED_OUT",
+    "ABORTED", "PENDING_REDRIVE", NULL};
 
 static int op_list_executions(call *c) {
   const char *arn, *status;
@@ -1083,14 +1085,27 @@ static const struct {
 /* Operations of the Step Functions API that asl serve does not have yet:
  * answered with a clear error rather than as unknown. */
 static const char *const not_built[] = {
-    "StopExecution",    "SendTaskSuccess",   "SendTaskFailure",
-    "SendTaskHeartbeat", "GetActivityTask",  "CreateActivity",
-    "DeleteActivity",   "DescribeActivity",  "ListActivities",
-    "TestState",        "RedriveExecution",  "DescribeMapRun",
-    "ListMapRuns",      "UpdateMapRun",      "PublishStateMachineVersion",
-    "ListStateMachineVersions", "DeleteStateMachineVersion",
-    "CreateStateMachineAlias", "DescribeStateMachineAlias",
-    "UpdateStateMachineAlias", "DeleteStateMachineAlias",
+    "StopExecution",
+    "SendTaskSuccess",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
+    "GetActivityTask",
+    "CreateActivity",
+    "DeleteActivity",
+    "DescribeActivity",
+    "ListActivities",
+    "TestState",
+    "RedriveExecution",
+    "DescribeMapRun",
+    "ListMapRuns",
+    "UpdateMapRun",
+    "PublishStateMachineVersion",
+    "ListStateMachineVersions",
+    "DeleteStateMachineVersion",
+    "CreateStateMachineAlias",
+    "DescribeStateMachineAlias",
+    "UpdateStateMachineAlias",
+    "DeleteStateMachineAlias",
     "ListStateMachineAliases",
 };
 
@@ -1101,8 +1116,8 @@ static int dispatch(web_api *a, size_t i, const char *body, size_t len,
   cJSON *in = len ? asl_json_parse(body, len, &msg) : cJSON_CreateObject();
   if (!in || !cJSON_IsObject(in)) {
     asl_error_set(e, "SerializationException",
-                  "The request body is not a JSON object%s%s",
-                  msg ? ": " : "", msg ? msg : "");
+                  "The request body is not a JSON object%s%s", msg ? ": " : "",
+                  msg ? msg : "");
     free(msg);
     cJSON_Delete(in);
     return -1;
@@ -1127,7 +1142,8 @@ static int dispatch(web_api *a, size_t i, const char *body, size_t len,
 void web_api_call(web_api *a, const char *op, const char *body, size_t len,
                   web_reply *r) {
   size_t n = sizeof operations / sizeof *operations, i = 0;
-  while (op && i < n && strcmp(op, operations[i].name) != 0) i++;
+  while (op && i < n && strcmp(op, operations[i].name) != 0)
+    i++;
   if (!op || i == n) {
     for (size_t k = 0; op && k < sizeof not_built / sizeof *not_built; k++)
       if (strcmp(op, not_built[k]) == 0) {
@@ -1195,18 +1211,20 @@ static int resume_one(web_api *a, asl_store *s, asl_store_running *x,
   if (!ours || alive_elsewhere(x->owner)) return 0;
   int claimed = 0;
   pthread_mutex_lock(&a->write_mu);
-  int rc = asl_store_claim(s, x->id, x->owner, (long long)getpid(), &claimed,
-                           e);
+  int rc =
+      asl_store_claim(s, x->id, x->owner, (long long)getpid(), &claimed, e);
   pthread_mutex_unlock(&a->write_mu);
   if (rc < 0 || !claimed) return rc;
   asl_diags d = {0};
   asl_load_opts lo = {x->type, x->machine};
-  asl_machine *m = asl_machine_load(x->definition, strlen(x->definition),
-                                    &lo, &d);
+  asl_machine *m =
+      asl_machine_load(x->definition, strlen(x->definition), &lo, &d);
   asl_diags_free(&d);
   if (!m) {
-    fprintf(stderr, "asl serve: %s: its definition does not load; not "
-                    "resumed\n", x->arn);
+    fprintf(stderr,
+            "asl serve: %s: its definition does not load; not "
+            "resumed\n",
+            x->arn);
     return 0;
   }
   job *j = asl_calloc(1, sizeof *j);
@@ -1230,8 +1248,10 @@ int web_api_resume(web_api *a, int *n, asl_error *e) {
   if (rc == 0) {
     for (size_t i = 0; rc == 0 && i < nv; i++) {
       int one = resume_one(a, s, &v[i], e);
-      if (one < 0) rc = -1;
-      else *n += one;
+      if (one < 0)
+        rc = -1;
+      else
+        *n += one;
     }
     asl_store_running_free(v, nv);
   }
@@ -1289,7 +1309,8 @@ int web_api_drain(web_api *a, double grace, int *dropped) {
 
 void web_api_free(web_api *a) {
   if (!a) return;
-  for (size_t i = 0; i < a->npool; i++) asl_store_close(a->pool[i]);
+  for (size_t i = 0; i < a->npool; i++)
+    asl_store_close(a->pool[i]);
   free(a->pool);
   cJSON_Delete(a->tags);
   pthread_mutex_destroy(&a->pool_mu);

@@ -23,13 +23,13 @@
 typedef struct web_api web_api;
 
 typedef struct web_api_opts {
-  const char *db;          /* the store's file (not ":memory:", which is
-                              private to one connection) */
-  const cJSON *bindings;   /* bindings for Lambda Tasks, or NULL (borrowed,
-                              outlives the api) */
-  const char *base_dir;    /* folder the bindings' paths are relative to */
-  int max_workers;         /* executions running at once; 0: 64. Others
-                              wait in a queue, RUNNING in the store. */
+  const char *db;        /* the store's file (not ":memory:", which is
+                            private to one connection) */
+  const cJSON *bindings; /* bindings for Lambda Tasks, or NULL (borrowed,
+                            outlives the api) */
+  const char *base_dir;  /* folder the bindings' paths are relative to */
+  int max_workers;       /* executions running at once; 0: 64. Others
+                            wait in a queue, RUNNING in the store. */
 } web_api_opts;
 
 /* One answer: an HTTP status and a JSON body (new string, free()). */

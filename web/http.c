@@ -34,8 +34,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, int status,
                                   const char *ct, const char *body,
                                   size_t len) {
   static unsigned long long counter; /* request ids: unique enough here */
-  struct MHD_Response *r = MHD_create_response_from_buffer(
-      len, (void *)body, MHD_RESPMEM_MUST_COPY);
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
   if (!r) return MHD_NO;
   char id[64];
   snprintf(id, sizeof id, "asl-%llu",
@@ -47,10 +47,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, int status,
   return ok;
 }
 
-static enum MHD_Result send_web_reply(struct MHD_Connection *c,
-                                      web_reply *w) {
-  enum MHD_Result ok = send_reply(c, w->status, JSON_TYPE, w->body,
-                                  strlen(w->body));
+static enum MHD_Result send_web_reply(struct MHD_Connection *c, web_reply *w) {
+  enum MHD_Result ok =
+      send_reply(c, w->status, JSON_TYPE, w->body, strlen(w->body));
   free(w->body);
   w->body = NULL;
   return ok;
@@ -196,9 +195,8 @@ int web_http_start(const web_http_opts *o, web_http **out, asl_error *e) {
                    MHD_USE_ERROR_LOG;
   if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
   h->d = MHD_start_daemon(
-      flags, (uint16_t)o->port, NULL, NULL, on_request, h,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+      flags, (uint16_t)o->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_END);
   if (!h->d) {
