@@ -11,6 +11,7 @@
 #ifndef ASL_H
 #define ASL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core.h"
@@ -51,6 +52,17 @@ typedef struct asl_sink {
   void (*tick)(void *ud, const cJSON *checkpoint);
 } asl_sink;
 
+/* A request to stop a running execution (StopExecution), made from any
+ * thread: fill error and cause (either may stay NULL; they must live until
+ * the run returns), then set requested to 1. The execution ends ABORTED at
+ * its next step, or within ASL_STOP_POLL_S while it waits, with an
+ * ExecutionAborted event carrying error and cause. A Task's work in
+ * progress is abandoned as on a timeout (the run returns once it ends). */
+typedef struct asl_stop {
+  atomic_int requested;
+  const char *error, *cause;
+} asl_stop;
+
 typedef struct asl_run_opts {
   const char *name;     /* execution name; NULL: a random UUID */
   int virtual_clock;    /* nonzero: Wait and timeouts finish at once */
@@ -67,6 +79,7 @@ typedef struct asl_run_opts {
   asl_mock *mock; /* MockConfigFile test case (docs/mocks.md): this
                      execution's own instance (its counters), or NULL */
   const char *mock_spec; /* "FILE#TestCase" it came from, kept for resume */
+  asl_stop *stop;        /* StopExecution's request, or NULL: never */
 } asl_run_opts;
 
 typedef struct asl_result {

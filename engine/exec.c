@@ -842,6 +842,27 @@ static void time_out(asl_exec *x) {
              det, x->last_id);
 }
 
+/* StopExecution (asl_run_opts.stop), asked from another thread. */
+static int stop_requested(const asl_exec *x) {
+  return x->o.stop && atomic_load(&x->o.stop->requested);
+}
+
+static void abort_exec(asl_exec *x) {
+  x->done = 1;
+  x->status = asl_strdup("ABORTED");
+  cJSON *det = cJSON_CreateObject();
+  if (x->o.stop->error) {
+    x->error = asl_strdup(x->o.stop->error);
+    cJSON_AddStringToObject(det, "error", x->error);
+  }
+  if (x->o.stop->cause) {
+    x->cause = asl_strdup(x->o.stop->cause);
+    cJSON_AddStringToObject(det, "cause", x->cause);
+  }
+  exec_event(x, NULL, "ExecutionAborted", "executionAbortedEventDetails", det,
+             x->last_id);
+}
+
 /* STANDARD executions stop at AWS's history quota: the failure event is the
  * last one there is room for. */
 static int history_full(asl_exec *x) {
@@ -873,6 +894,11 @@ static void tick(asl_exec *x) {
 int asl_exec_step(asl_exec *x) {
   if (x->done) return ASL_EXEC_DONE;
   if (history_full(x)) {
+    tick(x);
+    return ASL_EXEC_DONE;
+  }
+  if (stop_requested(x)) {
+    abort_exec(x);
     tick(x);
     return ASL_EXEC_DONE;
   }
@@ -989,12 +1015,18 @@ static int completions_pending(asl_exec *x) {
  * (0: no limit). */
 static void wait_completion(asl_exec *x, double until) {
   pthread_mutex_lock(&x->mu);
-  while (!x->done_head && x->inflight > 0) {
-    if (until > 0) {
+  while (!x->done_head && x->inflight > 0 && !stop_requested(x)) {
+    double t = until;
+    if (x->o.stop) { /* wake now and then to look for a stop request */
+      double poll = exec_real_now() + ASL_STOP_POLL_S;
+      if (t <= 0 || t > poll) t = poll;
+    }
+    if (t > 0) {
       struct timespec ts;
-      ts.tv_sec = (time_t)until;
-      ts.tv_nsec = (long)((until - floor(until)) * 1e9);
-      if (pthread_cond_timedwait(&x->cv, &x->mu, &ts) != 0) break;
+      ts.tv_sec = (time_t)t;
+      ts.tv_nsec = (long)((t - floor(t)) * 1e9);
+      if (pthread_cond_timedwait(&x->cv, &x->mu, &ts) != 0 && t == until)
+        break;
     } else {
       pthread_cond_wait(&x->cv, &x->mu);
     }
@@ -1002,10 +1034,12 @@ static void wait_completion(asl_exec *x, double until) {
   pthread_mutex_unlock(&x->mu);
 }
 
-static void sleep_until(double t) {
+/* Sleeps until the real clock reaches t, or a stop is requested. */
+static void sleep_until(const asl_exec *x, double t) {
   double now = exec_real_now();
-  while (now < t) {
+  while (now < t && !stop_requested(x)) {
     double d = t - now;
+    if (x->o.stop && d > ASL_STOP_POLL_S) d = ASL_STOP_POLL_S;
     struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
     nanosleep(&ts, NULL);
     now = exec_real_now();
@@ -1047,8 +1081,8 @@ static void run_to_end(asl_exec *x, const asl_run_opts *o) {
       if (t > CLOCK()) skew += t - CLOCK();
       asl_exec_set_time(x, t);
     } else {
-      sleep_until(REAL_AT(t));
-      asl_exec_set_time(x, CLOCK() > t ? CLOCK() : t);
+      sleep_until(x, REAL_AT(t));
+      asl_exec_set_time(x, CLOCK() > t || stop_requested(x) ? CLOCK() : t);
     }
   }
 #undef CLOCK

@@ -33,6 +33,9 @@
 /* States.ArrayRange result size. */
 #define ASL_MAX_ARRAY_RANGE 1000
 
+/* How often (seconds) a waiting execution looks for a stop request. */
+#define ASL_STOP_POLL_S 0.05
+
 /* Length of an error name or cause AWS keeps (cause: 32768 chars). */
 #define ASL_MAX_CAUSE 32768
 

@@ -41,6 +41,7 @@ typedef struct job {
   char *name;
   double start;
   cJSON *checkpoint; /* resume from here (taken), or NULL: from the input */
+  asl_stop stop;     /* StopExecution's request; its strings are owned */
 } job;
 
 struct web_api {
@@ -56,6 +57,7 @@ struct web_api {
   pthread_mutex_t run_mu;   /* guards the queue and the counts */
   pthread_cond_t run_cv;    /* signalled when a worker exits */
   job *head, *tail;
+  job *running; /* the jobs workers run, linked by next */
   int workers;  /* threads alive */
   int stopping; /* drain was called: no new execution */
 };
@@ -195,8 +197,9 @@ static void locked_tick(void *ud, const cJSON *ck) {
  * failed: the execution then stays RUNNING at its last checkpoint). */
 static int run_recorded(web_api *a, asl_store *s, long long id,
                         const asl_machine *m, const char *input,
-                        const cJSON *checkpoint, const char *name, double start,
-                        asl_result *r, asl_error *e) {
+                        const cJSON *checkpoint, asl_stop *stop,
+                        const char *name, double start, asl_result *r,
+                        asl_error *e) {
   locked_sink k = {asl_store_sink(s, id), a};
   asl_sink outer = {&k, k.inner.event ? locked_event : NULL,
                     k.inner.tick ? locked_tick : NULL};
@@ -206,6 +209,7 @@ static int run_recorded(web_api *a, asl_store *s, long long id,
   o.sink = &outer;
   o.bindings = a->o.bindings;
   o.base_dir = a->base_dir;
+  o.stop = stop;
   char *msg = NULL;
   memset(r, 0, sizeof *r);
   int rc = checkpoint ? asl_resume(m, checkpoint, &o, r, &msg)
@@ -226,10 +230,10 @@ static int run_recorded(web_api *a, asl_store *s, long long id,
   /* The outcome, not asl_store_finish_result: that one takes the engine's
    * ARN for an EXPRESS execution (a UUID of its own), and the client has
    * ours. */
-  const cJSON *stop = asl_json_get(r->describe, "stopDate");
+  const cJSON *sd = asl_json_get(r->describe, "stopDate");
   char *out = r->output ? asl_json_print(r->output) : NULL;
   asl_store_outcome oc = {r->status, out, r->error, r->cause,
-                          cJSON_IsNumber(stop) ? stop->valuedouble : 0};
+                          cJSON_IsNumber(sd) ? sd->valuedouble : 0};
   pthread_mutex_lock(&a->write_mu);
   if (rc == 0) rc = asl_store_finish_execution(s, id, &oc, e);
   pthread_mutex_unlock(&a->write_mu);
@@ -245,6 +249,8 @@ static void job_free(job *j) {
   free(j->input);
   free(j->name);
   cJSON_Delete(j->checkpoint);
+  free((char *)j->stop.error);
+  free((char *)j->stop.cause);
   free(j);
 }
 
@@ -252,8 +258,8 @@ static void run_job(web_api *a, job *j) {
   asl_error e = {0};
   asl_store *s = store_get(a, &e);
   asl_result r = {0};
-  if (s && run_recorded(a, s, j->id, j->m, j->input, j->checkpoint, j->name,
-                        j->start, &r, &e) == 0)
+  if (s && run_recorded(a, s, j->id, j->m, j->input, j->checkpoint, &j->stop,
+                        j->name, j->start, &r, &e) == 0)
     asl_result_free(&r);
   if (e.name) /* the machine deleted meanwhile, or a store failure */
     fprintf(stderr, "asl serve: execution %s: %s: %s\n", j->name, e.name,
@@ -269,10 +275,16 @@ static void *worker(void *ud) {
     job *j = a->head;
     a->head = j->next;
     if (!a->head) a->tail = NULL;
+    j->next = a->running;
+    a->running = j;
     pthread_mutex_unlock(&a->run_mu);
     run_job(a, j);
-    job_free(j);
     pthread_mutex_lock(&a->run_mu);
+    job **p = &a->running;
+    while (*p != j)
+      p = &(*p)->next;
+    *p = j->next;
+    job_free(j);
   }
   a->workers--;
   pthread_cond_broadcast(&a->run_cv);
@@ -912,6 +924,81 @@ static int op_start_execution(call *c) {
   return rc;
 }
 
+/* Asks the queued or running job of execution id to stop with error and
+ * cause (copied). 0: it was not found (another process runs it). */
+static int request_stop(web_api *a, long long id, const char *error,
+                        const char *cause) {
+  pthread_mutex_lock(&a->run_mu);
+  job *j = a->head;
+  while (j && j->id != id)
+    j = j->next;
+  if (!j)
+    for (j = a->running; j && j->id != id;)
+      j = j->next;
+  if (j && !atomic_load(&j->stop.requested)) { /* the first stop wins */
+    j->stop.error = error ? asl_strdup(error) : NULL;
+    j->stop.cause = cause ? asl_strdup(cause) : NULL;
+    atomic_store(&j->stop.requested, 1);
+  }
+  pthread_mutex_unlock(&a->run_mu);
+  return j != NULL;
+}
+
+/* DescribeExecution of arn once it is no longer RUNNING (the worker
+ * records the abort within ASL_STOP_POLL_S), or after about 5 s. */
+static cJSON *describe_stopped(call *c, const char *arn) {
+  cJSON *d = NULL;
+  for (int i = 0; i < 250; i++) {
+    cJSON_Delete(d);
+    d = NULL;
+    if (asl_store_describe(c->s, arn, &d, c->e) < 0) return NULL;
+    const cJSON *st = asl_json_get(d, "status");
+    if (!cJSON_IsString(st) || strcmp(st->valuestring, "RUNNING") != 0) break;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return d;
+}
+
+/* AWS: an execution that has already ended is not an error to stop; its
+ * stopDate is answered. */
+static int op_stop_execution(call *c) {
+  const char *arn, *error, *cause;
+  if (member_str(c, "executionArn", 1, &arn) < 0 ||
+      member_str(c, "error", 0, &error) < 0 ||
+      member_str(c, "cause", 0, &cause) < 0 || check_execution_arn(c, arn) < 0)
+    return -1;
+  if (strstr(arn, ":express:"))
+    return asl_error_set(c->e, "StateMachineTypeNotSupported",
+                         "This operation is not supported by this type of "
+                         "state machine");
+  char *found = NULL;
+  long long id;
+  if (asl_store_find_execution(c->s, arn, &found, &id, c->e) < 0) return -1;
+  free(found);
+  cJSON *d = NULL;
+  if (asl_store_describe(c->s, arn, &d, c->e) < 0) return -1;
+  const cJSON *st = asl_json_get(d, "status");
+  int running = cJSON_IsString(st) && strcmp(st->valuestring, "RUNNING") == 0;
+  if (running && !request_stop(c->a, id, error, cause)) {
+    cJSON_Delete(d);
+    return asl_error_set(c->e, "ExecutionNotStoppable",
+                         "Execution '%s' is run by another process than "
+                         "this server: stop that process",
+                         arn);
+  }
+  if (running) {
+    cJSON_Delete(d);
+    if (!(d = describe_stopped(c, arn))) return -1;
+  }
+  const cJSON *stop = asl_json_get(d, "stopDate");
+  cJSON_AddNumberToObject(c->out, "stopDate",
+                          cJSON_IsNumber(stop) ? stop->valuedouble
+                                               : now_epoch());
+  cJSON_Delete(d);
+  return 0;
+}
+
 /* StartSyncExecution's members, copied from the DescribeExecution shape. */
 static const char *const sync_members[] = {
     "executionArn", "stateMachineArn", "name",   "startDate",
@@ -925,8 +1012,8 @@ static int op_start_sync_execution(call *c) {
   if (rc == 0) rc = start_record(c, &p, &id);
   asl_result r = {0};
   if (rc == 0)
-    rc = run_recorded(c->a, c->s, id, p.m, p.input, NULL, p.name, p.start, &r,
-                      c->e);
+    rc = run_recorded(c->a, c->s, id, p.m, p.input, NULL, NULL, p.name, p.start,
+                      &r, c->e);
   if (rc == 0) {
     for (size_t i = 0; i < sizeof sync_members / sizeof *sync_members; i++) {
       const cJSON *v = asl_json_get(r.describe, sync_members[i]);
@@ -1074,6 +1161,7 @@ static const struct {
     {"DescribeStateMachineForExecution", op_describe_machine_for_execution},
     {"StartExecution", op_start_execution},
     {"StartSyncExecution", op_start_sync_execution},
+    {"StopExecution", op_stop_execution},
     {"DescribeExecution", op_describe_execution},
     {"ListExecutions", op_list_executions},
     {"GetExecutionHistory", op_get_execution_history},
@@ -1085,7 +1173,6 @@ static const struct {
 /* Operations of the Step Functions API that asl serve does not have yet:
  * answered with a clear error rather than as unknown. */
 static const char *const not_built[] = {
-    "StopExecution",
     "SendTaskSuccess",
     "SendTaskFailure",
     "SendTaskHeartbeat",

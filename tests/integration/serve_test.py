@@ -252,6 +252,29 @@ def cli_part(srv):
           "cli: duplicate name, other input -> ExecutionAlreadyExists (%s)"
           % err)
 
+    # StopExecution: a 30 s Wait ends ABORTED at once, with the reason.
+    rc, out, err = aws(srv, "create-state-machine", "--name", "waits",
+                       "--definition", json.dumps(LONG), "--role-arn", ROLE)
+    rc, out, err = aws(srv, "start-execution", "--state-machine-arn",
+                       ACCOUNT + ":stateMachine:waits", "--name", "w1")
+    wx = out["executionArn"] if out else ""
+    t0 = time.monotonic()
+    rc, out, err = aws(srv, "stop-execution", "--execution-arn", wx,
+                       "--error", "Halt", "--cause", "asked to")
+    check(rc == 0 and out and "stopDate" in out and
+          time.monotonic() - t0 < 10, "cli: stop-execution (%s)" % err)
+    rc, d, err = aws(srv, "describe-execution", "--execution-arn", wx)
+    check(d and d["status"] == "ABORTED" and d.get("error") == "Halt" and
+          d.get("cause") == "asked to", "cli: stopped -> ABORTED (%s)" % d)
+    rc, out, err = aws(srv, "get-execution-history", "--execution-arn", wx)
+    ev = out["events"] if out else [{}]
+    check([e["type"] for e in ev] == ["ExecutionStarted", "WaitStateEntered",
+                                      "ExecutionAborted"] and
+          ev[-1].get("executionAbortedEventDetails") ==
+          {"error": "Halt", "cause": "asked to"} and
+          ev[-1]["previousEventId"] == 2,
+          "cli: the history ends with ExecutionAborted (%s)" % ev)
+
 
 # ---- boto3 ----
 
@@ -454,10 +477,18 @@ def raw_part(srv):
     check(st == 400 and out["__type"].endswith("#ValidationException") and
           "executionArn" in out["message"],
           "missing member -> ValidationException (%s)" % out)
-    st, out = raw(srv, "AWSStepFunctions.StopExecution",
-                  '{"executionArn":"x"}')
+    st, out = raw(srv, "AWSStepFunctions.SendTaskSuccess",
+                  '{"taskToken":"x","output":"{}"}')
     check(st == 400 and "not supported" in out["message"],
-          "StopExecution says it is not built (%s)" % out)
+          "SendTaskSuccess says it is not built (%s)" % out)
+    st, out = raw(srv, "AWSStepFunctions.StopExecution", json.dumps(
+        {"executionArn": ACCOUNT + ":execution:hello:never"}))
+    check(st == 400 and out["__type"].endswith("#ExecutionDoesNotExist"),
+          "StopExecution of no execution -> ExecutionDoesNotExist (%s)" % out)
+    st, out = raw(srv, "AWSStepFunctions.StopExecution", json.dumps(
+        {"executionArn": ACCOUNT + ":execution:hello:run1"}))
+    check(st == 200 and "stopDate" in out,
+          "StopExecution of an ended execution: its stopDate (%s)" % out)
     st, out = raw(srv, "AWSStepFunctions.ListStateMachines", "x" * 2000000)
     check(st in (400, 413) and "__type" in out and
           "larger" in out.get("message", ""),
