@@ -980,7 +980,13 @@ static int op_stop_execution(call *c) {
   if (asl_store_describe(c->s, arn, &d, c->e) < 0) return -1;
   const cJSON *st = asl_json_get(d, "status");
   int running = cJSON_IsString(st) && strcmp(st->valuestring, "RUNNING") == 0;
-  if (running && !request_stop(c->a, id, error, cause)) {
+  /* A start that has just been recorded is queued a moment later. */
+  int asked = 0;
+  for (int i = 0; running && !asked && i < 10; i++) {
+    if (i) nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    asked = request_stop(c->a, id, error, cause);
+  }
+  if (running && !asked) {
     cJSON_Delete(d);
     return asl_error_set(c->e, "ExecutionNotStoppable",
                          "Execution '%s' is run by another process than "
