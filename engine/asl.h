@@ -49,6 +49,11 @@ typedef struct asl_sink {
    * execution's resumable state (borrowed; see asl_resume), or NULL when
    * the execution has ended. */
   void (*tick)(void *ud, const cJSON *checkpoint);
+  /* Optional: one event of a child execution's own history (a distributed
+   * Map's item, ItemProcessor ExecutionType STANDARD), in the same shape;
+   * child_arn names the child. Its ExecutionStarted comes first (input in
+   * its details), its end last. Ticks cover these events too. */
+  void (*child_event)(void *ud, const char *child_arn, const cJSON *ev);
 } asl_sink;
 
 typedef struct asl_run_opts {
@@ -77,6 +82,7 @@ typedef struct asl_result {
   cJSON *history; /* GetExecutionHistory "events" array, when asked */
   cJSON *describe; /* DescribeExecution response shape */
   long long events; /* history events written (kept or not) */
+  long long child_events; /* events of child executions (distributed Map) */
   double run_ms;    /* wall time of the run itself, in milliseconds */
 } asl_result;
 

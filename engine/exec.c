@@ -56,8 +56,37 @@ static char *make_uuid(asl_exec *x) {
 
 /* ---- history ---- */
 
+static cJSON *new_event(const asl_exec *x, const char *type, int id,
+                        int prev, const char *key, cJSON *det) {
+  cJSON *e = cJSON_CreateObject();
+  cJSON_AddNumberToObject(e, "timestamp", floor(x->now * 1000.0) / 1000.0);
+  cJSON_AddStringToObject(e, "type", type);
+  cJSON_AddNumberToObject(e, "id", id);
+  cJSON_AddNumberToObject(e, "previousEventId", prev);
+  if (det) cJSON_AddItemToObject(e, key, det);
+  return e;
+}
+
+/* An event of a child execution's own history. */
+static int child_event(asl_exec *x, child_exec *c, frame *f,
+                       const char *type, const char *key, cJSON *det,
+                       int prev) {
+  int id = ++c->last_id;
+  x->child_events++;
+  if (f) f->last = id;
+  if (!x->want_child_events) {
+    cJSON_Delete(det);
+    return id;
+  }
+  cJSON *e = new_event(x, type, id, prev, key, det);
+  x->o.sink->child_event(x->o.sink->ud, c->arn, e);
+  cJSON_Delete(e);
+  return id;
+}
+
 int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
                cJSON *det, int prev) {
+  if (f && f->child) return child_event(x, f->child, f, type, key, det, prev);
   if (f && f->quiet) {
     cJSON_Delete(det);
     return f->last;
@@ -69,16 +98,56 @@ int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
     cJSON_Delete(det);
     return id;
   }
-  cJSON *e = cJSON_CreateObject();
-  cJSON_AddNumberToObject(e, "timestamp", floor(x->now * 1000.0) / 1000.0);
-  cJSON_AddStringToObject(e, "type", type);
-  cJSON_AddNumberToObject(e, "id", id);
-  cJSON_AddNumberToObject(e, "previousEventId", prev);
-  if (det) cJSON_AddItemToObject(e, key, det);
+  cJSON *e = new_event(x, type, id, prev, key, det);
   if (x->o.sink && x->o.sink->event) x->o.sink->event(x->o.sink->ud, e);
   if (x->history) cJSON_AddItemToArray(x->history, e);
   else cJSON_Delete(e);
   return id;
+}
+
+void exec_child_start(frame *k, const char *map_run, size_t index) {
+  asl_exec *x = k->x;
+  child_exec *c = asl_calloc(1, sizeof *c);
+  /* arn:...:execution:MACHINE/LABEL:NAME, beside the map run's
+   * arn:...:mapRun:MACHINE/LABEL:RUNID */
+  const char *mr = strstr(map_run, ":mapRun:");
+  const char *label_end = mr ? strrchr(mr, ':') : NULL;
+  uint64_t a = exec_rand(x), b = exec_rand(x);
+  c->name = asl_sprintf("%08x-%04x-4%03x-a%03x-%012llx", (unsigned)(a >> 32),
+                        (unsigned)(a & 0xFFFF), (unsigned)((a >> 16) & 0xFFF),
+                        (unsigned)(b >> 52),
+                        (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+  if (mr && label_end)
+    c->arn = asl_sprintf("%.*s:execution:%.*s:%s", (int)(mr - map_run),
+                         map_run, (int)(label_end - mr - 8), mr + 8, c->name);
+  else
+    c->arn = asl_sprintf("%s:%zu", map_run, index);
+  k->child = c;
+  k->owns_child = 1;
+  cJSON *det = cJSON_CreateObject();
+  exec_payload(det, "input", k->input);
+  cJSON_AddStringToObject(det, "roleArn", x->m->role_arn);
+  child_event(x, c, NULL, "ExecutionStarted", "executionStartedEventDetails",
+              det, 0);
+  k->last = 0; /* as at the top: the first Entered follows event 0 */
+}
+
+void exec_child_end(frame *k, const char *how) {
+  if (!k->owns_child || !k->child || k->x->freeing) return;
+  asl_exec *x = k->x;
+  cJSON *det = cJSON_CreateObject();
+  const char *key;
+  if (strcmp(how, "ExecutionSucceeded") == 0) {
+    exec_payload(det, "output", k->output);
+    key = "executionSucceededEventDetails";
+  } else if (strcmp(how, "ExecutionFailed") == 0) {
+    if (k->err.name) cJSON_AddStringToObject(det, "error", k->err.name);
+    if (k->err.cause) cJSON_AddStringToObject(det, "cause", k->err.cause);
+    key = "executionFailedEventDetails";
+  } else {
+    key = "executionAbortedEventDetails";
+  }
+  child_event(x, k->child, NULL, how, key, det, k->last);
 }
 
 void exec_payload(cJSON *det, const char *name, const cJSON *v) {
@@ -242,6 +311,7 @@ frame *exec_frame_new(asl_exec *x, const asl_graph *g, frame *parent,
   f->input = input_take;
   f->vars = cJSON_CreateObject();
   f->quiet = parent && parent->quiet;
+  f->child = parent ? parent->child : NULL;
   return f;
 }
 
@@ -266,6 +336,8 @@ static void clear_state_work(frame *f) {
   f->items_ro = NULL;
   free(f->itemv);
   f->itemv = NULL;
+  free(f->map_run);
+  f->map_run = NULL;
   f->nkids = f->launched = f->finished = f->nfailed = 0;
   asl_error_clear(&f->kid_err);
 }
@@ -274,6 +346,11 @@ void exec_frame_free(frame *f) {
   if (!f) return;
   if (f->x->ctx_frame == f) f->x->ctx_frame = NULL;
   clear_state_work(f);
+  if (f->owns_child && f->child) {
+    free(f->child->name);
+    free(f->child->arn);
+    free(f->child);
+  }
   cJSON_Delete(f->input);
   cJSON_Delete(f->vars);
   cJSON_Delete(f->output);
@@ -802,6 +879,7 @@ asl_exec *exec_new(const asl_machine *m, cJSON *input, const asl_run_opts *o) {
   x->context = make_context(x);
   x->history = o->keep_history ? cJSON_CreateArray() : NULL;
   x->want_events = o->keep_history || (o->sink && o->sink->event);
+  x->want_child_events = o->sink && o->sink->child_event;
   pthread_mutex_init(&x->mu, NULL);
   pthread_cond_init(&x->cv, NULL);
   return x;
@@ -918,6 +996,7 @@ void asl_exec_finish(asl_exec *x, asl_result *r) {
   r->history = x->history;
   x->history = NULL;
   r->events = x->events;
+  r->child_events = x->child_events;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "executionArn", x->arn);
   cJSON_AddStringToObject(d, "stateMachineArn", x->m->arn);
@@ -957,6 +1036,7 @@ static void join_workers(asl_exec *x) {
 
 void asl_exec_free(asl_exec *x) {
   if (!x) return;
+  x->freeing = 1; /* frames still running stay as the store has them */
   if (x->top) exec_kids_abort(x->top);
   exec_task_abandon(x->top);
   join_workers(x);

@@ -42,6 +42,12 @@ static cJSON *ck_frame(const frame *f) {
   add_num(o, "enteredId", f->entered_id);
   add_num(o, "enteredTime", f->entered_time);
   if (f->quiet) cJSON_AddTrueToObject(o, "quiet");
+  if (f->owns_child && f->child) {
+    cJSON *c = cJSON_AddObjectToObject(o, "child");
+    cJSON_AddStringToObject(c, "name", f->child->name);
+    cJSON_AddStringToObject(c, "arn", f->child->arn);
+    add_num(c, "lastId", f->child->last_id);
+  }
   if (f->is_item) add_num(o, "item", (double)f->item_index);
   if (f->retry_counts) {
     size_t n = asl_retry_count(f->g->states[f->cur].retry);
@@ -68,6 +74,7 @@ static cJSON *ck_frame(const frame *f) {
     add_num(c, "hasTolerance", f->has_tolerance);
     add_num(c, "launchPrev", f->launch_prev);
     add_num(c, "kidsLast", f->kids_last);
+    if (f->map_run) cJSON_AddStringToObject(c, "mapRun", f->map_run);
     add_dup(c, "items", f->items_ro);
     cJSON *run = cJSON_AddObjectToObject(c, "running");
     cJSON *res = cJSON_AddObjectToObject(c, "results");
@@ -163,6 +170,8 @@ static int rs_children(rs *r, frame *f, const cJSON *c) {
   f->has_tolerance = inum(c, "hasTolerance", 0);
   f->launch_prev = inum(c, "launchPrev", 0);
   f->kids_last = inum(c, "kidsLast", 0);
+  const cJSON *mr = asl_json_get(c, "mapRun");
+  if (cJSON_IsString(mr)) f->map_run = asl_strdup(mr->valuestring);
   f->items = take_dup(c, "items");
   f->items_ro = f->items;
   size_t n = f->nkids;
@@ -272,6 +281,20 @@ static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
   f->entered_id = inum(o, "enteredId", 0);
   f->entered_time = num(o, "enteredTime", r->x->now);
   f->quiet = cJSON_IsTrue(asl_json_get(o, "quiet"));
+  const cJSON *ch = asl_json_get(o, "child");
+  if (ch) { /* a child execution's top frame: its own history goes on */
+    const cJSON *cn = asl_json_get(ch, "name"), *ca = asl_json_get(ch, "arn");
+    if (!cJSON_IsString(cn) || !cJSON_IsString(ca)) {
+      exec_frame_free(f);
+      return NULL;
+    }
+    f->child = asl_calloc(1, sizeof *f->child);
+    f->child->name = asl_strdup(cn->valuestring);
+    f->child->arn = asl_strdup(ca->valuestring);
+    f->child->last_id = inum(ch, "lastId", 0);
+    if (f->child->last_id < 1) f->child->last_id = 1;
+    f->owns_child = 1;
+  }
   const cJSON *item = asl_json_get(o, "item");
   if (cJSON_IsNumber(item) && parent && parent->itemv &&
       item->valuedouble >= 0 && item->valuedouble < (double)parent->nkids) {

@@ -22,6 +22,15 @@
 typedef struct frame frame;
 typedef struct task_job task_job;
 
+/* A distributed Map's item run as a child execution with a history of its
+ * own (ItemProcessor ExecutionType STANDARD): its events go to the sink's
+ * child_event with ids from 1, not to the parent's history. Owned by the
+ * item's frame; the frames below it share it. */
+typedef struct child_exec {
+  char *name, *arn;
+  int last_id;
+} child_exec;
+
 enum {
   PH_READY,    /* will run its state's next step when scheduled */
   PH_TIMER,    /* sleeping until wake (Wait state, retry back-off) */
@@ -54,6 +63,8 @@ struct frame {
   int last;      /* last event id of this frame's chain */
   int entered_id;
   int quiet;     /* no history events (a distributed Map's children) */
+  child_exec *child; /* whose history this frame writes to, or NULL */
+  int owns_child;    /* f is the child execution's top frame */
   double entered_time;
   int *retry_counts;
   /* a Wait in progress */
@@ -68,6 +79,7 @@ struct frame {
   cJSON *items;   /* Map: the items, when a copy had to be made */
   const cJSON *items_ro; /* Map: the items (f->items, or inside f->eff) */
   const cJSON **itemv; /* Map: the items by index */
+  char *map_run;   /* distributed Map: the map run's ARN */
   int launch_prev; /* Map: previousEventId of the next MapIterationStarted */
   long long max_conc;
   double tolerated_pct;
@@ -143,6 +155,9 @@ struct asl_exec {
   cJSON *output;
   uint64_t rng;
   long long events; /* counted even when history is not kept */
+  long long child_events; /* events of distributed Maps' child executions */
+  int want_child_events;  /* the sink records child executions */
+  int freeing;            /* asl_exec_free: no more events */
   long long steps;  /* since the last tick */
   int express;      /* an EXPRESS execution */
   int max_conc_threads;
@@ -152,6 +167,13 @@ struct asl_exec {
 int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
                cJSON *det, int prev);
 void exec_payload(cJSON *det, const char *name, const cJSON *v);
+/* Makes Map item frame k (its input set) a child execution of the map run
+ * map_run, and writes the child's ExecutionStarted. */
+void exec_child_start(frame *k, const char *map_run, size_t index);
+/* Writes the end of child execution k (when k owns one): how is
+ * "ExecutionSucceeded" (k->output), "ExecutionFailed" (k->err) or
+ * "ExecutionAborted". Nothing while the execution is being freed. */
+void exec_child_end(frame *k, const char *how);
 void exec_ready(asl_exec *x, frame *f);
 void exec_sleep(asl_exec *x, frame *f, double until);
 asl_scope exec_scope(frame *f, const cJSON *input);

@@ -40,6 +40,7 @@ void exec_kids_abort(frame *f) {
   for (size_t i = 0; i < f->nkids; i++) {
     frame *k = f->kids[i];
     if (!k) continue;
+    exec_child_end(k, "ExecutionAborted");
     exec_kids_abort(k);
     exec_task_abandon(k);
     unlink_frame(f->x, k);
@@ -91,6 +92,7 @@ static cJSON *take_results(frame *f, size_t n) {
 static void parallel_child_done(frame *f, frame *k) {
   asl_exec *x = f->x;
   size_t slot = k->slot;
+  exec_child_end(k, k->failed ? "ExecutionFailed" : "ExecutionSucceeded");
   int last = k->last;
   if (k->failed) {
     asl_error e = {0};
@@ -273,6 +275,8 @@ static int launch(frame *f, size_t i) {
   k->item_index = (long long)i;
   k->item_value = f->itemv[i];
   k->quiet = f->quiet || m->distributed;
+  if (m->distributed && !m->child_express && f->map_run)
+    exec_child_start(k, f->map_run, i);
   if (!k->quiet) {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "index", (double)i);
@@ -355,7 +359,8 @@ void exec_map_start(frame *f) {
         (unsigned)((a >> 16) & 0xFFF), (unsigned)(b >> 52),
         (unsigned long long)(b & 0xFFFFFFFFFFFFull));
     cJSON_AddStringToObject(rd, "mapRunArn", arn);
-    free(arn);
+    free(f->map_run);
+    f->map_run = arn;
     f->launch_prev = exec_event(x, f, "MapRunStarted",
                                 "mapRunStartedEventDetails", rd, f->last);
   }
@@ -393,6 +398,7 @@ static void map_child_done(frame *f, frame *k) {
   const asl_state *st = state_of(f);
   const asl_map_spec *m = st->data;
   size_t slot = k->slot;
+  exec_child_end(k, k->failed ? "ExecutionFailed" : "ExecutionSucceeded");
   int last = k->last;
   if (!k->quiet) {
     cJSON *d = cJSON_CreateObject();

@@ -128,6 +128,7 @@ typedef struct asl_map_spec {
   asl_graph g;
   int has_graph;
   int distributed;
+  int child_express; /* ProcessorConfig ExecutionType EXPRESS */
   asl_opt_path items_path;
   asl_template *item_selector;
   long long max_conc;

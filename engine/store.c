@@ -88,6 +88,12 @@ static const char *const migrations[] = {
     "  previous_event_id, details FROM events;"
     "DROP TABLE events;"
     "ALTER TABLE events3 RENAME TO events;",
+    /* 4: child executions of distributed Maps: their parent execution.
+     * Listings and resume take top-level executions only (a child goes on
+     * inside its parent's run). */
+    "ALTER TABLE executions ADD COLUMN parent INTEGER"
+    "  REFERENCES executions(id);"
+    "CREATE INDEX executions_parent ON executions(parent);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 
@@ -115,6 +121,7 @@ enum {
   Q_HISTORY_REV,
   Q_DESCRIBE,
   Q_RUNNING,
+  Q_CHILD_ADD,
   Q_COUNT
 };
 
@@ -152,7 +159,7 @@ static const char *const queries[Q_COUNT] = {
         "SELECT e.arn, m.arn, e.name, e.status, e.start, e.stop"
         " FROM executions e JOIN state_machines m ON m.name = e.machine"
         " WHERE (?1 IS NULL OR e.status = ?1)"
-        " AND (?2 IS NULL OR e.machine = ?2)"
+        " AND (?2 IS NULL OR e.machine = ?2) AND e.parent IS NULL"
         " ORDER BY e.start DESC, e.id DESC",
     [Q_FIND_ARN] = "SELECT id, type FROM executions WHERE arn = ?1",
     [Q_FIND_NAME] =
@@ -172,7 +179,12 @@ static const char *const queries[Q_COUNT] = {
         "SELECT e.id, e.arn, e.name, e.machine, e.type, d.text, e.input,"
         " e.options, e.start, e.checkpoint, e.owner"
         " FROM executions e JOIN definitions d ON d.id = e.definition_id"
-        " WHERE e.status = 'RUNNING' ORDER BY e.id",
+        " WHERE e.status = 'RUNNING' AND e.parent IS NULL ORDER BY e.id",
+    [Q_CHILD_ADD] =
+        "INSERT INTO executions(arn, machine, name, status, type,"
+        " definition_id, input, start, parent)"
+        " SELECT ?2, machine, ?3, 'RUNNING', 'STANDARD', definition_id, ?4,"
+        " ?5, id FROM executions WHERE id = ?1",
 };
 
 struct asl_store {
@@ -656,9 +668,19 @@ typedef struct ev_row {
   long long id, prev;
   double ts;
   size_t type, det;
+  /* a child execution's event: its ARN; for its ExecutionStarted the
+   * input, for its end the outcome (output, error, cause); else NO_TEXT */
+  size_t child, input, output, error, cause;
+  const char *status; /* a child's terminal event: the status it gives */
 } ev_row;
 
 #define NO_TEXT ((size_t)-1)
+
+/* A child execution the sink has seen start, with its row id. */
+typedef struct child_row {
+  char *arn;
+  long long id;
+} child_row;
 
 typedef struct store_sink {
   asl_store *s;
@@ -669,6 +691,8 @@ typedef struct store_sink {
   asl_buf text;
   asl_store_outcome end; /* from the terminal event; strings owned */
   int ended;
+  child_row *kids; /* running child executions (few: a Map's concurrency) */
+  size_t nkids, capkids;
   asl_error err; /* the first failure: nothing is written after it */
 } store_sink;
 
@@ -753,11 +777,8 @@ static void note_outcome(store_sink *k, const char *type, const cJSON *ev) {
   }
 }
 
-static void sink_event(void *ud, const cJSON *ev) {
-  store_sink *k = ud;
-  if (k->err.name) return;
-  const cJSON *type = asl_json_get(ev, "type");
-  if (!cJSON_IsString(type)) return;
+/* A new buffered row for ev of the given type (not a child's yet). */
+static ev_row *new_row(store_sink *k, const cJSON *ev, const char *type) {
   if (k->n == k->cap) {
     k->cap = k->cap ? 2 * k->cap : 64;
     k->rows = asl_realloc(k->rows, k->cap * sizeof *k->rows);
@@ -767,9 +788,109 @@ static void sink_event(void *ud, const cJSON *ev) {
   r->prev = (long long)member_num(ev, "previousEventId");
   r->ts = member_num(ev, "timestamp");
   r->type = k->text.len;
-  asl_buf_add(&k->text, type->valuestring, strlen(type->valuestring) + 1);
+  asl_buf_add(&k->text, type, strlen(type) + 1);
   r->det = put_details(&k->text, ev);
+  r->child = r->input = r->output = r->error = r->cause = NO_TEXT;
+  r->status = NULL;
+  return r;
+}
+
+static void sink_event(void *ud, const cJSON *ev) {
+  store_sink *k = ud;
+  if (k->err.name) return;
+  const cJSON *type = asl_json_get(ev, "type");
+  if (!cJSON_IsString(type)) return;
+  new_row(k, ev, type->valuestring);
   note_outcome(k, type->valuestring, ev);
+}
+
+/* Appends member k of o (a string) with its NUL; NO_TEXT when none. */
+static size_t put_member(asl_buf *b, const cJSON *o, const char *k) {
+  const cJSON *v = asl_json_get(o, k);
+  if (!cJSON_IsString(v)) return NO_TEXT;
+  size_t at = b->len;
+  asl_buf_add(b, v->valuestring, strlen(v->valuestring) + 1);
+  return at;
+}
+
+static void sink_child_event(void *ud, const char *child_arn,
+                             const cJSON *ev) {
+  store_sink *k = ud;
+  if (k->err.name) return;
+  const cJSON *type = asl_json_get(ev, "type");
+  if (!cJSON_IsString(type)) return;
+  ev_row *r = new_row(k, ev, type->valuestring);
+  r->child = k->text.len;
+  asl_buf_add(&k->text, child_arn, strlen(child_arn) + 1);
+  const cJSON *det = NULL;
+  for (const cJSON *c = ev->child; c && !det; c = c->next)
+    if (c->string && !is_fixed(c->string) && cJSON_IsObject(c)) det = c;
+  if (strcmp(type->valuestring, "ExecutionStarted") == 0) {
+    r->input = put_member(&k->text, det, "input");
+    return;
+  }
+  for (size_t i = 0; i < sizeof terminal_events / sizeof *terminal_events;
+       i++) {
+    if (strcmp(type->valuestring, terminal_events[i].type) != 0) continue;
+    r->status = terminal_events[i].status;
+    r->output = put_member(&k->text, det, "output");
+    r->error = put_member(&k->text, det, "error");
+    r->cause = put_member(&k->text, det, "cause");
+  }
+}
+
+static int exec_by_arn(asl_store *s, const char *arn, long long *id,
+                       int *express, asl_error *e);
+
+/* The row id of the child execution of row r, inserting the child's row on
+ * its ExecutionStarted. */
+static int child_id(store_sink *k, const ev_row *r, long long *id,
+                    asl_error *e) {
+  const char *arn = k->text.s + r->child;
+  for (size_t i = 0; i < k->nkids; i++)
+    if (strcmp(k->kids[i].arn, arn) == 0) {
+      *id = k->kids[i].id;
+      return 0;
+    }
+  if (strcmp(k->text.s + r->type, "ExecutionStarted") == 0) {
+    sqlite3_stmt *st = q(k->s, Q_CHILD_ADD, e);
+    if (!st) return -1;
+    const char *name = strrchr(arn, ':');
+    sqlite3_bind_int64(st, 1, k->exec);
+    bind_text(st, 2, arn);
+    bind_text(st, 3, name ? name + 1 : arn);
+    bind_text(st, 4, r->input == NO_TEXT ? "{}" : k->text.s + r->input);
+    sqlite3_bind_double(st, 5, r->ts);
+    if (step_done(k->s, st, e) < 0) return -1;
+    *id = sqlite3_last_insert_rowid(k->s->db);
+  } else if (exec_by_arn(k->s, arn, id, NULL, e) < 0) { /* after a resume */
+    return -1;
+  }
+  if (k->nkids == k->capkids) {
+    k->capkids = k->capkids ? 2 * k->capkids : 16;
+    k->kids = asl_realloc(k->kids, k->capkids * sizeof *k->kids);
+  }
+  k->kids[k->nkids++] = (child_row){asl_strdup(arn), *id};
+  return 0;
+}
+
+/* A child's terminal row: its outcome, and it leaves the sink's list. */
+static int child_end(store_sink *k, const ev_row *r, long long id,
+                     asl_error *e) {
+  asl_store_outcome o = {0};
+  o.status = r->status;
+  o.output = r->output == NO_TEXT ? NULL : k->text.s + r->output;
+  o.error = r->error == NO_TEXT ? NULL : k->text.s + r->error;
+  o.cause = r->cause == NO_TEXT ? NULL : k->text.s + r->cause;
+  o.stop = r->ts;
+  if (finish(k->s, id, &o, e) < 0) return -1;
+  for (size_t i = 0; i < k->nkids; i++)
+    if (k->kids[i].id == id) {
+      free(k->kids[i].arn);
+      k->kids[i] = k->kids[--k->nkids];
+      break;
+    }
+  return 0;
 }
 
 static int insert_rows(store_sink *k, asl_error *e) {
@@ -777,13 +898,16 @@ static int insert_rows(store_sink *k, asl_error *e) {
   if (!st) return -1;
   for (size_t i = 0; i < k->n; i++) {
     const ev_row *r = &k->rows[i];
-    sqlite3_bind_int64(st, 1, k->exec);
+    long long exec = k->exec;
+    if (r->child != NO_TEXT && child_id(k, r, &exec, e) < 0) return -1;
+    sqlite3_bind_int64(st, 1, exec);
     sqlite3_bind_int64(st, 2, r->id);
     bind_text(st, 3, k->text.s + r->type);
     sqlite3_bind_double(st, 4, r->ts);
     sqlite3_bind_int64(st, 5, r->prev);
     bind_text(st, 6, r->det == NO_TEXT ? NULL : k->text.s + r->det);
     if (step_done(k->s, st, e) < 0) return -1;
+    if (r->status && child_end(k, r, exec, e) < 0) return -1;
   }
   return 0;
 }
@@ -844,10 +968,11 @@ asl_sink asl_store_sink(asl_store *s, long long id) {
   k->s = s;
   k->exec = id;
   int express = 0;
-  asl_sink out = {k, NULL, NULL};
+  asl_sink out = {k, NULL, NULL, NULL};
   if (sink_lookup(k, &express) == 0 && !express) {
     out.event = sink_event;
     out.tick = sink_tick;
+    out.child_event = sink_child_event;
   }
   return out;
 }
@@ -864,6 +989,8 @@ int asl_store_sink_end(asl_sink *sk, asl_error *e) {
   free(k->rows);
   asl_buf_free(&k->text);
   free(k->arn);
+  for (size_t i = 0; i < k->nkids; i++) free(k->kids[i].arn);
+  free(k->kids);
   free(k);
   memset(sk, 0, sizeof *sk);
   return rc;

@@ -204,7 +204,7 @@ expect 0 "the file opens after" -- "$ASL" describe d1 --db "$FULL"
 pycheck "d1 intact" "j['status'] == 'SUCCEEDED'"
 integrity "$FULL"
 # a real full disk when a small tmpfs can be mounted (root)
-if [ "$(id -u)" = 0 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=160k tmpfs "$T/mnt" 2>/dev/null; then
+if [ "$(id -u)" = 0 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=192k tmpfs "$T/mnt" 2>/dev/null; then
   MNT="$T/mnt"
   expect 0 "run on tmpfs" -- "$ASL" run "$T/pass.json" --db "$MNT/asl.db" --name t1
   dd if=/dev/zero of="$MNT/filler" bs=4k count=100 2>/dev/null

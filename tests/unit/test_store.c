@@ -144,7 +144,7 @@ static void test_migrations(void) {
   char *path = db_file("m.db");
   asl_store *s = open_ok(path);
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 3, "fresh file at schema 3");
+  T_OK(asl_store_schema_version(s) == 4, "fresh file at schema 4");
   sqlite3 *db = asl_store_handle(s);
   T_OK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table'"
                      " AND name IN ('definitions','state_machines',"
@@ -160,7 +160,7 @@ static void test_migrations(void) {
   asl_store_close(s);
 
   s = open_ok(path);
-  T_OK(s && asl_store_schema_version(s) == 3, "reopened: still schema 3");
+  T_OK(s && asl_store_schema_version(s) == 4, "reopened: still schema 4");
   if (s)
     T_OK(query_int(asl_store_handle(s),
                    "SELECT count(*) FROM pragma_table_info('executions')"
@@ -171,6 +171,11 @@ static void test_migrations(void) {
                    "SELECT count(*) FROM sqlite_master WHERE name = 'events'"
                    " AND sql LIKE '%WITHOUT ROWID'") == 1,
          "migration 3 clustered the events");
+  if (s)
+    T_OK(query_int(asl_store_handle(s),
+                   "SELECT count(*) FROM pragma_table_info('executions')"
+                   " WHERE name = 'parent'") == 1,
+         "migration 4 added executions.parent");
   asl_store_close(s);
 
   /* a file at schema 2 with history keeps it through migration 3 */
@@ -178,26 +183,27 @@ static void test_migrations(void) {
   sqlite3 *o2;
   sqlite3_open(old, &o2);
   T_OK(sqlite3_exec(o2,
-                    "CREATE TABLE executions(id INTEGER PRIMARY KEY);"
+                    "CREATE TABLE executions(id INTEGER PRIMARY KEY,"
+                    " status TEXT);"
                     "CREATE TABLE events(execution INTEGER NOT NULL"
                     " REFERENCES executions(id), id INTEGER NOT NULL,"
                     " type TEXT NOT NULL, timestamp REAL NOT NULL,"
                     " previous_event_id INTEGER NOT NULL, details TEXT,"
                     " PRIMARY KEY (execution, id));"
-                    "INSERT INTO executions VALUES (1);"
+                    "INSERT INTO executions VALUES (1, 'RUNNING');"
                     "INSERT INTO events VALUES (1, 1, 'ExecutionStarted', 5,"
                     " 0, '{}'), (1, 2, 'PassStateEntered', 6, 1, NULL);"
                     "PRAGMA user_version = 2;",
                     NULL, NULL, NULL) == SQLITE_OK,
        "a schema-2 file made by hand");
   sqlite3_close(o2);
-  /* run migration 3 alone on it */
+  /* run migrations 3 and 4 on it */
   s = NULL;
   asl_error me = {0};
   T_OK(asl_store_open(old, &s, &me) == 0 && s, "schema 2 opens: %s",
        me.cause ? me.cause : "");
   if (s) {
-    T_OK(asl_store_schema_version(s) == 3, "migrated to 3");
+    T_OK(asl_store_schema_version(s) == 4, "migrated to 4");
     T_OK(query_int(asl_store_handle(s),
                    "SELECT count(*) FROM events WHERE execution = 1 AND"
                    " ((id = 1 AND type = 'ExecutionStarted') OR (id = 2 AND"
@@ -405,7 +411,7 @@ static void test_batching(asl_store *s) {
   }
   long long id = start(s, m, "chain", def, NULL, "c1", "{}");
   counting c = {asl_store_sink(s, id), 0, 0};
-  asl_sink sink = {&c, count_event, count_tick};
+  asl_sink sink = {&c, count_event, count_tick, NULL};
   asl_run_opts o = {0};
   o.name = "c1";
   o.virtual_clock = 1;
@@ -565,7 +571,7 @@ static int list_count(asl_store *s, const char *status, const char *machine) {
 static void test_lists(void) {
   asl_store *s = open_ok(":memory:");
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 3, ":memory: has the schema");
+  T_OK(asl_store_schema_version(s) == 4, ":memory: has the schema");
   asl_machine *a = load(pass_def, "alpha", NULL);
   asl_machine *b = load(fail_def, "beta", NULL);
   asl_error e = {0};
@@ -651,7 +657,7 @@ static void test_crash_resume(void) {
   if (!s || !m) return;
   long long id = start(s, m, "crashy", pass_def, NULL, "k1", "{\"v\":1}");
   crashing c = {asl_store_sink(s, id), 0, 2};
-  asl_sink sink = {&c, crash_event, crash_tick};
+  asl_sink sink = {&c, crash_event, crash_tick, NULL};
   asl_run_opts o = {0};
   o.name = "k1";
   o.virtual_clock = 1;
