@@ -54,7 +54,23 @@ typedef struct asl_sink {
    * child_arn names the child. Its ExecutionStarted comes first (input in
    * its details), its end last. Ticks cover these events too. */
   void (*child_event)(void *ud, const char *child_arn, const cJSON *ev);
+  /* Optional: a large value of the execution's state, written once under
+   * key (unique within the execution) and named by later checkpoints
+   * instead of being copied into each: a large input, a Map's items, each
+   * finished Map iteration's result. Ticks cover these writes too; a
+   * checkpoint that names keys needs asl_checkpoint_resolve before
+   * asl_resume. Without it, checkpoints hold every value themselves. */
+  void (*blob)(void *ud, const char *key, const cJSON *value);
 } asl_sink;
+
+/* Reads blob key (prefix 0), or (prefix 1) every blob whose key starts with
+ * key, as an object from the rest of each key to its value. New tree, or
+ * NULL when there is none. */
+typedef cJSON *(*asl_blob_get)(void *ud, const char *key, int prefix);
+
+/* Puts back into checkpoint ck (in place) the values it names by blob key.
+ * Returns -1 with *msg when a named blob is missing. */
+int asl_checkpoint_resolve(cJSON *ck, asl_blob_get get, void *ud, char **msg);
 
 typedef struct asl_run_opts {
   const char *name;     /* execution name; NULL: a random UUID */

@@ -112,8 +112,12 @@ void exec_child_start(frame *k, const char *map_run, size_t index) {
    * arn:...:mapRun:MACHINE/LABEL:RUNID */
   const char *mr = strstr(map_run, ":mapRun:");
   const char *label_end = mr ? strrchr(mr, ':') : NULL;
+  /* a UUID whose first group is the item's index: random otherwise, but
+   * the children of a run sort in item order, so a store appends their
+   * rows instead of scattering them */
   uint64_t a = exec_rand(x), b = exec_rand(x);
-  c->name = asl_sprintf("%08x-%04x-4%03x-a%03x-%012llx", (unsigned)(a >> 32),
+  c->name = asl_sprintf("%08x-%04x-4%03x-a%03x-%012llx",
+                        (unsigned)(index & 0xFFFFFFFFu),
                         (unsigned)(a & 0xFFFF), (unsigned)((a >> 16) & 0xFFF),
                         (unsigned)(b >> 52),
                         (unsigned long long)(b & 0xFFFFFFFFFFFFull));
@@ -338,6 +342,8 @@ static void clear_state_work(frame *f) {
   f->itemv = NULL;
   free(f->map_run);
   f->map_run = NULL;
+  f->items_blob = 0;
+  f->map_seq = 0;
   f->nkids = f->launched = f->finished = f->nfailed = 0;
   asl_error_clear(&f->kid_err);
 }
@@ -512,6 +518,7 @@ static void exit_state(frame *f, cJSON *output, size_t bound,
   f->cur = next;
   f->step = ST_ENTER;
   f->input = output;
+  f->input_blob = 0;
   f->in_bound = bound;
   exec_ready(f->x, f);
 }

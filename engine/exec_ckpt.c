@@ -9,8 +9,18 @@
  * Resuming rebuilds the frames and puts each where it was: ready, asleep
  * until its time, or waiting for its children. A Task that was running has
  * no recorded outcome, so it runs again (at least once, as on AWS), without
- * writing its TaskScheduled and TaskStarted events a second time. */
+ * writing its TaskScheduled and TaskStarted events a second time.
+ *
+ * Large values are not copied into every checkpoint when the sink keeps
+ * blobs: a value over BLOB_MIN bytes (an input, a Map's items) is written
+ * once as blob "v<n>" and the checkpoint has "<member>Blob": "v<n>" in its
+ * place while the value stays the same; a Map run's finished results are
+ * blobs "r<run>.<index>", written as each iteration ends, and the
+ * checkpoint has "resultsPrefix" instead of "results". So a checkpoint
+ * stays the size of what is running, however many items a Map has.
+ * asl_checkpoint_resolve puts the values back before a resume. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +30,12 @@
 
 #define CKPT_VERSION 1
 
+enum { BLOB_MIN = 16384 };
+
+/* Members of a frame, of its "children", and of the top level that may be
+ * written as blobs. */
+static const char *const BLOB_MEMBERS[] = {"input", "items"};
+
 static void add_num(cJSON *o, const char *k, double v) {
   cJSON_AddNumberToObject(o, k, v);
 }
@@ -28,13 +44,38 @@ static void add_dup(cJSON *o, const char *k, const cJSON *v) {
   if (v) cJSON_AddItemToObject(o, k, asl_json_dup(v));
 }
 
-static cJSON *ck_frame(const frame *f) {
+static int has_blobs(const asl_exec *x) {
+  return x->o.sink && x->o.sink->blob;
+}
+
+/* Member k = v: as a copy, or for a large value, as the name of its blob
+ * (*blob: its number, given and written the first time). */
+static void add_val(asl_exec *x, cJSON *o, const char *k, const cJSON *v,
+                    int *blob) {
+  if (!v) return;
+  if (!*blob && (!has_blobs(x) || asl_json_size_within(v, BLOB_MIN))) {
+    add_dup(o, k, v);
+    return;
+  }
+  char key[24], member[32];
+  if (!*blob) {
+    *blob = ++x->blob_seq;
+    snprintf(key, sizeof key, "v%d", *blob);
+    x->o.sink->blob(x->o.sink->ud, key, v);
+  }
+  snprintf(key, sizeof key, "v%d", *blob);
+  snprintf(member, sizeof member, "%sBlob", k);
+  cJSON_AddStringToObject(o, member, key);
+}
+
+static cJSON *ck_frame(frame *f) {
+  asl_exec *x = f->x;
   cJSON *o = cJSON_CreateObject();
   add_num(o, "cur", f->cur);
   add_num(o, "step", f->step);
   add_num(o, "phase", f->phase);
   add_num(o, "wake", f->wake);
-  add_dup(o, "input", f->input);
+  add_val(x, o, "input", f->input, &f->input_blob);
   if (f->eff_borrowed) cJSON_AddTrueToObject(o, "effIsInput");
   else add_dup(o, "eff", f->eff);
   add_dup(o, "vars", f->vars);
@@ -75,7 +116,16 @@ static cJSON *ck_frame(const frame *f) {
     add_num(c, "launchPrev", f->launch_prev);
     add_num(c, "kidsLast", f->kids_last);
     if (f->map_run) cJSON_AddStringToObject(c, "mapRun", f->map_run);
-    add_dup(c, "items", f->items_ro);
+    add_num(c, "mapSeq", f->map_seq);
+    add_val(x, c, "items", f->items_ro, &f->items_blob);
+    /* a Map's finished results are blobs already (see map_child_done) */
+    int by_prefix = has_blobs(x) && f->map_seq &&
+                    f->g->states[f->cur].ops->kind == ASL_KIND_MAP;
+    if (by_prefix) {
+      char p[24];
+      snprintf(p, sizeof p, "r%d.", f->map_seq);
+      cJSON_AddStringToObject(c, "resultsPrefix", p);
+    }
     cJSON *run = cJSON_AddObjectToObject(c, "running");
     cJSON *res = cJSON_AddObjectToObject(c, "results");
     char key[24];
@@ -83,7 +133,7 @@ static cJSON *ck_frame(const frame *f) {
       asl_fmt_ll(key, (long long)i);
       if (f->kids && f->kids[i])
         cJSON_AddItemToObject(run, key, ck_frame(f->kids[i]));
-      else if (f->resv && f->resv[i])
+      else if (f->resv && f->resv[i] && !by_prefix)
         cJSON_AddItemToObject(res, key, asl_json_dup(f->resv[i]));
     }
   }
@@ -97,13 +147,14 @@ cJSON *exec_checkpoint(asl_exec *x) {
   cJSON_AddStringToObject(o, "arn", x->arn);
   add_num(o, "start", x->start);
   add_num(o, "now", x->now);
-  add_dup(o, "input", x->input);
+  add_val(x, o, "input", x->input, &x->input_blob);
   add_num(o, "lastId", x->last_id);
   add_num(o, "events", (double)x->events);
   char rng[24];
   asl_fmt_ll(rng, (long long)x->rng);
   cJSON_AddStringToObject(o, "rng", rng);
   if (x->top) cJSON_AddItemToObject(o, "top", ck_frame(x->top));
+  add_num(o, "blobSeq", x->blob_seq);
   if (x->o.mock) cJSON_AddItemToObject(o, "mock", asl_mock_counters(x->o.mock));
   return o;
 }
@@ -172,6 +223,7 @@ static int rs_children(rs *r, frame *f, const cJSON *c) {
   f->kids_last = inum(c, "kidsLast", 0);
   const cJSON *mr = asl_json_get(c, "mapRun");
   if (cJSON_IsString(mr)) f->map_run = asl_strdup(mr->valuestring);
+  f->map_seq = inum(c, "mapSeq", 0);
   f->items = take_dup(c, "items");
   f->items_ro = f->items;
   size_t n = f->nkids;
@@ -348,6 +400,7 @@ asl_exec *exec_restore(const asl_machine *m, const cJSON *ck,
   asl_exec *x = exec_new(m, take_dup(ck, "input"), &ro);
   x->now = num(ck, "now", x->start);
   x->last_id = inum(ck, "lastId", 0);
+  x->blob_seq = inum(ck, "blobSeq", 0);
   x->events = (long long)num(ck, "events", x->last_id);
   const cJSON *rng = asl_json_get(ck, "rng");
   if (cJSON_IsString(rng)) x->rng = strtoull(rng->valuestring, NULL, 10);
@@ -364,4 +417,65 @@ asl_exec *exec_restore(const asl_machine *m, const cJSON *ck,
     return NULL;
   }
   return x;
+}
+
+/* ---- blobs back into a checkpoint ---- */
+
+typedef struct {
+  asl_blob_get get;
+  void *ud;
+  char *msg;
+} resolver;
+
+/* Replaces o's "<m>Blob": key members by "<m>": the blob. */
+static int resolve_members(resolver *r, cJSON *o) {
+  for (size_t i = 0; i < sizeof BLOB_MEMBERS / sizeof *BLOB_MEMBERS; i++) {
+    char member[32];
+    snprintf(member, sizeof member, "%sBlob", BLOB_MEMBERS[i]);
+    cJSON *k = cJSON_GetObjectItemCaseSensitive(o, member);
+    if (!k) continue;
+    cJSON *v = cJSON_IsString(k) ? r->get(r->ud, k->valuestring, 0) : NULL;
+    if (!v) {
+      r->msg = asl_sprintf("the checkpoint names blob %s, which is missing",
+                           cJSON_IsString(k) ? k->valuestring : "(bad)");
+      return -1;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(o, member);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, BLOB_MEMBERS[i]);
+    cJSON_AddItemToObject(o, BLOB_MEMBERS[i], v);
+  }
+  return 0;
+}
+
+static int resolve_frame(resolver *r, cJSON *f) {
+  if (!cJSON_IsObject(f) || resolve_members(r, f) < 0) return -1;
+  cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "children");
+  if (!c) return 0;
+  if (!cJSON_IsObject(c) || resolve_members(r, c) < 0) return -1;
+  cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "resultsPrefix");
+  if (p) {
+    cJSON *res = cJSON_IsString(p) ? r->get(r->ud, p->valuestring, 1) : NULL;
+    if (!res) res = cJSON_CreateObject(); /* no iteration has finished */
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "results");
+    cJSON_AddItemToObject(c, "results", res);
+  }
+  cJSON *run = cJSON_GetObjectItemCaseSensitive(c, "running");
+  for (cJSON *k = run ? run->child : NULL; k; k = k->next)
+    if (resolve_frame(r, k) < 0) return -1;
+  return 0;
+}
+
+int asl_checkpoint_resolve(cJSON *ck, asl_blob_get get, void *ud,
+                           char **msg) {
+  resolver r = {get, ud, NULL};
+  int rc = cJSON_IsObject(ck) && resolve_members(&r, ck) == 0 &&
+                   resolve_frame(&r, cJSON_GetObjectItemCaseSensitive(
+                                         ck, "top")) == 0
+               ? 0
+               : -1;
+  if (rc < 0) {
+    if (msg) *msg = r.msg ? r.msg : asl_strdup("the checkpoint is damaged");
+    else free(r.msg);
+  }
+  return rc;
 }

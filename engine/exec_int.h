@@ -64,6 +64,10 @@ struct frame {
   int entered_id;
   int quiet;     /* no history events (a distributed Map's children) */
   child_exec *child; /* whose history this frame writes to, or NULL */
+  int input_blob; /* input was written as blob "v<n>" (0: not): while it
+                     stays the same, checkpoints name it */
+  int items_blob; /* the same for a Map's items */
+  int map_seq;    /* a Map run: its results are blobs "r<map_seq>.<i>" */
   int owns_child;    /* f is the child execution's top frame */
   double entered_time;
   int *retry_counts;
@@ -158,6 +162,8 @@ struct asl_exec {
   long long child_events; /* events of distributed Maps' child executions */
   int want_child_events;  /* the sink records child executions */
   int freeing;            /* asl_exec_free: no more events */
+  int blob_seq;           /* the last blob number given out */
+  int input_blob;         /* x->input's blob, or 0 */
   long long steps;  /* since the last tick */
   int express;      /* an EXPRESS execution */
   int max_conc_threads;

@@ -3,6 +3,7 @@
  * per item, and only the running iterations are in memory: a finished
  * iteration leaves its output and is freed. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,9 @@ static void unlink_frame(asl_exec *x, frame *f) {
     if (x->sleepers[i] != f) x->sleepers[k++] = x->sleepers[i];
   x->nsleep = k;
 }
+
+/* What a result of NULL is written as (a Map iteration with no output). */
+static cJSON null_item = {NULL, NULL, NULL, cJSON_NULL, NULL, 0, 0, NULL};
 
 void exec_kids_abort(frame *f) {
   if (!f || !f->kids) return;
@@ -92,7 +96,6 @@ static cJSON *take_results(frame *f, size_t n) {
 static void parallel_child_done(frame *f, frame *k) {
   asl_exec *x = f->x;
   size_t slot = k->slot;
-  exec_child_end(k, k->failed ? "ExecutionFailed" : "ExecutionSucceeded");
   int last = k->last;
   if (k->failed) {
     asl_error e = {0};
@@ -375,6 +378,8 @@ void exec_map_start(frame *f) {
   f->resv = asl_calloc(n ? n : 1, sizeof *f->resv);
   f->phase = PH_CHILDREN;
   f->kids_last = f->launch_prev;
+  f->map_seq = ++x->blob_seq;
+  f->items_blob = 0;
   if (n == 0) {
     map_succeeded(f);
     return;
@@ -399,6 +404,12 @@ static void map_child_done(frame *f, frame *k) {
   const asl_map_spec *m = st->data;
   size_t slot = k->slot;
   exec_child_end(k, k->failed ? "ExecutionFailed" : "ExecutionSucceeded");
+  if (!k->failed && f->map_seq && x->o.sink && x->o.sink->blob) {
+    /* the result, once: checkpoints name the run's results by prefix */
+    char key[48];
+    snprintf(key, sizeof key, "r%d.%010zu", f->map_seq, slot);
+    x->o.sink->blob(x->o.sink->ud, key, k->output ? k->output : &null_item);
+  }
   int last = k->last;
   if (!k->quiet) {
     cJSON *d = cJSON_CreateObject();

@@ -74,26 +74,44 @@ static const char *const migrations[] = {
     /* 2: the process running an execution (its pid), so that `asl resume`
      * leaves alone an execution another live process is still running. */
     "ALTER TABLE executions ADD COLUMN owner INTEGER;",
-    /* 3: events clustered on their key (WITHOUT ROWID): one b-tree insert
-     * an event instead of a table row and an index entry. */
-    "CREATE TABLE events3 ("
-    "  execution INTEGER NOT NULL REFERENCES executions(id),"
-    "  id INTEGER NOT NULL,"
-    "  type TEXT NOT NULL,"
-    "  timestamp REAL NOT NULL,"
-    "  previous_event_id INTEGER NOT NULL,"
-    "  details TEXT,"
-    "  PRIMARY KEY (execution, id)) WITHOUT ROWID;"
-    "INSERT INTO events3 SELECT execution, id, type, timestamp,"
-    "  previous_event_id, details FROM events;"
-    "DROP TABLE events;"
-    "ALTER TABLE events3 RENAME TO events;",
-    /* 4: child executions of distributed Maps: their parent execution.
+    /* 3: child executions of distributed Maps: their parent execution.
      * Listings and resume take top-level executions only (a child goes on
      * inside its parent's run). */
     "ALTER TABLE executions ADD COLUMN parent INTEGER"
     "  REFERENCES executions(id);"
-    "CREATE INDEX executions_parent ON executions(parent);",
+    "CREATE INDEX executions_parent ON executions(parent);"
+    /* the listing indexes cover top-level executions only: a Map of many
+     * items then inserts a child into three b-trees (table, ARN, parent),
+     * not seven */
+    "DROP INDEX executions_name;"
+    "CREATE UNIQUE INDEX executions_name ON executions(machine, name)"
+    "  WHERE type = 'STANDARD' AND parent IS NULL;"
+    "DROP INDEX executions_status;"
+    "CREATE INDEX executions_status ON executions(status, start)"
+    "  WHERE parent IS NULL;"
+    "DROP INDEX executions_machine;"
+    "CREATE INDEX executions_machine ON executions(machine, start)"
+    "  WHERE parent IS NULL;"
+    "DROP INDEX executions_by_name;"
+    "CREATE INDEX executions_by_name ON executions(name)"
+    "  WHERE parent IS NULL;",
+    /* 4: large values of a running execution's state, written once and
+     * named by its checkpoints (asl_sink.blob); dropped when it ends. A
+     * rowid table: the values (megabytes, some) stay out of the key's
+     * b-tree, whose searches would otherwise copy them. */
+    "CREATE TABLE blobs ("
+    "  execution INTEGER NOT NULL REFERENCES executions(id),"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (execution, key));"
+    /* and checkpoints in a table of their own: rewriting one in its
+     * execution's row rewrote the row's input too, megabytes a tick */
+    "CREATE TABLE checkpoints ("
+    "  execution INTEGER PRIMARY KEY REFERENCES executions(id),"
+    "  text TEXT NOT NULL);"
+    "INSERT INTO checkpoints SELECT id, checkpoint FROM executions"
+    "  WHERE checkpoint IS NOT NULL;"
+    "UPDATE executions SET checkpoint = NULL WHERE checkpoint IS NOT NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 
@@ -112,6 +130,7 @@ enum {
   Q_EXEC_GET,
   Q_EVENT_ADD,
   Q_CHECKPOINT,
+  Q_CHECKPOINT_DROP,
   Q_FINISH,
   Q_SET_ARN,
   Q_LIST,
@@ -122,6 +141,10 @@ enum {
   Q_DESCRIBE,
   Q_RUNNING,
   Q_CHILD_ADD,
+  Q_BLOB_PUT,
+  Q_BLOB_GET,
+  Q_BLOB_PREFIX,
+  Q_BLOB_DROP,
   Q_COUNT
 };
 
@@ -150,10 +173,12 @@ static const char *const queries[Q_COUNT] = {
     [Q_EVENT_ADD] =
         "INSERT INTO events(execution, id, type, timestamp,"
         " previous_event_id, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_CHECKPOINT] = "UPDATE executions SET checkpoint = ?2 WHERE id = ?1",
+    [Q_CHECKPOINT] = "INSERT OR REPLACE INTO checkpoints(execution, text)"
+                     " VALUES (?1, ?2)",
     [Q_FINISH] =
         "UPDATE executions SET status = ?2, output = ?3, error = ?4,"
-        " cause = ?5, stop = ?6, checkpoint = NULL WHERE id = ?1",
+        " cause = ?5, stop = ?6 WHERE id = ?1",
+    [Q_CHECKPOINT_DROP] = "DELETE FROM checkpoints WHERE execution = ?1",
     [Q_SET_ARN] = "UPDATE executions SET arn = ?2 WHERE id = ?1",
     [Q_LIST] =
         "SELECT e.arn, m.arn, e.name, e.status, e.start, e.stop"
@@ -163,7 +188,8 @@ static const char *const queries[Q_COUNT] = {
         " ORDER BY e.start DESC, e.id DESC",
     [Q_FIND_ARN] = "SELECT id, type FROM executions WHERE arn = ?1",
     [Q_FIND_NAME] =
-        "SELECT id, arn FROM executions WHERE name = ?1 ORDER BY id LIMIT 6",
+        "SELECT id, arn FROM executions WHERE name = ?1 AND parent IS NULL"
+        " ORDER BY id LIMIT 6",
     [Q_HISTORY] =
         "SELECT id, type, timestamp, previous_event_id, details FROM events"
         " WHERE execution = ?1 ORDER BY id",
@@ -177,14 +203,22 @@ static const char *const queries[Q_COUNT] = {
         " WHERE e.arn = ?1",
     [Q_RUNNING] =
         "SELECT e.id, e.arn, e.name, e.machine, e.type, d.text, e.input,"
-        " e.options, e.start, e.checkpoint, e.owner"
+        " e.options, e.start, c.text, e.owner"
         " FROM executions e JOIN definitions d ON d.id = e.definition_id"
+        " LEFT JOIN checkpoints c ON c.execution = e.id"
         " WHERE e.status = 'RUNNING' AND e.parent IS NULL ORDER BY e.id",
     [Q_CHILD_ADD] =
         "INSERT INTO executions(arn, machine, name, status, type,"
         " definition_id, input, start, parent)"
         " SELECT ?2, machine, ?3, 'RUNNING', 'STANDARD', definition_id, ?4,"
         " ?5, id FROM executions WHERE id = ?1",
+    [Q_BLOB_PUT] = "INSERT OR REPLACE INTO blobs(execution, key, value)"
+                   " VALUES (?1, ?2, ?3)",
+    [Q_BLOB_GET] = "SELECT value FROM blobs WHERE execution = ?1 AND key = ?2",
+    [Q_BLOB_PREFIX] =
+        "SELECT substr(key, length(?2) + 1), value FROM blobs"
+        " WHERE execution = ?1 AND key >= ?2 AND key < ?2 || x'ff'",
+    [Q_BLOB_DROP] = "DELETE FROM blobs WHERE execution = ?1",
 };
 
 struct asl_store {
@@ -382,6 +416,10 @@ static const char *const pragmas[] = {
     "PRAGMA wal_autocheckpoint = 8192",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
+    /* 32 MiB of page cache (SQLite's default is 2 MiB): a large run's
+     * b-tree pages stay in memory instead of being read back through the
+     * WAL at every insert */
+    "PRAGMA cache_size = -32768",
 };
 
 int asl_store_open(const char *path, asl_store **out, asl_error *e) {
@@ -614,9 +652,19 @@ static int finish(asl_store *s, long long id, const asl_store_outcome *o,
   if (strcmp(o->status, "RUNNING") == 0) sqlite3_bind_null(st, 6);
   else sqlite3_bind_double(st, 6, o->stop > 0 ? o->stop : now_epoch());
   if (step_done(s, st, e) < 0) return -1;
-  if (sqlite3_changes(s->db) == 1) return 0;
-  return asl_error_set(e, "ExecutionDoesNotExist",
-                       "Execution Does Not Exist: row %lld", id);
+  if (sqlite3_changes(s->db) != 1)
+    return asl_error_set(e, "ExecutionDoesNotExist",
+                         "Execution Does Not Exist: row %lld", id);
+  if (o->no_blobs) return 0; /* a child: neither checkpoint nor blobs */
+  sqlite3_stmt *c = q(s, Q_CHECKPOINT_DROP, e);
+  if (!c) return -1;
+  sqlite3_bind_int64(c, 1, id);
+  if (step_done(s, c, e) < 0) return -1;
+  if (strcmp(o->status, "RUNNING") == 0) return 0;
+  sqlite3_stmt *d = q(s, Q_BLOB_DROP, e); /* only checkpoints named them */
+  if (!d) return -1;
+  sqlite3_bind_int64(d, 1, id);
+  return step_done(s, d, e);
 }
 
 int asl_store_finish_execution(asl_store *s, long long id,
@@ -643,7 +691,7 @@ int asl_store_finish_result(asl_store *s, long long id, const asl_result *r,
   const cJSON *arn = asl_json_get(r->describe, "executionArn");
   char *out = r->output ? asl_json_print(r->output) : NULL;
   asl_store_outcome o = {r->status, out, r->error, r->cause,
-                         cJSON_IsNumber(stop) ? stop->valuedouble : 0};
+                         cJSON_IsNumber(stop) ? stop->valuedouble : 0, 0};
   int rc = -1;
   if (!r->status || !valid_status(r->status)) {
     status_error(r->status ? r->status : "(null)", e);
@@ -693,6 +741,8 @@ typedef struct store_sink {
   int ended;
   child_row *kids; /* running child executions (few: a Map's concurrency) */
   size_t nkids, capkids;
+  size_t *blobs; /* buffered blobs: offsets of key then value in text */
+  size_t nblobs, capblobs;
   asl_error err; /* the first failure: nothing is written after it */
 } store_sink;
 
@@ -883,6 +933,7 @@ static int child_end(store_sink *k, const ev_row *r, long long id,
   o.error = r->error == NO_TEXT ? NULL : k->text.s + r->error;
   o.cause = r->cause == NO_TEXT ? NULL : k->text.s + r->cause;
   o.stop = r->ts;
+  o.no_blobs = 1;
   if (finish(k->s, id, &o, e) < 0) return -1;
   for (size_t i = 0; i < k->nkids; i++)
     if (k->kids[i].id == id) {
@@ -912,6 +963,34 @@ static int insert_rows(store_sink *k, asl_error *e) {
   return 0;
 }
 
+static void sink_blob(void *ud, const char *key, const cJSON *value) {
+  store_sink *k = ud;
+  if (k->err.name) return;
+  if (k->nblobs + 2 > k->capblobs) {
+    k->capblobs = k->capblobs ? 2 * k->capblobs : 32;
+    k->blobs = asl_realloc(k->blobs, k->capblobs * sizeof *k->blobs);
+  }
+  k->blobs[k->nblobs++] = k->text.len;
+  asl_buf_add(&k->text, key, strlen(key) + 1);
+  k->blobs[k->nblobs++] = k->text.len;
+  char *v = asl_json_print(value);
+  asl_buf_add(&k->text, v, strlen(v) + 1);
+  free(v);
+}
+
+static int insert_blobs(store_sink *k, asl_error *e) {
+  if (!k->nblobs) return 0;
+  sqlite3_stmt *st = q(k->s, Q_BLOB_PUT, e);
+  if (!st) return -1;
+  for (size_t i = 0; i + 1 < k->nblobs; i += 2) {
+    sqlite3_bind_int64(st, 1, k->exec);
+    bind_text(st, 2, k->text.s + k->blobs[i]);
+    bind_text(st, 3, k->text.s + k->blobs[i + 1]);
+    if (step_done(k->s, st, e) < 0) return -1;
+  }
+  return 0;
+}
+
 static int save_checkpoint(store_sink *k, const char *ck, asl_error *e) {
   sqlite3_stmt *st = q(k->s, Q_CHECKPOINT, e);
   if (!st) return -1;
@@ -926,6 +1005,7 @@ static int write_tick(store_sink *k, const char *ck, asl_error *e) {
   doing(k->s, "writing %zu events and the checkpoint of %s", k->n, k->arn);
   if (tx_begin(k->s, e) < 0) return -1;
   int rc = insert_rows(k, e);
+  if (rc == 0) rc = insert_blobs(k, e);
   if (rc == 0)
     rc = !ck && k->ended ? finish(k->s, k->exec, &k->end, e)
                          : save_checkpoint(k, ck, e);
@@ -939,6 +1019,7 @@ static void sink_tick(void *ud, const cJSON *checkpoint) {
   write_tick(k, ck, &k->err);
   free(ck);
   k->n = 0;
+  k->nblobs = 0;
   k->text.len = 0;
 }
 
@@ -968,11 +1049,12 @@ asl_sink asl_store_sink(asl_store *s, long long id) {
   k->s = s;
   k->exec = id;
   int express = 0;
-  asl_sink out = {k, NULL, NULL, NULL};
+  asl_sink out = {k, NULL, NULL, NULL, NULL};
   if (sink_lookup(k, &express) == 0 && !express) {
     out.event = sink_event;
     out.tick = sink_tick;
     out.child_event = sink_child_event;
+    out.blob = sink_blob;
   }
   return out;
 }
@@ -991,6 +1073,7 @@ int asl_store_sink_end(asl_sink *sk, asl_error *e) {
   free(k->arn);
   for (size_t i = 0; i < k->nkids; i++) free(k->kids[i].arn);
   free(k->kids);
+  free(k->blobs);
   free(k);
   memset(sk, 0, sizeof *sk);
   return rc;
@@ -1242,6 +1325,35 @@ int asl_store_claim(asl_store *s, long long id, long long old_owner,
   return 0;
 }
 
+typedef struct {
+  asl_store *s;
+  long long exec;
+} blob_ctx;
+
+/* asl_blob_get over the blobs table. */
+static cJSON *blob_get(void *ud, const char *key, int prefix) {
+  blob_ctx *c = ud;
+  asl_error e = {0};
+  sqlite3_stmt *st = q(c->s, prefix ? Q_BLOB_PREFIX : Q_BLOB_GET, &e);
+  asl_error_clear(&e);
+  if (!st) return NULL;
+  sqlite3_bind_int64(st, 1, c->exec);
+  bind_text(st, 2, key);
+  cJSON *out = prefix ? cJSON_CreateObject() : NULL;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *text = col_text(st, prefix ? 1 : 0);
+    cJSON *v = text ? cJSON_Parse(text) : NULL;
+    if (!v) continue;
+    if (!prefix) {
+      out = v;
+      break;
+    }
+    cJSON_AddItemToObject(out, col_text(st, 0), v);
+  }
+  done(st);
+  return out;
+}
+
 int asl_store_running_executions(asl_store *s, asl_store_running **v,
                                  size_t *n, asl_error *e) {
   *v = NULL;
@@ -1260,6 +1372,13 @@ int asl_store_running_executions(asl_store *s, asl_store_running **v,
   }
   if (rc != SQLITE_DONE) db_fail(s, e);
   done(st);
+  /* a checkpoint that names blobs gets them back; one whose blobs are
+   * missing is left as it is, and its resume says it is damaged */
+  for (size_t i = 0; rc == SQLITE_DONE && i < *n; i++) {
+    blob_ctx bc = {s, (*v)[i].id};
+    if ((*v)[i].checkpoint)
+      asl_checkpoint_resolve((*v)[i].checkpoint, blob_get, &bc, NULL);
+  }
   if (rc == SQLITE_DONE) return 0;
   asl_store_running_free(*v, *n);
   *v = NULL;
