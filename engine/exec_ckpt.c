@@ -129,12 +129,19 @@ static cJSON *ck_frame(frame *f) {
     cJSON *run = cJSON_AddObjectToObject(c, "running");
     cJSON *res = cJSON_AddObjectToObject(c, "results");
     char key[24];
-    for (size_t i = 0; i < f->nkids; i++) {
-      asl_fmt_ll(key, (long long)i);
-      if (f->kids && f->kids[i])
+    /* only launched children have run or finished; by prefix, only the
+     * running ones are written (the loop is the tick's cost for a Map of
+     * many items, so it names no slot it need not) */
+    size_t upto = f->launched < f->nkids ? f->launched : f->nkids;
+    if (f->g->states[f->cur].ops->kind != ASL_KIND_MAP) upto = f->nkids;
+    for (size_t i = 0; i < upto; i++) {
+      if (f->kids && f->kids[i]) {
+        asl_fmt_ll(key, (long long)i);
         cJSON_AddItemToObject(run, key, ck_frame(f->kids[i]));
-      else if (f->resv && f->resv[i] && !by_prefix)
+      } else if (f->resv && f->resv[i] && !by_prefix) {
+        asl_fmt_ll(key, (long long)i);
         cJSON_AddItemToObject(res, key, asl_json_dup(f->resv[i]));
+      }
     }
   }
   return o;

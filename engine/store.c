@@ -129,6 +129,7 @@ enum {
   Q_EXEC_ADD,
   Q_EXEC_GET,
   Q_EVENT_ADD,
+  Q_EVENT_ADD16,
   Q_CHECKPOINT,
   Q_CHECKPOINT_DROP,
   Q_FINISH,
@@ -141,12 +142,20 @@ enum {
   Q_DESCRIBE,
   Q_RUNNING,
   Q_CHILD_ADD,
+  Q_CHILD_DONE,
   Q_BLOB_PUT,
   Q_BLOB_GET,
   Q_BLOB_PREFIX,
   Q_BLOB_DROP,
   Q_COUNT
 };
+
+/* Sixteen event rows in one statement: a run writes events by the
+ * thousand, and one statement a row spends most of its time outside the
+ * insert itself. */
+#define EV_ROW "(?,?,?,?,?,?)"
+#define EV_ROWS4 EV_ROW "," EV_ROW "," EV_ROW "," EV_ROW
+#define EV_BATCH 16
 
 static const char *const queries[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -173,6 +182,10 @@ static const char *const queries[Q_COUNT] = {
     [Q_EVENT_ADD] =
         "INSERT INTO events(execution, id, type, timestamp,"
         " previous_event_id, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_EVENT_ADD16] =
+        "INSERT INTO events(execution, id, type, timestamp,"
+        " previous_event_id, details) VALUES " EV_ROWS4 "," EV_ROWS4
+        "," EV_ROWS4 "," EV_ROWS4,
     [Q_CHECKPOINT] = "INSERT OR REPLACE INTO checkpoints(execution, text)"
                      " VALUES (?1, ?2)",
     [Q_FINISH] =
@@ -210,8 +223,13 @@ static const char *const queries[Q_COUNT] = {
     [Q_CHILD_ADD] =
         "INSERT INTO executions(arn, machine, name, status, type,"
         " definition_id, input, start, parent)"
-        " SELECT ?2, machine, ?3, 'RUNNING', 'STANDARD', definition_id, ?4,"
+        " SELECT ?2, machine, ?3, ?6, 'STANDARD', definition_id, ?4,"
         " ?5, id FROM executions WHERE id = ?1",
+    [Q_CHILD_DONE] =
+        "INSERT INTO executions(arn, machine, name, status, type,"
+        " definition_id, input, start, parent, output, error, cause, stop)"
+        " SELECT ?2, machine, ?3, ?6, 'STANDARD', definition_id, ?4,"
+        " ?5, id, ?7, ?8, ?9, ?10 FROM executions WHERE id = ?1",
     [Q_BLOB_PUT] = "INSERT OR REPLACE INTO blobs(execution, key, value)"
                    " VALUES (?1, ?2, ?3)",
     [Q_BLOB_GET] = "SELECT value FROM blobs WHERE execution = ?1 AND key = ?2",
@@ -720,6 +738,8 @@ typedef struct ev_row {
    * input, for its end the outcome (output, error, cause); else NO_TEXT */
   size_t child, input, output, error, cause;
   const char *status; /* a child's terminal event: the status it gives */
+  long long exec;     /* the execution's row, once known */
+  int recorded;       /* a child's end already in its row (same tick) */
 } ev_row;
 
 #define NO_TEXT ((size_t)-1)
@@ -727,8 +747,15 @@ typedef struct ev_row {
 /* A child execution the sink has seen start, with its row id. */
 typedef struct child_row {
   char *arn;
+  unsigned long long hash; /* of arn: children's ARNs share a long prefix */
   long long id;
 } child_row;
+
+static unsigned long long arn_hash(const char *s) {
+  unsigned long long h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
 
 typedef struct store_sink {
   asl_store *s;
@@ -894,16 +921,18 @@ static int exec_by_arn(asl_store *s, const char *arn, long long *id,
 
 /* The row id of the child execution of row r, inserting the child's row on
  * its ExecutionStarted. */
-static int child_id(store_sink *k, const ev_row *r, long long *id,
-                    asl_error *e) {
+static int child_id(store_sink *k, const ev_row *r, ev_row *end,
+                    long long *id, asl_error *e) {
   const char *arn = k->text.s + r->child;
+  unsigned long long h = arn_hash(arn);
   for (size_t i = 0; i < k->nkids; i++)
-    if (strcmp(k->kids[i].arn, arn) == 0) {
+    if (k->kids[i].hash == h && strcmp(k->kids[i].arn, arn) == 0) {
       *id = k->kids[i].id;
       return 0;
     }
   if (strcmp(k->text.s + r->type, "ExecutionStarted") == 0) {
-    sqlite3_stmt *st = q(k->s, Q_CHILD_ADD, e);
+    /* a child that also ends in this tick is inserted with its outcome */
+    sqlite3_stmt *st = q(k->s, end ? Q_CHILD_DONE : Q_CHILD_ADD, e);
     if (!st) return -1;
     const char *name = strrchr(arn, ':');
     sqlite3_bind_int64(st, 1, k->exec);
@@ -911,6 +940,14 @@ static int child_id(store_sink *k, const ev_row *r, long long *id,
     bind_text(st, 3, name ? name + 1 : arn);
     bind_text(st, 4, r->input == NO_TEXT ? "{}" : k->text.s + r->input);
     sqlite3_bind_double(st, 5, r->ts);
+    bind_text(st, 6, end ? end->status : "RUNNING");
+    if (end) {
+      bind_text(st, 7, end->output == NO_TEXT ? NULL : k->text.s + end->output);
+      bind_text(st, 8, end->error == NO_TEXT ? NULL : k->text.s + end->error);
+      bind_text(st, 9, end->cause == NO_TEXT ? NULL : k->text.s + end->cause);
+      sqlite3_bind_double(st, 10, end->ts);
+      end->recorded = 1;
+    }
     if (step_done(k->s, st, e) < 0) return -1;
     *id = sqlite3_last_insert_rowid(k->s->db);
   } else if (exec_by_arn(k->s, arn, id, NULL, e) < 0) { /* after a resume */
@@ -920,7 +957,7 @@ static int child_id(store_sink *k, const ev_row *r, long long *id,
     k->capkids = k->capkids ? 2 * k->capkids : 16;
     k->kids = asl_realloc(k->kids, k->capkids * sizeof *k->kids);
   }
-  k->kids[k->nkids++] = (child_row){asl_strdup(arn), *id};
+  k->kids[k->nkids++] = (child_row){asl_strdup(arn), h, *id};
   return 0;
 }
 
@@ -934,7 +971,7 @@ static int child_end(store_sink *k, const ev_row *r, long long id,
   o.cause = r->cause == NO_TEXT ? NULL : k->text.s + r->cause;
   o.stop = r->ts;
   o.no_blobs = 1;
-  if (finish(k->s, id, &o, e) < 0) return -1;
+  if (!r->recorded && finish(k->s, id, &o, e) < 0) return -1;
   for (size_t i = 0; i < k->nkids; i++)
     if (k->kids[i].id == id) {
       free(k->kids[i].arn);
@@ -944,22 +981,65 @@ static int child_end(store_sink *k, const ev_row *r, long long id,
   return 0;
 }
 
+/* Binds row r's six columns from parameter at on. */
+static void bind_row(store_sink *k, sqlite3_stmt *st, int at,
+                     const ev_row *r) {
+  sqlite3_bind_int64(st, at, r->exec);
+  sqlite3_bind_int64(st, at + 1, r->id);
+  bind_text(st, at + 2, k->text.s + r->type);
+  sqlite3_bind_double(st, at + 3, r->ts);
+  sqlite3_bind_int64(st, at + 4, r->prev);
+  bind_text(st, at + 5, r->det == NO_TEXT ? NULL : k->text.s + r->det);
+}
+
+/* The buffered rows: child executions' rows first (their events refer to
+ * them), then the events, sixteen a statement, then the children that
+ * ended. */
 static int insert_rows(store_sink *k, asl_error *e) {
-  sqlite3_stmt *st = q(k->s, Q_EVENT_ADD, e);
-  if (!st) return -1;
+  /* the children's ends in this tick, to find a start's end */
+  size_t *ends = NULL, nends = 0;
   for (size_t i = 0; i < k->n; i++) {
-    const ev_row *r = &k->rows[i];
-    long long exec = k->exec;
-    if (r->child != NO_TEXT && child_id(k, r, &exec, e) < 0) return -1;
-    sqlite3_bind_int64(st, 1, exec);
-    sqlite3_bind_int64(st, 2, r->id);
-    bind_text(st, 3, k->text.s + r->type);
-    sqlite3_bind_double(st, 4, r->ts);
-    sqlite3_bind_int64(st, 5, r->prev);
-    bind_text(st, 6, r->det == NO_TEXT ? NULL : k->text.s + r->det);
-    if (step_done(k->s, st, e) < 0) return -1;
-    if (r->status && child_end(k, r, exec, e) < 0) return -1;
+    k->rows[i].recorded = 0;
+    if (k->rows[i].status) {
+      if (!ends) ends = asl_calloc(k->n, sizeof *ends);
+      ends[nends++] = i;
+    }
   }
+  int rc = 0;
+  for (size_t i = 0; i < k->n && rc == 0; i++) {
+    ev_row *r = &k->rows[i];
+    r->exec = k->exec;
+    if (r->child == NO_TEXT) continue;
+    ev_row *end = NULL;
+    for (size_t j = 0; j < nends && !end && r->status == NULL; j++)
+      if (ends[j] > i &&
+          strcmp(k->text.s + k->rows[ends[j]].child, k->text.s + r->child) == 0)
+        end = &k->rows[ends[j]];
+    rc = child_id(k, r, end, &r->exec, e);
+  }
+  free(ends);
+  if (rc < 0) return -1;
+  size_t i = 0;
+  if (k->n >= EV_BATCH) {
+    sqlite3_stmt *st = q(k->s, Q_EVENT_ADD16, e);
+    if (!st) return -1;
+    for (; i + EV_BATCH <= k->n; i += EV_BATCH) {
+      for (int j = 0; j < EV_BATCH; j++)
+        bind_row(k, st, 1 + 6 * j, &k->rows[i + (size_t)j]);
+      if (step_done(k->s, st, e) < 0) return -1;
+    }
+  }
+  if (i < k->n) {
+    sqlite3_stmt *st = q(k->s, Q_EVENT_ADD, e);
+    if (!st) return -1;
+    for (; i < k->n; i++) {
+      bind_row(k, st, 1, &k->rows[i]);
+      if (step_done(k->s, st, e) < 0) return -1;
+    }
+  }
+  for (i = 0; i < k->n; i++)
+    if (k->rows[i].status && child_end(k, &k->rows[i], k->rows[i].exec, e) < 0)
+      return -1;
   return 0;
 }
 
