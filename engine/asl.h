@@ -117,4 +117,29 @@ void asl_result_free(asl_result *r);
 int asl_resume(const asl_machine *m, const cJSON *checkpoint,
                const asl_run_opts *o, asl_result *r, char **msg);
 
+/* ---- talking to running executions, from any thread ----
+ *
+ * A Task whose Resource ends in ".waitForTaskToken", and a Task on an
+ * activity ARN, wait for its token ($$.Task.Token; an activity worker gets
+ * it from asl_activity_poll) to come back through these. They fail with
+ * TaskDoesNotExist when no running Task waits for the token (it ended,
+ * timed out, or the token is not one of ours) and InvalidOutput when
+ * output is not JSON. */
+int asl_task_success(const char *token, const char *output, asl_error *e);
+int asl_task_failure(const char *token, const char *error, const char *cause,
+                     asl_error *e);
+int asl_task_heartbeat(const char *token, asl_error *e);
+
+/* GetActivityTask: waits up to wait_seconds for a Task of activity_arn no
+ * worker has taken. 0 with *token and *input (new strings), or 1 when none
+ * came. */
+int asl_activity_poll(const char *activity_arn, const char *worker,
+                      double wait_seconds, char **token, char **input);
+
+/* StopExecution: the execution of arn running in this process ends
+ * ABORTED (ExecutionAborted with error and cause, each may be NULL) at its
+ * next step. ExecutionDoesNotExist when none of that ARN runs here. */
+int asl_execution_stop(const char *arn, const char *error, const char *cause,
+                       asl_error *e);
+
 #endif

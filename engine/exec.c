@@ -182,6 +182,8 @@ void exec_ready(asl_exec *x, frame *f) {
 void exec_sleep(asl_exec *x, frame *f, double until) {
   f->phase = PH_TIMER;
   f->wake = until;
+  if (f->in_sleepers) return; /* already listed: the new wake holds */
+  f->in_sleepers = 1;
   if (x->nsleep == x->capsleep) {
     x->capsleep = x->capsleep ? x->capsleep * 2 : 16;
     x->sleepers = asl_realloc(x->sleepers, x->capsleep * sizeof *x->sleepers);
@@ -209,18 +211,32 @@ static double next_wake(const asl_exec *x) {
 /* Moves sleepers whose time has come to the ready queue, in wake order of
  * insertion. Frames that were aborted while asleep are dropped. */
 static void wake_sleepers(asl_exec *x) {
-  size_t k = 0;
+  /* the list is settled first: waking one (a Task's timeout that a
+   * heartbeat moved) may put it back to sleep */
+  frame *small[16], **due = small;
+  size_t k = 0, n = 0;
   for (size_t i = 0; i < x->nsleep; i++) {
     frame *f = x->sleepers[i];
-    if (f->phase != PH_TIMER) continue; /* aborted or moved on */
-    if (f->wake <= x->now) {
-      if (f->job) exec_task_timeout(f);
-      else exec_ready(x, f);
-    } else {
+    if (f->phase == PH_TIMER && f->wake > x->now) {
       x->sleepers[k++] = f;
+      continue;
     }
+    f->in_sleepers = 0;
+    if (f->phase != PH_TIMER) continue; /* aborted or moved on */
+    if (n == 16 && due == small) {
+      due = asl_malloc(x->nsleep * sizeof *due);
+      memcpy(due, small, sizeof small);
+    }
+    due[n++] = f;
   }
   x->nsleep = k;
+  for (size_t i = 0; i < n; i++) {
+    frame *f = due[i];
+    if (f->phase != PH_TIMER || f->wake > x->now) continue;
+    if (f->job) exec_task_timeout(f);
+    else exec_ready(x, f);
+  }
+  if (due != small) free(due);
 }
 
 static void drain_completions(asl_exec *x) {
@@ -236,6 +252,11 @@ static void drain_completions(asl_exec *x) {
     rev = j;
     j = n;
   }
+  pthread_mutex_lock(&x->mu);
+  int notes = x->notes;
+  x->notes = 0;
+  pthread_mutex_unlock(&x->mu);
+  if (notes) exec_task_notes(x); /* activities polled: ActivityStarted */
   while (rev) {
     task_job *n = rev->next_done;
     exec_task_complete(x, rev);
@@ -272,6 +293,10 @@ static const cJSON *exec_context(void *ud) {
     cJSON_AddNumberToObject(s, "RetryCount", n);
   }
   cJSON_ReplaceItemInObjectCaseSensitive(x->context, "State", s);
+  cJSON_DeleteItemFromObjectCaseSensitive(x->context, "Task");
+  if (f->task_token)
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(x->context, "Task"),
+                            "Token", f->task_token);
   cJSON_DeleteItemFromObjectCaseSensitive(x->context, "Map");
   if (f->is_item || f->sel_set) {
     cJSON *it = cJSON_AddObjectToObject(
@@ -342,6 +367,8 @@ static void clear_state_work(frame *f) {
   f->itemv = NULL;
   free(f->map_run);
   f->map_run = NULL;
+  free(f->task_token);
+  f->task_token = NULL;
   f->items_blob = 0;
   f->map_seq = 0;
   f->nkids = f->launched = f->finished = f->nfailed = 0;
@@ -776,6 +803,13 @@ static void enter_state(frame *f) {
     pipeline_fail(f, &err);
     return;
   }
+  if (st->ops->kind == ASL_KIND_TASK && !f->task_token) {
+    const asl_task_spec *t = st->data;
+    if (t->callback || t->activity) { /* $$.Task.Token, for Parameters */
+      f->task_token = live_new_token(x);
+      exec_activate(f);
+    }
+  }
   if (st->parameters && st->ops->kind != ASL_KIND_MAP) {
     asl_scope s = exec_scope(f, eff);
     cJSON *p = NULL;
@@ -1043,6 +1077,7 @@ static void join_workers(asl_exec *x) {
 
 void asl_exec_free(asl_exec *x) {
   if (!x) return;
+  live_exec_remove(x);
   x->freeing = 1; /* frames still running stay as the store has them */
   if (x->top) exec_kids_abort(x->top);
   exec_task_abandon(x->top);
@@ -1054,6 +1089,8 @@ void asl_exec_free(asl_exec *x) {
   free(x->status);
   free(x->error);
   free(x->cause);
+  free(x->stop_error);
+  free(x->stop_cause);
   cJSON_Delete(x->input);
   cJSON_Delete(x->context);
   cJSON_Delete(x->history);
@@ -1067,16 +1104,53 @@ void asl_exec_free(asl_exec *x) {
 
 static int completions_pending(asl_exec *x) {
   pthread_mutex_lock(&x->mu);
-  int p = x->done_head != NULL;
+  int p = x->done_head != NULL || x->notes;
   pthread_mutex_unlock(&x->mu);
   return p;
+}
+
+static int parked(asl_exec *x) {
+  pthread_mutex_lock(&x->mu);
+  int p = x->parked > 0;
+  pthread_mutex_unlock(&x->mu);
+  return p;
+}
+
+static int stop_wanted(asl_exec *x) {
+  pthread_mutex_lock(&x->mu);
+  int p = x->stop_requested;
+  pthread_mutex_unlock(&x->mu);
+  return p;
+}
+
+/* StopExecution: the execution ends ABORTED; its running children (a
+ * distributed Map's) are aborted too. */
+static void exec_stop(asl_exec *x) {
+  if (x->done) return;
+  x->done = 1;
+  x->status = asl_strdup("ABORTED");
+  pthread_mutex_lock(&x->mu);
+  x->error = x->stop_error ? asl_strdup(x->stop_error) : NULL;
+  x->cause = x->stop_cause ? asl_strdup(x->stop_cause) : NULL;
+  pthread_mutex_unlock(&x->mu);
+  if (x->top) {
+    exec_kids_abort(x->top);
+    exec_task_abandon(x->top);
+  }
+  cJSON *det = cJSON_CreateObject();
+  if (x->error) cJSON_AddStringToObject(det, "error", x->error);
+  if (x->cause) cJSON_AddStringToObject(det, "cause", x->cause);
+  exec_event(x, NULL, "ExecutionAborted", "executionAbortedEventDetails", det,
+             x->top ? x->top->last : x->last_id);
+  tick(x);
 }
 
 /* Blocks until a worker completes a job or the real clock reaches `until`
  * (0: no limit). */
 static void wait_completion(asl_exec *x, double until) {
   pthread_mutex_lock(&x->mu);
-  while (!x->done_head && x->inflight > 0) {
+  while (!x->done_head && !x->notes && !x->stop_requested &&
+         (x->inflight > 0 || x->parked > 0 || until > 0)) {
     if (until > 0) {
       struct timespec ts;
       ts.tv_sec = (time_t)until;
@@ -1089,15 +1163,6 @@ static void wait_completion(asl_exec *x, double until) {
   pthread_mutex_unlock(&x->mu);
 }
 
-static void sleep_until(double t) {
-  double now = exec_real_now();
-  while (now < t) {
-    double d = t - now;
-    struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
-    nanosleep(&ts, NULL);
-    now = exec_real_now();
-  }
-}
 
 /* Drives x until it ends: runs ready frames, waits for tasks, sleeps or
  * (virtual clock) jumps to the next timer. */
@@ -1112,15 +1177,21 @@ static void run_to_end(asl_exec *x, const asl_run_opts *o) {
 #define REAL_AT(t) (o->virtual_clock ? real0 + ((t) - base - skew)        \
                                      : real0 + ((t) - base) / scale)
   for (;;) {
+    if (stop_wanted(x)) {
+      asl_exec_set_time(x, CLOCK());
+      exec_stop(x);
+      break;
+    }
     int st = asl_exec_step(x);
     if (st == ASL_EXEC_DONE) break;
     if (st == ASL_EXEC_RUNNING || completions_pending(x)) {
       asl_exec_set_time(x, CLOCK());
       continue;
     }
-    /* Nothing is ready: only a task or a timer can move the run on. */
+    /* Nothing is ready: only a task, a token, a timer or a stop can move
+     * the run on. */
     double t = asl_exec_wake_time(x);
-    if (x->inflight > 0) {
+    if (x->inflight > 0 || parked(x)) {
       /* Tasks take real time: wait for one, or for the next timer. */
       wait_completion(x, t > 0 ? REAL_AT(t) : 0);
       asl_exec_set_time(x, CLOCK());
@@ -1134,7 +1205,9 @@ static void run_to_end(asl_exec *x, const asl_run_opts *o) {
       if (t > CLOCK()) skew += t - CLOCK();
       asl_exec_set_time(x, t);
     } else {
-      sleep_until(REAL_AT(t));
+      /* a Wait: asleep until its time, or a stop */
+      while (exec_real_now() < REAL_AT(t) && !stop_wanted(x))
+        wait_completion(x, REAL_AT(t));
       asl_exec_set_time(x, CLOCK() > t ? CLOCK() : t);
     }
   }
@@ -1151,6 +1224,7 @@ int asl_resume(const asl_machine *m, const cJSON *checkpoint,
   double t0 = exec_real_now();
   asl_exec *x = exec_restore(m, checkpoint, o, msg);
   if (!x) return -1;
+  live_exec_add(x);
   run_to_end(x, o);
   asl_exec_finish(x, r);
   r->run_ms = (exec_real_now() - t0) * 1e3;
@@ -1175,6 +1249,7 @@ int asl_run(const asl_machine *m, const char *input_text,
   if (!input) return -1;
   double t0 = exec_real_now();
   asl_exec *x = asl_exec_start_take(m, input, o);
+  live_exec_add(x);
   run_to_end(x, o);
   asl_exec_finish(x, r);
   r->run_ms = (exec_real_now() - t0) * 1e3;

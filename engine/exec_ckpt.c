@@ -103,6 +103,18 @@ static cJSON *ck_frame(frame *f) {
     add_num(w, "next", f->pending_next);
   }
   if (f->job) cJSON_AddTrueToObject(o, "taskRunning");
+  if (f->task_token) cJSON_AddStringToObject(o, "taskToken", f->task_token);
+  if (f->job && f->job->waits && f->job->stage != JOB_SUBMIT) {
+    /* submitted (or nothing to submit): only its token is awaited */
+    char *worker = NULL;
+    cJSON *w = cJSON_AddObjectToObject(o, "awaitingToken");
+    if (live_polled(f->job, &worker)) {
+      cJSON_AddStringToObject(w, "worker", worker ? worker : "");
+      if (f->job->started_sent) cJSON_AddTrueToObject(w, "startedSent");
+    }
+    free(worker);
+    add_num(w, "hbSince", f->job->hb_since);
+  }
   if (f->phase == PH_CHILDREN) {
     cJSON *c = cJSON_AddObjectToObject(o, "children");
     add_num(c, "n", (double)f->nkids);
@@ -269,7 +281,15 @@ static int rs_children(rs *r, frame *f, const cJSON *c) {
 /* Puts a restored frame where it was: ready, asleep, or (a Task whose
  * outcome was not recorded) about to run its Task again. */
 static void rs_schedule(asl_exec *x, frame *f, const cJSON *o) {
-  if (cJSON_IsTrue(asl_json_get(o, "taskRunning"))) {
+  const cJSON *aw = asl_json_get(o, "awaitingToken");
+  if (cJSON_IsTrue(asl_json_get(o, "taskRunning")) && cJSON_IsObject(aw) &&
+      f->task_token) {
+    /* waiting for its token: waits again, the token the same */
+    const cJSON *wk = asl_json_get(aw, "worker");
+    exec_task_await_again(f, cJSON_IsString(wk) ? wk->valuestring : NULL,
+                          cJSON_IsTrue(asl_json_get(aw, "startedSent")),
+                          num(aw, "hbSince", x->now));
+  } else if (cJSON_IsTrue(asl_json_get(o, "taskRunning"))) {
     f->step = ST_RETRY;
     f->rerun_task = 1;
     exec_ready(x, f);
@@ -340,6 +360,9 @@ static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
   f->entered_id = inum(o, "enteredId", 0);
   f->entered_time = num(o, "enteredTime", r->x->now);
   f->quiet = cJSON_IsTrue(asl_json_get(o, "quiet"));
+  const cJSON *tt = asl_json_get(o, "taskToken");
+  if (cJSON_IsString(tt) && g->states[cur].ops->kind == ASL_KIND_TASK)
+    f->task_token = asl_strdup(tt->valuestring);
   const cJSON *ch = asl_json_get(o, "child");
   if (ch) { /* a child execution's top frame: its own history goes on */
     const cJSON *cn = asl_json_get(ch, "name"), *ca = asl_json_get(ch, "arn");

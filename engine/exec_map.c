@@ -30,10 +30,12 @@ static void unlink_frame(asl_exec *x, frame *f) {
     }
     f->queued = 0;
   }
+  if (!f->in_sleepers) return;
   size_t k = 0;
   for (size_t i = 0; i < x->nsleep; i++)
     if (x->sleepers[i] != f) x->sleepers[k++] = x->sleepers[i];
   x->nsleep = k;
+  f->in_sleepers = 0;
 }
 
 /* What a result of NULL is written as (a Map iteration with no output). */

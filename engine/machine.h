@@ -111,6 +111,8 @@ typedef struct asl_task_spec {
   const char *rtype, *rname;      /* for history events */
   char *rtype_own, *rname_own;    /* ... when taken from the ARN */
   int lambda_events;
+  int callback; /* ".waitForTaskToken": waits for its token after the call */
+  int activity; /* an activity ARN: waits for a worker and its token */
   long long timeout, heartbeat;   /* seconds; 0: none */
   asl_opt_path timeout_path, heartbeat_path;
 } asl_task_spec;
