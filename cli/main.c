@@ -357,8 +357,9 @@ static int cmd_run(int argc, char **argv) {
   if (a.stats)
     fprintf(stderr,
             "{\"load_ms\":%.3f,\"run_ms\":%.3f,\"record_ms\":%.3f,"
-            "\"events\":%lld}\n",
-            t1 - t0, r.run_ms, now_ms() - t2 - r.run_ms, r.events);
+            "\"events\":%lld,\"child_events\":%lld}\n",
+            t1 - t0, r.run_ms, now_ms() - t2 - r.run_ms, r.events,
+            r.child_events);
   if (a.history) print_json(stderr, r.history, 1);
   if (a.describe) {
     print_json(stdout, r.describe, 1);

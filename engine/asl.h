@@ -50,6 +50,18 @@ typedef struct asl_sink {
    * execution's resumable state (borrowed; see asl_resume), or NULL when
    * the execution has ended. */
   void (*tick)(void *ud, const cJSON *checkpoint);
+  /* Optional: one event of a child execution's own history (a distributed
+   * Map's item, ItemProcessor ExecutionType STANDARD), in the same shape;
+   * child_arn names the child. Its ExecutionStarted comes first (input in
+   * its details), its end last. Ticks cover these events too. */
+  void (*child_event)(void *ud, const char *child_arn, const cJSON *ev);
+  /* Optional: a large value of the execution's state, written once under
+   * key (unique within the execution) and named by later checkpoints
+   * instead of being copied into each: a large input, a Map's items, each
+   * finished Map iteration's result. Ticks cover these writes too; a
+   * checkpoint that names keys needs asl_checkpoint_resolve before
+   * asl_resume. Without it, checkpoints hold every value themselves. */
+  void (*blob)(void *ud, const char *key, const cJSON *value);
 } asl_sink;
 
 /* A request to stop a running execution (StopExecution), made from any
@@ -62,6 +74,15 @@ typedef struct asl_stop {
   atomic_int requested;
   const char *error, *cause;
 } asl_stop;
+
+/* Reads blob key (prefix 0), or (prefix 1) every blob whose key starts with
+ * key, as an object from the rest of each key to its value. New tree, or
+ * NULL when there is none. */
+typedef cJSON *(*asl_blob_get)(void *ud, const char *key, int prefix);
+
+/* Puts back into checkpoint ck (in place) the values it names by blob key.
+ * Returns -1 with *msg when a named blob is missing. */
+int asl_checkpoint_resolve(cJSON *ck, asl_blob_get get, void *ud, char **msg);
 
 typedef struct asl_run_opts {
   const char *name;     /* execution name; NULL: a random UUID */
@@ -90,6 +111,7 @@ typedef struct asl_result {
   cJSON *history; /* GetExecutionHistory "events" array, when asked */
   cJSON *describe; /* DescribeExecution response shape */
   long long events; /* history events written (kept or not) */
+  long long child_events; /* events of child executions (distributed Map) */
   double run_ms;    /* wall time of the run itself, in milliseconds */
 } asl_result;
 
@@ -107,5 +129,30 @@ void asl_result_free(asl_result *r);
  * fit the machine. */
 int asl_resume(const asl_machine *m, const cJSON *checkpoint,
                const asl_run_opts *o, asl_result *r, char **msg);
+
+/* ---- talking to running executions, from any thread ----
+ *
+ * A Task whose Resource ends in ".waitForTaskToken", and a Task on an
+ * activity ARN, wait for its token ($$.Task.Token; an activity worker gets
+ * it from asl_activity_poll) to come back through these. They fail with
+ * TaskDoesNotExist when no running Task waits for the token (it ended,
+ * timed out, or the token is not one of ours) and InvalidOutput when
+ * output is not JSON. */
+int asl_task_success(const char *token, const char *output, asl_error *e);
+int asl_task_failure(const char *token, const char *error, const char *cause,
+                     asl_error *e);
+int asl_task_heartbeat(const char *token, asl_error *e);
+
+/* GetActivityTask: waits up to wait_seconds for a Task of activity_arn no
+ * worker has taken. 0 with *token and *input (new strings), or 1 when none
+ * came. */
+int asl_activity_poll(const char *activity_arn, const char *worker,
+                      double wait_seconds, char **token, char **input);
+
+/* StopExecution: the execution of arn running in this process ends
+ * ABORTED (ExecutionAborted with error and cause, each may be NULL) at its
+ * next step. ExecutionDoesNotExist when none of that ARN runs here. */
+int asl_execution_stop(const char *arn, const char *error, const char *cause,
+                       asl_error *e);
 
 #endif

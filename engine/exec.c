@@ -56,8 +56,37 @@ static char *make_uuid(asl_exec *x) {
 
 /* ---- history ---- */
 
+static cJSON *new_event(const asl_exec *x, const char *type, int id,
+                        int prev, const char *key, cJSON *det) {
+  cJSON *e = cJSON_CreateObject();
+  cJSON_AddNumberToObject(e, "timestamp", floor(x->now * 1000.0) / 1000.0);
+  cJSON_AddStringToObject(e, "type", type);
+  cJSON_AddNumberToObject(e, "id", id);
+  cJSON_AddNumberToObject(e, "previousEventId", prev);
+  if (det) cJSON_AddItemToObject(e, key, det);
+  return e;
+}
+
+/* An event of a child execution's own history. */
+static int child_event(asl_exec *x, child_exec *c, frame *f,
+                       const char *type, const char *key, cJSON *det,
+                       int prev) {
+  int id = ++c->last_id;
+  x->child_events++;
+  if (f) f->last = id;
+  if (!x->want_child_events) {
+    cJSON_Delete(det);
+    return id;
+  }
+  cJSON *e = new_event(x, type, id, prev, key, det);
+  x->o.sink->child_event(x->o.sink->ud, c->arn, e);
+  cJSON_Delete(e);
+  return id;
+}
+
 int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
                cJSON *det, int prev) {
+  if (f && f->child) return child_event(x, f->child, f, type, key, det, prev);
   if (f && f->quiet) {
     cJSON_Delete(det);
     return f->last;
@@ -69,16 +98,60 @@ int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
     cJSON_Delete(det);
     return id;
   }
-  cJSON *e = cJSON_CreateObject();
-  cJSON_AddNumberToObject(e, "timestamp", floor(x->now * 1000.0) / 1000.0);
-  cJSON_AddStringToObject(e, "type", type);
-  cJSON_AddNumberToObject(e, "id", id);
-  cJSON_AddNumberToObject(e, "previousEventId", prev);
-  if (det) cJSON_AddItemToObject(e, key, det);
+  cJSON *e = new_event(x, type, id, prev, key, det);
   if (x->o.sink && x->o.sink->event) x->o.sink->event(x->o.sink->ud, e);
   if (x->history) cJSON_AddItemToArray(x->history, e);
   else cJSON_Delete(e);
   return id;
+}
+
+void exec_child_start(frame *k, const char *map_run, size_t index) {
+  asl_exec *x = k->x;
+  child_exec *c = asl_calloc(1, sizeof *c);
+  /* arn:...:execution:MACHINE/LABEL:NAME, beside the map run's
+   * arn:...:mapRun:MACHINE/LABEL:RUNID */
+  const char *mr = strstr(map_run, ":mapRun:");
+  const char *label_end = mr ? strrchr(mr, ':') : NULL;
+  /* a UUID whose first group is the item's index: random otherwise, but
+   * the children of a run sort in item order, so a store appends their
+   * rows instead of scattering them */
+  uint64_t a = exec_rand(x), b = exec_rand(x);
+  c->name = asl_sprintf("%08x-%04x-4%03x-a%03x-%012llx",
+                        (unsigned)(index & 0xFFFFFFFFu),
+                        (unsigned)(a & 0xFFFF), (unsigned)((a >> 16) & 0xFFF),
+                        (unsigned)(b >> 52),
+                        (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+  if (mr && label_end)
+    c->arn = asl_sprintf("%.*s:execution:%.*s:%s", (int)(mr - map_run),
+                         map_run, (int)(label_end - mr - 8), mr + 8, c->name);
+  else
+    c->arn = asl_sprintf("%s:%zu", map_run, index);
+  k->child = c;
+  k->owns_child = 1;
+  cJSON *det = cJSON_CreateObject();
+  exec_payload(det, "input", k->input);
+  cJSON_AddStringToObject(det, "roleArn", x->m->role_arn);
+  child_event(x, c, NULL, "ExecutionStarted", "executionStartedEventDetails",
+              det, 0);
+  k->last = 0; /* as at the top: the first Entered follows event 0 */
+}
+
+void exec_child_end(frame *k, const char *how) {
+  if (!k->owns_child || !k->child || k->x->freeing) return;
+  asl_exec *x = k->x;
+  cJSON *det = cJSON_CreateObject();
+  const char *key;
+  if (strcmp(how, "ExecutionSucceeded") == 0) {
+    exec_payload(det, "output", k->output);
+    key = "executionSucceededEventDetails";
+  } else if (strcmp(how, "ExecutionFailed") == 0) {
+    if (k->err.name) cJSON_AddStringToObject(det, "error", k->err.name);
+    if (k->err.cause) cJSON_AddStringToObject(det, "cause", k->err.cause);
+    key = "executionFailedEventDetails";
+  } else {
+    key = "executionAbortedEventDetails";
+  }
+  child_event(x, k->child, NULL, how, key, det, k->last);
 }
 
 void exec_payload(cJSON *det, const char *name, const cJSON *v) {
@@ -109,6 +182,8 @@ void exec_ready(asl_exec *x, frame *f) {
 void exec_sleep(asl_exec *x, frame *f, double until) {
   f->phase = PH_TIMER;
   f->wake = until;
+  if (f->in_sleepers) return; /* already listed: the new wake holds */
+  f->in_sleepers = 1;
   if (x->nsleep == x->capsleep) {
     x->capsleep = x->capsleep ? x->capsleep * 2 : 16;
     x->sleepers = asl_realloc(x->sleepers, x->capsleep * sizeof *x->sleepers);
@@ -136,18 +211,32 @@ static double next_wake(const asl_exec *x) {
 /* Moves sleepers whose time has come to the ready queue, in wake order of
  * insertion. Frames that were aborted while asleep are dropped. */
 static void wake_sleepers(asl_exec *x) {
-  size_t k = 0;
+  /* the list is settled first: waking one (a Task's timeout that a
+   * heartbeat moved) may put it back to sleep */
+  frame *small[16], **due = small;
+  size_t k = 0, n = 0;
   for (size_t i = 0; i < x->nsleep; i++) {
     frame *f = x->sleepers[i];
-    if (f->phase != PH_TIMER) continue; /* aborted or moved on */
-    if (f->wake <= x->now) {
-      if (f->job) exec_task_timeout(f);
-      else exec_ready(x, f);
-    } else {
+    if (f->phase == PH_TIMER && f->wake > x->now) {
       x->sleepers[k++] = f;
+      continue;
     }
+    f->in_sleepers = 0;
+    if (f->phase != PH_TIMER) continue; /* aborted or moved on */
+    if (n == 16 && due == small) {
+      due = asl_malloc(x->nsleep * sizeof *due);
+      memcpy(due, small, sizeof small);
+    }
+    due[n++] = f;
   }
   x->nsleep = k;
+  for (size_t i = 0; i < n; i++) {
+    frame *f = due[i];
+    if (f->phase != PH_TIMER || f->wake > x->now) continue;
+    if (f->job) exec_task_timeout(f);
+    else exec_ready(x, f);
+  }
+  if (due != small) free(due);
 }
 
 static void drain_completions(asl_exec *x) {
@@ -163,6 +252,11 @@ static void drain_completions(asl_exec *x) {
     rev = j;
     j = n;
   }
+  pthread_mutex_lock(&x->mu);
+  int notes = x->notes;
+  x->notes = 0;
+  pthread_mutex_unlock(&x->mu);
+  if (notes) exec_task_notes(x); /* activities polled: ActivityStarted */
   while (rev) {
     task_job *n = rev->next_done;
     exec_task_complete(x, rev);
@@ -199,6 +293,10 @@ static const cJSON *exec_context(void *ud) {
     cJSON_AddNumberToObject(s, "RetryCount", n);
   }
   cJSON_ReplaceItemInObjectCaseSensitive(x->context, "State", s);
+  cJSON_DeleteItemFromObjectCaseSensitive(x->context, "Task");
+  if (f->task_token)
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(x->context, "Task"),
+                            "Token", f->task_token);
   cJSON_DeleteItemFromObjectCaseSensitive(x->context, "Map");
   if (f->is_item || f->sel_set) {
     cJSON *it = cJSON_AddObjectToObject(
@@ -242,6 +340,7 @@ frame *exec_frame_new(asl_exec *x, const asl_graph *g, frame *parent,
   f->input = input_take;
   f->vars = cJSON_CreateObject();
   f->quiet = parent && parent->quiet;
+  f->child = parent ? parent->child : NULL;
   return f;
 }
 
@@ -266,6 +365,12 @@ static void clear_state_work(frame *f) {
   f->items_ro = NULL;
   free(f->itemv);
   f->itemv = NULL;
+  free(f->map_run);
+  f->map_run = NULL;
+  free(f->task_token);
+  f->task_token = NULL;
+  f->items_blob = 0;
+  f->map_seq = 0;
   f->nkids = f->launched = f->finished = f->nfailed = 0;
   asl_error_clear(&f->kid_err);
 }
@@ -274,6 +379,11 @@ void exec_frame_free(frame *f) {
   if (!f) return;
   if (f->x->ctx_frame == f) f->x->ctx_frame = NULL;
   clear_state_work(f);
+  if (f->owns_child && f->child) {
+    free(f->child->name);
+    free(f->child->arn);
+    free(f->child);
+  }
   cJSON_Delete(f->input);
   cJSON_Delete(f->vars);
   cJSON_Delete(f->output);
@@ -435,6 +545,7 @@ static void exit_state(frame *f, cJSON *output, size_t bound,
   f->cur = next;
   f->step = ST_ENTER;
   f->input = output;
+  f->input_blob = 0;
   f->in_bound = bound;
   exec_ready(f->x, f);
 }
@@ -692,6 +803,13 @@ static void enter_state(frame *f) {
     pipeline_fail(f, &err);
     return;
   }
+  if (st->ops->kind == ASL_KIND_TASK && !f->task_token) {
+    const asl_task_spec *t = st->data;
+    if (t->callback || t->activity) { /* $$.Task.Token, for Parameters */
+      f->task_token = live_new_token(x);
+      exec_activate(f);
+    }
+  }
   if (st->parameters && st->ops->kind != ASL_KIND_MAP) {
     asl_scope s = exec_scope(f, eff);
     cJSON *p = NULL;
@@ -802,6 +920,7 @@ asl_exec *exec_new(const asl_machine *m, cJSON *input, const asl_run_opts *o) {
   x->context = make_context(x);
   x->history = o->keep_history ? cJSON_CreateArray() : NULL;
   x->want_events = o->keep_history || (o->sink && o->sink->event);
+  x->want_child_events = o->sink && o->sink->child_event;
   pthread_mutex_init(&x->mu, NULL);
   pthread_cond_init(&x->cv, NULL);
   return x;
@@ -842,25 +961,47 @@ static void time_out(asl_exec *x) {
              det, x->last_id);
 }
 
-/* StopExecution (asl_run_opts.stop), asked from another thread. */
+/* StopExecution, asked from another thread: through asl_run_opts.stop
+ * (seen at the next step, or within ASL_STOP_POLL_S while waiting), or
+ * asl_execution_stop (live.c: signalled). The caller holds x->mu. */
 static int stop_requested(const asl_exec *x) {
-  return x->o.stop && atomic_load(&x->o.stop->requested);
+  return x->stop_requested || (x->o.stop && atomic_load(&x->o.stop->requested));
 }
 
-static void abort_exec(asl_exec *x) {
+static int stop_wanted(asl_exec *x) {
+  pthread_mutex_lock(&x->mu);
+  int p = stop_requested(x);
+  pthread_mutex_unlock(&x->mu);
+  return p;
+}
+
+static void tick(asl_exec *x);
+
+/* The execution ends ABORTED, with StopExecution's error and cause; its
+ * running children (a distributed Map's) are aborted too. */
+static void exec_stop(asl_exec *x) {
+  if (x->done) return;
   x->done = 1;
   x->status = asl_strdup("ABORTED");
+  pthread_mutex_lock(&x->mu);
+  const char *error = x->stop_error, *cause = x->stop_cause;
+  if (!x->stop_requested && x->o.stop) {
+    error = x->o.stop->error;
+    cause = x->o.stop->cause;
+  }
+  x->error = error ? asl_strdup(error) : NULL;
+  x->cause = cause ? asl_strdup(cause) : NULL;
+  pthread_mutex_unlock(&x->mu);
+  if (x->top) {
+    exec_kids_abort(x->top);
+    exec_task_abandon(x->top);
+  }
   cJSON *det = cJSON_CreateObject();
-  if (x->o.stop->error) {
-    x->error = asl_strdup(x->o.stop->error);
-    cJSON_AddStringToObject(det, "error", x->error);
-  }
-  if (x->o.stop->cause) {
-    x->cause = asl_strdup(x->o.stop->cause);
-    cJSON_AddStringToObject(det, "cause", x->cause);
-  }
+  if (x->error) cJSON_AddStringToObject(det, "error", x->error);
+  if (x->cause) cJSON_AddStringToObject(det, "cause", x->cause);
   exec_event(x, NULL, "ExecutionAborted", "executionAbortedEventDetails", det,
              x->last_id);
+  tick(x);
 }
 
 /* STANDARD executions stop at AWS's history quota: the failure event is the
@@ -897,9 +1038,8 @@ int asl_exec_step(asl_exec *x) {
     tick(x);
     return ASL_EXEC_DONE;
   }
-  if (stop_requested(x)) {
-    abort_exec(x);
-    tick(x);
+  if (stop_wanted(x)) {
+    exec_stop(x);
     return ASL_EXEC_DONE;
   }
   drain_completions(x);
@@ -944,6 +1084,7 @@ void asl_exec_finish(asl_exec *x, asl_result *r) {
   r->history = x->history;
   x->history = NULL;
   r->events = x->events;
+  r->child_events = x->child_events;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "executionArn", x->arn);
   cJSON_AddStringToObject(d, "stateMachineArn", x->m->arn);
@@ -983,6 +1124,8 @@ static void join_workers(asl_exec *x) {
 
 void asl_exec_free(asl_exec *x) {
   if (!x) return;
+  live_exec_remove(x);
+  x->freeing = 1; /* frames still running stay as the store has them */
   if (x->top) exec_kids_abort(x->top);
   exec_task_abandon(x->top);
   join_workers(x);
@@ -993,6 +1136,8 @@ void asl_exec_free(asl_exec *x) {
   free(x->status);
   free(x->error);
   free(x->cause);
+  free(x->stop_error);
+  free(x->stop_cause);
   cJSON_Delete(x->input);
   cJSON_Delete(x->context);
   cJSON_Delete(x->history);
@@ -1006,7 +1151,14 @@ void asl_exec_free(asl_exec *x) {
 
 static int completions_pending(asl_exec *x) {
   pthread_mutex_lock(&x->mu);
-  int p = x->done_head != NULL;
+  int p = x->done_head != NULL || x->notes;
+  pthread_mutex_unlock(&x->mu);
+  return p;
+}
+
+static int parked(asl_exec *x) {
+  pthread_mutex_lock(&x->mu);
+  int p = x->parked > 0;
   pthread_mutex_unlock(&x->mu);
   return p;
 }
@@ -1015,7 +1167,8 @@ static int completions_pending(asl_exec *x) {
  * (0: no limit). */
 static void wait_completion(asl_exec *x, double until) {
   pthread_mutex_lock(&x->mu);
-  while (!x->done_head && x->inflight > 0 && !stop_requested(x)) {
+  while (!x->done_head && !x->notes && !stop_requested(x) &&
+         (x->inflight > 0 || x->parked > 0 || until > 0)) {
     double t = until;
     if (x->o.stop) { /* wake now and then to look for a stop request */
       double poll = exec_real_now() + ASL_STOP_POLL_S;
@@ -1034,17 +1187,6 @@ static void wait_completion(asl_exec *x, double until) {
   pthread_mutex_unlock(&x->mu);
 }
 
-/* Sleeps until the real clock reaches t, or a stop is requested. */
-static void sleep_until(const asl_exec *x, double t) {
-  double now = exec_real_now();
-  while (now < t && !stop_requested(x)) {
-    double d = t - now;
-    if (x->o.stop && d > ASL_STOP_POLL_S) d = ASL_STOP_POLL_S;
-    struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
-    nanosleep(&ts, NULL);
-    now = exec_real_now();
-  }
-}
 
 /* Drives x until it ends: runs ready frames, waits for tasks, sleeps or
  * (virtual clock) jumps to the next timer. */
@@ -1059,15 +1201,21 @@ static void run_to_end(asl_exec *x, const asl_run_opts *o) {
 #define REAL_AT(t) (o->virtual_clock ? real0 + ((t) - base - skew)        \
                                      : real0 + ((t) - base) / scale)
   for (;;) {
+    if (stop_wanted(x)) {
+      asl_exec_set_time(x, CLOCK());
+      exec_stop(x);
+      break;
+    }
     int st = asl_exec_step(x);
     if (st == ASL_EXEC_DONE) break;
     if (st == ASL_EXEC_RUNNING || completions_pending(x)) {
       asl_exec_set_time(x, CLOCK());
       continue;
     }
-    /* Nothing is ready: only a task or a timer can move the run on. */
+    /* Nothing is ready: only a task, a token, a timer or a stop can move
+     * the run on. */
     double t = asl_exec_wake_time(x);
-    if (x->inflight > 0) {
+    if (x->inflight > 0 || parked(x)) {
       /* Tasks take real time: wait for one, or for the next timer. */
       wait_completion(x, t > 0 ? REAL_AT(t) : 0);
       asl_exec_set_time(x, CLOCK());
@@ -1081,8 +1229,10 @@ static void run_to_end(asl_exec *x, const asl_run_opts *o) {
       if (t > CLOCK()) skew += t - CLOCK();
       asl_exec_set_time(x, t);
     } else {
-      sleep_until(x, REAL_AT(t));
-      asl_exec_set_time(x, CLOCK() > t || stop_requested(x) ? CLOCK() : t);
+      /* a Wait: asleep until its time, or a stop */
+      while (exec_real_now() < REAL_AT(t) && !stop_wanted(x))
+        wait_completion(x, REAL_AT(t));
+      asl_exec_set_time(x, CLOCK() > t ? CLOCK() : t);
     }
   }
 #undef CLOCK
@@ -1098,6 +1248,7 @@ int asl_resume(const asl_machine *m, const cJSON *checkpoint,
   double t0 = exec_real_now();
   asl_exec *x = exec_restore(m, checkpoint, o, msg);
   if (!x) return -1;
+  live_exec_add(x);
   run_to_end(x, o);
   asl_exec_finish(x, r);
   r->run_ms = (exec_real_now() - t0) * 1e3;
@@ -1122,6 +1273,7 @@ int asl_run(const asl_machine *m, const char *input_text,
   if (!input) return -1;
   double t0 = exec_real_now();
   asl_exec *x = asl_exec_start_take(m, input, o);
+  live_exec_add(x);
   run_to_end(x, o);
   asl_exec_finish(x, r);
   r->run_ms = (exec_real_now() - t0) * 1e3;

@@ -9,8 +9,18 @@
  * Resuming rebuilds the frames and puts each where it was: ready, asleep
  * until its time, or waiting for its children. A Task that was running has
  * no recorded outcome, so it runs again (at least once, as on AWS), without
- * writing its TaskScheduled and TaskStarted events a second time. */
+ * writing its TaskScheduled and TaskStarted events a second time.
+ *
+ * Large values are not copied into every checkpoint when the sink keeps
+ * blobs: a value over BLOB_MIN bytes (an input, a Map's items) is written
+ * once as blob "v<n>" and the checkpoint has "<member>Blob": "v<n>" in its
+ * place while the value stays the same; a Map run's finished results are
+ * blobs "r<run>.<index>", written as each iteration ends, and the
+ * checkpoint has "resultsPrefix" instead of "results". So a checkpoint
+ * stays the size of what is running, however many items a Map has.
+ * asl_checkpoint_resolve puts the values back before a resume. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +30,12 @@
 
 #define CKPT_VERSION 1
 
+enum { BLOB_MIN = 16384 };
+
+/* Members of a frame, of its "children", and of the top level that may be
+ * written as blobs. */
+static const char *const BLOB_MEMBERS[] = {"input", "items"};
+
 static void add_num(cJSON *o, const char *k, double v) {
   cJSON_AddNumberToObject(o, k, v);
 }
@@ -28,13 +44,38 @@ static void add_dup(cJSON *o, const char *k, const cJSON *v) {
   if (v) cJSON_AddItemToObject(o, k, asl_json_dup(v));
 }
 
-static cJSON *ck_frame(const frame *f) {
+static int has_blobs(const asl_exec *x) {
+  return x->o.sink && x->o.sink->blob;
+}
+
+/* Member k = v: as a copy, or for a large value, as the name of its blob
+ * (*blob: its number, given and written the first time). */
+static void add_val(asl_exec *x, cJSON *o, const char *k, const cJSON *v,
+                    int *blob) {
+  if (!v) return;
+  if (!*blob && (!has_blobs(x) || asl_json_size_within(v, BLOB_MIN))) {
+    add_dup(o, k, v);
+    return;
+  }
+  char key[24], member[32];
+  if (!*blob) {
+    *blob = ++x->blob_seq;
+    snprintf(key, sizeof key, "v%d", *blob);
+    x->o.sink->blob(x->o.sink->ud, key, v);
+  }
+  snprintf(key, sizeof key, "v%d", *blob);
+  snprintf(member, sizeof member, "%sBlob", k);
+  cJSON_AddStringToObject(o, member, key);
+}
+
+static cJSON *ck_frame(frame *f) {
+  asl_exec *x = f->x;
   cJSON *o = cJSON_CreateObject();
   add_num(o, "cur", f->cur);
   add_num(o, "step", f->step);
   add_num(o, "phase", f->phase);
   add_num(o, "wake", f->wake);
-  add_dup(o, "input", f->input);
+  add_val(x, o, "input", f->input, &f->input_blob);
   if (f->eff_borrowed) cJSON_AddTrueToObject(o, "effIsInput");
   else add_dup(o, "eff", f->eff);
   add_dup(o, "vars", f->vars);
@@ -42,6 +83,12 @@ static cJSON *ck_frame(const frame *f) {
   add_num(o, "enteredId", f->entered_id);
   add_num(o, "enteredTime", f->entered_time);
   if (f->quiet) cJSON_AddTrueToObject(o, "quiet");
+  if (f->owns_child && f->child) {
+    cJSON *c = cJSON_AddObjectToObject(o, "child");
+    cJSON_AddStringToObject(c, "name", f->child->name);
+    cJSON_AddStringToObject(c, "arn", f->child->arn);
+    add_num(c, "lastId", f->child->last_id);
+  }
   if (f->is_item) add_num(o, "item", (double)f->item_index);
   if (f->retry_counts) {
     size_t n = asl_retry_count(f->g->states[f->cur].retry);
@@ -56,6 +103,18 @@ static cJSON *ck_frame(const frame *f) {
     add_num(w, "next", f->pending_next);
   }
   if (f->job) cJSON_AddTrueToObject(o, "taskRunning");
+  if (f->task_token) cJSON_AddStringToObject(o, "taskToken", f->task_token);
+  if (f->job && f->job->waits && f->job->stage != JOB_SUBMIT) {
+    /* submitted (or nothing to submit): only its token is awaited */
+    char *worker = NULL;
+    cJSON *w = cJSON_AddObjectToObject(o, "awaitingToken");
+    if (live_polled(f->job, &worker)) {
+      cJSON_AddStringToObject(w, "worker", worker ? worker : "");
+      if (f->job->started_sent) cJSON_AddTrueToObject(w, "startedSent");
+    }
+    free(worker);
+    add_num(w, "hbSince", f->job->hb_since);
+  }
   if (f->phase == PH_CHILDREN) {
     cJSON *c = cJSON_AddObjectToObject(o, "children");
     add_num(c, "n", (double)f->nkids);
@@ -68,16 +127,33 @@ static cJSON *ck_frame(const frame *f) {
     add_num(c, "hasTolerance", f->has_tolerance);
     add_num(c, "launchPrev", f->launch_prev);
     add_num(c, "kidsLast", f->kids_last);
-    add_dup(c, "items", f->items_ro);
+    if (f->map_run) cJSON_AddStringToObject(c, "mapRun", f->map_run);
+    add_num(c, "mapSeq", f->map_seq);
+    add_val(x, c, "items", f->items_ro, &f->items_blob);
+    /* a Map's finished results are blobs already (see map_child_done) */
+    int by_prefix = has_blobs(x) && f->map_seq &&
+                    f->g->states[f->cur].ops->kind == ASL_KIND_MAP;
+    if (by_prefix) {
+      char p[24];
+      snprintf(p, sizeof p, "r%d.", f->map_seq);
+      cJSON_AddStringToObject(c, "resultsPrefix", p);
+    }
     cJSON *run = cJSON_AddObjectToObject(c, "running");
     cJSON *res = cJSON_AddObjectToObject(c, "results");
     char key[24];
-    for (size_t i = 0; i < f->nkids; i++) {
-      asl_fmt_ll(key, (long long)i);
-      if (f->kids && f->kids[i])
+    /* only launched children have run or finished; by prefix, only the
+     * running ones are written (the loop is the tick's cost for a Map of
+     * many items, so it names no slot it need not) */
+    size_t upto = f->launched < f->nkids ? f->launched : f->nkids;
+    if (f->g->states[f->cur].ops->kind != ASL_KIND_MAP) upto = f->nkids;
+    for (size_t i = 0; i < upto; i++) {
+      if (f->kids && f->kids[i]) {
+        asl_fmt_ll(key, (long long)i);
         cJSON_AddItemToObject(run, key, ck_frame(f->kids[i]));
-      else if (f->resv && f->resv[i])
+      } else if (f->resv && f->resv[i] && !by_prefix) {
+        asl_fmt_ll(key, (long long)i);
         cJSON_AddItemToObject(res, key, asl_json_dup(f->resv[i]));
+      }
     }
   }
   return o;
@@ -90,13 +166,14 @@ cJSON *exec_checkpoint(asl_exec *x) {
   cJSON_AddStringToObject(o, "arn", x->arn);
   add_num(o, "start", x->start);
   add_num(o, "now", x->now);
-  add_dup(o, "input", x->input);
+  add_val(x, o, "input", x->input, &x->input_blob);
   add_num(o, "lastId", x->last_id);
   add_num(o, "events", (double)x->events);
   char rng[24];
   asl_fmt_ll(rng, (long long)x->rng);
   cJSON_AddStringToObject(o, "rng", rng);
   if (x->top) cJSON_AddItemToObject(o, "top", ck_frame(x->top));
+  add_num(o, "blobSeq", x->blob_seq);
   if (x->o.mock) cJSON_AddItemToObject(o, "mock", asl_mock_counters(x->o.mock));
   return o;
 }
@@ -163,6 +240,9 @@ static int rs_children(rs *r, frame *f, const cJSON *c) {
   f->has_tolerance = inum(c, "hasTolerance", 0);
   f->launch_prev = inum(c, "launchPrev", 0);
   f->kids_last = inum(c, "kidsLast", 0);
+  const cJSON *mr = asl_json_get(c, "mapRun");
+  if (cJSON_IsString(mr)) f->map_run = asl_strdup(mr->valuestring);
+  f->map_seq = inum(c, "mapSeq", 0);
   f->items = take_dup(c, "items");
   f->items_ro = f->items;
   size_t n = f->nkids;
@@ -201,7 +281,15 @@ static int rs_children(rs *r, frame *f, const cJSON *c) {
 /* Puts a restored frame where it was: ready, asleep, or (a Task whose
  * outcome was not recorded) about to run its Task again. */
 static void rs_schedule(asl_exec *x, frame *f, const cJSON *o) {
-  if (cJSON_IsTrue(asl_json_get(o, "taskRunning"))) {
+  const cJSON *aw = asl_json_get(o, "awaitingToken");
+  if (cJSON_IsTrue(asl_json_get(o, "taskRunning")) && cJSON_IsObject(aw) &&
+      f->task_token) {
+    /* waiting for its token: waits again, the token the same */
+    const cJSON *wk = asl_json_get(aw, "worker");
+    exec_task_await_again(f, cJSON_IsString(wk) ? wk->valuestring : NULL,
+                          cJSON_IsTrue(asl_json_get(aw, "startedSent")),
+                          num(aw, "hbSince", x->now));
+  } else if (cJSON_IsTrue(asl_json_get(o, "taskRunning"))) {
     f->step = ST_RETRY;
     f->rerun_task = 1;
     exec_ready(x, f);
@@ -272,6 +360,23 @@ static frame *rs_frame(rs *r, const asl_graph *g, frame *parent, size_t slot,
   f->entered_id = inum(o, "enteredId", 0);
   f->entered_time = num(o, "enteredTime", r->x->now);
   f->quiet = cJSON_IsTrue(asl_json_get(o, "quiet"));
+  const cJSON *tt = asl_json_get(o, "taskToken");
+  if (cJSON_IsString(tt) && g->states[cur].ops->kind == ASL_KIND_TASK)
+    f->task_token = asl_strdup(tt->valuestring);
+  const cJSON *ch = asl_json_get(o, "child");
+  if (ch) { /* a child execution's top frame: its own history goes on */
+    const cJSON *cn = asl_json_get(ch, "name"), *ca = asl_json_get(ch, "arn");
+    if (!cJSON_IsString(cn) || !cJSON_IsString(ca)) {
+      exec_frame_free(f);
+      return NULL;
+    }
+    f->child = asl_calloc(1, sizeof *f->child);
+    f->child->name = asl_strdup(cn->valuestring);
+    f->child->arn = asl_strdup(ca->valuestring);
+    f->child->last_id = inum(ch, "lastId", 0);
+    if (f->child->last_id < 1) f->child->last_id = 1;
+    f->owns_child = 1;
+  }
   const cJSON *item = asl_json_get(o, "item");
   if (cJSON_IsNumber(item) && parent && parent->itemv &&
       item->valuedouble >= 0 && item->valuedouble < (double)parent->nkids) {
@@ -325,6 +430,7 @@ asl_exec *exec_restore(const asl_machine *m, const cJSON *ck,
   asl_exec *x = exec_new(m, take_dup(ck, "input"), &ro);
   x->now = num(ck, "now", x->start);
   x->last_id = inum(ck, "lastId", 0);
+  x->blob_seq = inum(ck, "blobSeq", 0);
   x->events = (long long)num(ck, "events", x->last_id);
   const cJSON *rng = asl_json_get(ck, "rng");
   if (cJSON_IsString(rng)) x->rng = strtoull(rng->valuestring, NULL, 10);
@@ -341,4 +447,65 @@ asl_exec *exec_restore(const asl_machine *m, const cJSON *ck,
     return NULL;
   }
   return x;
+}
+
+/* ---- blobs back into a checkpoint ---- */
+
+typedef struct {
+  asl_blob_get get;
+  void *ud;
+  char *msg;
+} resolver;
+
+/* Replaces o's "<m>Blob": key members by "<m>": the blob. */
+static int resolve_members(resolver *r, cJSON *o) {
+  for (size_t i = 0; i < sizeof BLOB_MEMBERS / sizeof *BLOB_MEMBERS; i++) {
+    char member[32];
+    snprintf(member, sizeof member, "%sBlob", BLOB_MEMBERS[i]);
+    cJSON *k = cJSON_GetObjectItemCaseSensitive(o, member);
+    if (!k) continue;
+    cJSON *v = cJSON_IsString(k) ? r->get(r->ud, k->valuestring, 0) : NULL;
+    if (!v) {
+      r->msg = asl_sprintf("the checkpoint names blob %s, which is missing",
+                           cJSON_IsString(k) ? k->valuestring : "(bad)");
+      return -1;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(o, member);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, BLOB_MEMBERS[i]);
+    cJSON_AddItemToObject(o, BLOB_MEMBERS[i], v);
+  }
+  return 0;
+}
+
+static int resolve_frame(resolver *r, cJSON *f) {
+  if (!cJSON_IsObject(f) || resolve_members(r, f) < 0) return -1;
+  cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "children");
+  if (!c) return 0;
+  if (!cJSON_IsObject(c) || resolve_members(r, c) < 0) return -1;
+  cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "resultsPrefix");
+  if (p) {
+    cJSON *res = cJSON_IsString(p) ? r->get(r->ud, p->valuestring, 1) : NULL;
+    if (!res) res = cJSON_CreateObject(); /* no iteration has finished */
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "results");
+    cJSON_AddItemToObject(c, "results", res);
+  }
+  cJSON *run = cJSON_GetObjectItemCaseSensitive(c, "running");
+  for (cJSON *k = run ? run->child : NULL; k; k = k->next)
+    if (resolve_frame(r, k) < 0) return -1;
+  return 0;
+}
+
+int asl_checkpoint_resolve(cJSON *ck, asl_blob_get get, void *ud,
+                           char **msg) {
+  resolver r = {get, ud, NULL};
+  int rc = cJSON_IsObject(ck) && resolve_members(&r, ck) == 0 &&
+                   resolve_frame(&r, cJSON_GetObjectItemCaseSensitive(
+                                         ck, "top")) == 0
+               ? 0
+               : -1;
+  if (rc < 0) {
+    if (msg) *msg = r.msg ? r.msg : asl_strdup("the checkpoint is damaged");
+    else free(r.msg);
+  }
+  return rc;
 }

@@ -22,6 +22,15 @@
 typedef struct frame frame;
 typedef struct task_job task_job;
 
+/* A distributed Map's item run as a child execution with a history of its
+ * own (ItemProcessor ExecutionType STANDARD): its events go to the sink's
+ * child_event with ids from 1, not to the parent's history. Owned by the
+ * item's frame; the frames below it share it. */
+typedef struct child_exec {
+  char *name, *arn;
+  int last_id;
+} child_exec;
+
 enum {
   PH_READY,    /* will run its state's next step when scheduled */
   PH_TIMER,    /* sleeping until wake (Wait state, retry back-off) */
@@ -54,6 +63,13 @@ struct frame {
   int last;      /* last event id of this frame's chain */
   int entered_id;
   int quiet;     /* no history events (a distributed Map's children) */
+  child_exec *child; /* whose history this frame writes to, or NULL */
+  int input_blob; /* input was written as blob "v<n>" (0: not): while it
+                     stays the same, checkpoints name it */
+  int items_blob; /* the same for a Map's items */
+  int map_seq;    /* a Map run: its results are blobs "r<map_seq>.<i>" */
+  char *task_token; /* a Task that waits for a token: its $$.Task.Token */
+  int owns_child;    /* f is the child execution's top frame */
   double entered_time;
   int *retry_counts;
   /* a Wait in progress */
@@ -68,6 +84,7 @@ struct frame {
   cJSON *items;   /* Map: the items, when a copy had to be made */
   const cJSON *items_ro; /* Map: the items (f->items, or inside f->eff) */
   const cJSON **itemv; /* Map: the items by index */
+  char *map_run;   /* distributed Map: the map run's ARN */
   int launch_prev; /* Map: previousEventId of the next MapIterationStarted */
   long long max_conc;
   double tolerated_pct;
@@ -91,6 +108,7 @@ struct frame {
   /* scheduler links */
   frame *next_ready;
   int queued;
+  int in_sleepers; /* in x->sleepers (once at most) */
   int aborted;
   int rerun_task; /* resumed with a Task whose outcome was not recorded */
 };
@@ -112,7 +130,32 @@ struct task_job {
   frame *f; /* NULL once the frame gave up on it (timeout, abort) */
   task_job *next_done;
   int timed_out;
+  /* a Task that waits for a token (.waitForTaskToken, an activity): see
+   * live.c. The fields under "registry" are the registry's, read and
+   * written under its lock; the rest the scheduler thread's. */
+  char *token;      /* the task token, when the Task waits for one */
+  int waits;        /* 1: completes by token (after its submit, if any) */
+  int activity;     /* an activity task (ActivityScheduled...) */
+  int stage;        /* JOB_SUBMIT: the submit call's outcome is in
+                       rc/out/err; JOB_TOKEN: the token's in cb_* */
+  double hb_since;  /* execution time the heartbeat clock started */
+  int started_sent; /* ActivityStarted written */
+  int submitting;   /* its submit call runs on a worker thread */
+  task_job *next_parked; /* x->parked_jobs (scheduler thread) */
+  /* registry */
+  int registered;   /* its token is in the registry */
+  int parked;       /* submitted: a token outcome goes to the done list */
+  int cb_done;      /* an outcome arrived while the submit was running */
+  int cb_rc;
+  cJSON *cb_out;
+  asl_error cb_err;
+  double heartbeat_at; /* real time of the last heartbeat, 0: none */
+  int polled;       /* an activity worker has it */
+  char *worker;     /* ... its name */
+  char *input_text; /* an activity's input, for the worker */
 };
+
+enum { JOB_SUBMIT, JOB_TOKEN };
 
 struct asl_exec {
   const asl_machine *m;
@@ -143,6 +186,17 @@ struct asl_exec {
   cJSON *output;
   uint64_t rng;
   long long events; /* counted even when history is not kept */
+  long long child_events; /* events of distributed Maps' child executions */
+  int want_child_events;  /* the sink records child executions */
+  int freeing;            /* asl_exec_free: no more events */
+  int parked;             /* jobs waiting for a token (guarded by mu) */
+  task_job *parked_jobs;  /* the same, for the scheduler's own use */
+  int notes;              /* an activity was polled (guarded by mu) */
+  int stop_requested;     /* StopExecution (guarded by mu) */
+  char *stop_error, *stop_cause;
+  int live;               /* registered in live.c */
+  int blob_seq;           /* the last blob number given out */
+  int input_blob;         /* x->input's blob, or 0 */
   long long steps;  /* since the last tick */
   int express;      /* an EXPRESS execution */
   int max_conc_threads;
@@ -152,6 +206,13 @@ struct asl_exec {
 int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
                cJSON *det, int prev);
 void exec_payload(cJSON *det, const char *name, const cJSON *v);
+/* Makes Map item frame k (its input set) a child execution of the map run
+ * map_run, and writes the child's ExecutionStarted. */
+void exec_child_start(frame *k, const char *map_run, size_t index);
+/* Writes the end of child execution k (when k owns one): how is
+ * "ExecutionSucceeded" (k->output), "ExecutionFailed" (k->err) or
+ * "ExecutionAborted". Nothing while the execution is being freed. */
+void exec_child_end(frame *k, const char *how);
 void exec_ready(asl_exec *x, frame *f);
 void exec_sleep(asl_exec *x, frame *f, double until);
 asl_scope exec_scope(frame *f, const cJSON *input);
@@ -186,6 +247,33 @@ void exec_task_start(frame *f);
 void exec_task_complete(asl_exec *x, task_job *j);
 void exec_task_timeout(frame *f);
 void exec_task_abandon(frame *f);
+/* A resumed Task that was waiting for its token (f->task_token): waits
+ * again without calling anything; worker: the activity worker that had it
+ * (NULL: offered to pollers again); started_sent: ActivityStarted is in
+ * the history; hb_since: when its heartbeat clock started. */
+void exec_task_await_again(frame *f, const char *worker, int started_sent,
+                           double hb_since);
+/* ActivityStarted for every parked activity a worker has polled. */
+void exec_task_notes(asl_exec *x);
+
+/* live.c: tokens, activity queues and StopExecution, across threads. */
+void live_exec_add(asl_exec *x);
+void live_exec_remove(asl_exec *x);
+/* Registers j's token (j->token set). parked: the Task has no submit call
+ * to wait for. An activity's input_text is offered to pollers. */
+void live_register(asl_exec *x, task_job *j, int parked);
+/* The submit call of j returned: from now on a token outcome goes to the
+ * done list. Returns 1 when an outcome came during the submit (cb_*). */
+int live_submitted(task_job *j);
+/* Takes j out of the registry (a timeout, an abort). Returns 1 when j was
+ * still there (no outcome is on its way to the done list). */
+int live_unregister(task_job *j);
+/* A new task token: 88 characters, as long as AWS's. */
+char *live_new_token(asl_exec *x);
+/* Whether an activity worker has taken j (*worker: its name, new string). */
+int live_polled(task_job *j, char **worker);
+/* Real time of j's last heartbeat, 0: none yet. */
+double live_heartbeat_at(task_job *j);
 
 /* exec_map.c */
 void exec_parallel_start(frame *f);

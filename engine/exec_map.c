@@ -3,6 +3,7 @@
  * per item, and only the running iterations are in memory: a finished
  * iteration leaves its output and is freed. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,17 +30,23 @@ static void unlink_frame(asl_exec *x, frame *f) {
     }
     f->queued = 0;
   }
+  if (!f->in_sleepers) return;
   size_t k = 0;
   for (size_t i = 0; i < x->nsleep; i++)
     if (x->sleepers[i] != f) x->sleepers[k++] = x->sleepers[i];
   x->nsleep = k;
+  f->in_sleepers = 0;
 }
+
+/* What a result of NULL is written as (a Map iteration with no output). */
+static cJSON null_item = {NULL, NULL, NULL, cJSON_NULL, NULL, 0, 0, NULL};
 
 void exec_kids_abort(frame *f) {
   if (!f || !f->kids) return;
   for (size_t i = 0; i < f->nkids; i++) {
     frame *k = f->kids[i];
     if (!k) continue;
+    exec_child_end(k, "ExecutionAborted");
     exec_kids_abort(k);
     exec_task_abandon(k);
     unlink_frame(f->x, k);
@@ -273,6 +280,8 @@ static int launch(frame *f, size_t i) {
   k->item_index = (long long)i;
   k->item_value = f->itemv[i];
   k->quiet = f->quiet || m->distributed;
+  if (m->distributed && !m->child_express && f->map_run)
+    exec_child_start(k, f->map_run, i);
   if (!k->quiet) {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "index", (double)i);
@@ -355,7 +364,8 @@ void exec_map_start(frame *f) {
         (unsigned)((a >> 16) & 0xFFF), (unsigned)(b >> 52),
         (unsigned long long)(b & 0xFFFFFFFFFFFFull));
     cJSON_AddStringToObject(rd, "mapRunArn", arn);
-    free(arn);
+    free(f->map_run);
+    f->map_run = arn;
     f->launch_prev = exec_event(x, f, "MapRunStarted",
                                 "mapRunStartedEventDetails", rd, f->last);
   }
@@ -370,6 +380,8 @@ void exec_map_start(frame *f) {
   f->resv = asl_calloc(n ? n : 1, sizeof *f->resv);
   f->phase = PH_CHILDREN;
   f->kids_last = f->launch_prev;
+  f->map_seq = ++x->blob_seq;
+  f->items_blob = 0;
   if (n == 0) {
     map_succeeded(f);
     return;
@@ -393,6 +405,13 @@ static void map_child_done(frame *f, frame *k) {
   const asl_state *st = state_of(f);
   const asl_map_spec *m = st->data;
   size_t slot = k->slot;
+  exec_child_end(k, k->failed ? "ExecutionFailed" : "ExecutionSucceeded");
+  if (!k->failed && f->map_seq && x->o.sink && x->o.sink->blob) {
+    /* the result, once: checkpoints name the run's results by prefix */
+    char key[48];
+    snprintf(key, sizeof key, "r%d.%010zu", f->map_seq, slot);
+    x->o.sink->blob(x->o.sink->ud, key, k->output ? k->output : &null_item);
+  }
   int last = k->last;
   if (!k->quiet) {
     cJSON *d = cJSON_CreateObject();

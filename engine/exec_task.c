@@ -2,6 +2,7 @@
  * for immediate integrations, else on a worker thread), timeouts, and the
  * hand-back of results to the scheduler thread. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,22 @@ static void job_free(task_job *j) {
   cJSON_Delete(j->context);
   cJSON_Delete(j->out);
   asl_error_clear(&j->err);
+  free(j->token);
+  cJSON_Delete(j->cb_out);
+  asl_error_clear(&j->cb_err);
+  free(j->worker);
+  free(j->input_text);
   free(j);
+}
+
+/* Takes j off the execution's list of token-waiting jobs. */
+static void unpark(asl_exec *x, task_job *j) {
+  for (task_job **p = &x->parked_jobs; *p; p = &(*p)->next_parked)
+    if (*p == j) {
+      *p = j->next_parked;
+      break;
+    }
+  j->next_parked = NULL;
 }
 
 /* Common members of Task* event details. */
@@ -85,6 +101,20 @@ static void *worker(void *arg) {
 static void scheduled_events(frame *f, const asl_task_spec *t,
                              long long timeout) {
   asl_exec *x = f->x;
+  if (t->activity) { /* ActivityScheduled; ActivityStarted when polled */
+    cJSON *d = NULL;
+    if (x->want_events && !f->quiet) {
+      d = cJSON_CreateObject();
+      cJSON_AddStringToObject(d, "resource", t->resource);
+      exec_payload(d, "input", f->eff);
+      if (timeout) cJSON_AddNumberToObject(d, "timeoutInSeconds", timeout);
+      if (t->heartbeat)
+        cJSON_AddNumberToObject(d, "heartbeatInSeconds", t->heartbeat);
+    }
+    exec_event(x, f, "ActivityScheduled", "activityScheduledEventDetails", d,
+               f->last);
+    return;
+  }
   if (!x->want_events || f->quiet) { /* count the events, build nothing */
     exec_event(x, f, t->lambda_events ? "LambdaFunctionScheduled"
                                       : "TaskScheduled", NULL, NULL, f->last);
@@ -147,13 +177,133 @@ static int run_mocked(frame *f, const asl_task_spec *t) {
   return 1;
 }
 
+/* The job of a Task that waits for its token. */
+static task_job *new_job(frame *f, const asl_task_spec *t) {
+  asl_exec *x = f->x;
+  task_job *j = asl_calloc(1, sizeof *j);
+  j->ops = t->ops;
+  j->x = x;
+  j->f = f;
+  /* the call is the service's own, without the suffix */
+  const char *suffix = t->callback ? strstr(t->resource, ".waitForTaskToken")
+                                   : NULL;
+  j->resource = suffix ? asl_strndup(t->resource,
+                                     (size_t)(suffix - t->resource))
+                       : asl_strdup(t->resource);
+  j->params = asl_json_dup(f->eff);
+  j->context = task_context(f);
+  j->req.resource = j->resource;
+  j->req.params = j->params;
+  j->req.state = f->g->states[f->cur].name;
+  j->req.bindings = x->o.bindings;
+  j->req.base_dir = x->o.base_dir;
+  j->req.context = j->context;
+  return j;
+}
+
+static void sleep_on_timeouts(frame *f, const asl_task_spec *t,
+                              long long timeout);
+
+/* A Task that waits for its token: a .waitForTaskToken call (its submit
+ * runs first, as any Task's call, unless no local integration serves the
+ * service: then the request is only recorded, and whoever reads the token
+ * from the history answers), or an activity (offered to pollers). */
+static void start_waiting(frame *f, const asl_task_spec *t,
+                          long long timeout) {
+  asl_exec *x = f->x;
+  task_job *j = new_job(f, t);
+  j->waits = 1;
+  j->activity = t->activity;
+  j->token = asl_strdup(f->task_token ? f->task_token : "");
+  j->hb_since = x->now;
+  if (t->activity) j->input_text = asl_json_print(f->eff);
+  f->job = j;
+  j->next_parked = x->parked_jobs;
+  x->parked_jobs = j;
+  int submit = t->callback && t->ops;
+  j->stage = submit ? JOB_SUBMIT : JOB_TOKEN;
+  live_register(x, j, !submit);
+  f->phase = PH_TASK;
+  sleep_on_timeouts(f, t, timeout);
+  if (!submit) return;
+  j->stage = JOB_SUBMIT;
+  j->submitting = 1;
+  double scale = x->o.time_scale > 1 ? x->o.time_scale : 1;
+  j->req.deadline = timeout ? exec_real_now() + (double)timeout / scale : 0;
+  pthread_mutex_lock(&x->mu);
+  x->inflight++;
+  pthread_mutex_unlock(&x->mu);
+  pthread_t th;
+  pthread_attr_t at;
+  pthread_attr_init(&at);
+  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+  int made = pthread_create(&th, &at, worker, j) == 0;
+  pthread_attr_destroy(&at);
+  if (!made) { /* no thread to be had: the call runs here */
+    pthread_mutex_lock(&x->mu);
+    x->inflight--;
+    pthread_mutex_unlock(&x->mu);
+    j->rc = t->ops->run(&j->req, &j->out, &j->err);
+    exec_task_complete(x, j);
+  }
+}
+
+void exec_task_await_again(frame *f, const char *worker, int started_sent,
+                           double hb_since) {
+  asl_exec *x = f->x;
+  const asl_task_spec *t = spec(f);
+  long long timeout = 0;
+  asl_error ignore = {0};
+  timeout_of(f, t, &timeout, &ignore);
+  asl_error_clear(&ignore);
+  task_job *j = new_job(f, t);
+  j->waits = 1;
+  j->activity = t->activity;
+  j->stage = JOB_TOKEN;
+  j->token = asl_strdup(f->task_token);
+  j->hb_since = hb_since;
+  j->started_sent = started_sent;
+  if (worker) { /* a worker had it: not offered again */
+    j->polled = 1;
+    j->worker = asl_strdup(worker);
+  }
+  if (t->activity) j->input_text = asl_json_print(f->eff);
+  f->job = j;
+  j->next_parked = x->parked_jobs;
+  x->parked_jobs = j;
+  live_register(x, j, 1);
+  f->phase = PH_TASK;
+  sleep_on_timeouts(f, t, timeout);
+}
+
+/* The wake for a waiting Task's TimeoutSeconds and HeartbeatSeconds. */
+static void sleep_on_timeouts(frame *f, const asl_task_spec *t,
+                              long long timeout) {
+  task_job *j = f->job;
+  double wake = timeout ? f->entered_time + (double)timeout : 0;
+  long long hb = t->heartbeat;
+  if (j && j->waits && hb > 0) {
+    double last = j->hb_since;
+    double beat = live_heartbeat_at(j);
+    if (beat > 0) { /* a heartbeat in real time, on the execution's clock */
+      double scale = f->x->o.time_scale > 1 ? f->x->o.time_scale : 1;
+      double ago = (exec_real_now() - beat) * scale;
+      if (f->x->now - ago > last) last = f->x->now - ago;
+    }
+    double hw = last + (double)hb;
+    if (wake == 0 || hw < wake) wake = hw;
+  }
+  if (wake > 0) exec_sleep(f->x, f, wake);
+  else f->phase = PH_TASK;
+}
+
 void exec_task_start(frame *f) {
   asl_exec *x = f->x;
   const asl_task_spec *t = spec(f);
   asl_error err = {0};
   long long timeout = 0;
   if (run_mocked(f, t)) return;
-  if (!t->ops) {
+  if (!t->ops && !t->callback && !t->activity) {
     asl_error_set(&err, "States.Runtime",
                   "No local integration serves the resource '%s'; see "
                   "docs/bindings.md for what runs locally",
@@ -169,6 +319,10 @@ void exec_task_start(frame *f) {
   }
   if (f->rerun_task) f->rerun_task = 0; /* its events are recorded */
   else scheduled_events(f, t, timeout);
+  if (t->callback || t->activity) {
+    start_waiting(f, t, timeout);
+    return;
+  }
   task_job *j = asl_calloc(1, sizeof *j);
   j->ops = t->ops;
   j->x = x;
@@ -234,10 +388,113 @@ static void failed_events(frame *f, const asl_task_spec *t,
   exec_event(f->x, f, type, key, d, f->last);
 }
 
+/* The names of a waiting Task's events: Task* or Activity*. */
+static const char *ev_name(const asl_task_spec *t, const char *what,
+                           char *buf, size_t n, int details) {
+  snprintf(buf, n, details ? "%s%sEventDetails" : "%s%s",
+           details ? (t->activity ? "activity" : "task")
+                   : (t->activity ? "Activity" : "Task"),
+           what);
+  return buf;
+}
+
+static void activity_started(frame *f, task_job *j, const char *worker) {
+  cJSON *d = NULL;
+  if (f->x->want_events && !f->quiet) {
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "workerName", worker ? worker : "");
+  }
+  exec_event(f->x, f, "ActivityStarted", "activityStartedEventDetails", d,
+             f->last);
+  j->started_sent = 1;
+}
+
+void exec_task_notes(asl_exec *x) {
+  for (task_job *j = x->parked_jobs; j; j = j->next_parked) {
+    char *w = NULL;
+    if (j->f && j->activity && !j->started_sent && live_polled(j, &w))
+      activity_started(j->f, j, w);
+    free(w);
+  }
+}
+
+/* A waiting Task's token came back (or its submit call failed): the
+ * Task's outcome. */
+static void token_outcome(asl_exec *x, frame *f, task_job *j) {
+  const asl_task_spec *t = spec(f);
+  unpark(x, j);
+  f->job = NULL;
+  f->phase = PH_TASK; /* no longer asleep on a timeout */
+  if (t->activity && !j->started_sent) {
+    char *w = NULL;
+    live_polled(j, &w);
+    activity_started(f, j, w);
+    free(w);
+  }
+  char type[48], key[64];
+  if (j->cb_rc == 0) {
+    cJSON *out = j->cb_out ? j->cb_out : cJSON_CreateNull();
+    j->cb_out = NULL;
+    cJSON *d = NULL;
+    if (x->want_events && !f->quiet) {
+      d = t->activity ? cJSON_CreateObject() : task_det(t);
+      exec_payload(d, "output", out);
+    }
+    exec_event(x, f, ev_name(t, "Succeeded", type, sizeof type, 0),
+               ev_name(t, "Succeeded", key, sizeof key, 1), d, f->last);
+    job_free(j);
+    exec_activate(f);
+    exec_state_result(f, out);
+    return;
+  }
+  asl_error e = {0};
+  asl_error_move(&e, &j->cb_err);
+  cJSON *d = NULL;
+  if (x->want_events && !f->quiet) {
+    d = t->activity ? cJSON_CreateObject() : task_det(t);
+    if (e.name) cJSON_AddStringToObject(d, "error", e.name);
+    if (e.cause) cJSON_AddStringToObject(d, "cause", e.cause);
+  }
+  exec_event(x, f, ev_name(t, "Failed", type, sizeof type, 0),
+             ev_name(t, "Failed", key, sizeof key, 1), d, f->last);
+  job_free(j);
+  exec_activate(f);
+  exec_state_error(f, &e, NULL, 0);
+}
+
+/* A waiting Task's submit call returned. */
+static void submit_outcome(asl_exec *x, frame *f, task_job *j) {
+  const asl_task_spec *t = spec(f);
+  j->submitting = 0;
+  if (j->rc != 0) { /* the call failed: so does the Task */
+    live_unregister(j);
+    if (!j->err.name) j->err.name = asl_strdup("States.TaskFailed");
+    j->cb_rc = -1;
+    asl_error_clear(&j->cb_err);
+    asl_error_move(&j->cb_err, &j->err);
+    token_outcome(x, f, j);
+    return;
+  }
+  cJSON *d = NULL;
+  if (x->want_events && !f->quiet) {
+    d = task_det(t);
+    exec_payload(d, "output", j->out ? j->out : cJSON_CreateNull());
+  }
+  exec_event(x, f, "TaskSubmitted", "taskSubmittedEventDetails", d, f->last);
+  j->stage = JOB_TOKEN;
+  if (live_submitted(j)) token_outcome(x, f, j); /* it came meanwhile */
+  /* else it stays parked, asleep on its timeouts or not */
+}
+
 void exec_task_complete(asl_exec *x, task_job *j) {
   frame *f = j->f;
   if (!f) { /* abandoned: timed out or aborted */
     job_free(j);
+    return;
+  }
+  if (j->waits) {
+    if (j->stage == JOB_SUBMIT) submit_outcome(x, f, j);
+    else token_outcome(x, f, j);
     return;
   }
   f->job = NULL;
@@ -273,6 +530,33 @@ void exec_task_complete(asl_exec *x, task_job *j) {
 
 void exec_task_timeout(frame *f) {
   const asl_task_spec *t = spec(f);
+  task_job *j = f->job;
+  if (j && j->waits) { /* a heartbeat may have moved its time on */
+    long long timeout = 0;
+    asl_error ignore = {0};
+    timeout_of(f, t, &timeout, &ignore);
+    asl_error_clear(&ignore);
+    double tdl = timeout ? f->entered_time + (double)timeout : 0;
+    sleep_on_timeouts(f, t, timeout);
+    if (f->phase == PH_TIMER && f->wake > f->x->now) return;
+    int task_timeout = tdl > 0 && f->x->now >= tdl;
+    exec_task_abandon(f);
+    f->phase = PH_TASK;
+    asl_error e = {0};
+    asl_error_set(&e, task_timeout ? "States.Timeout"
+                                   : "States.HeartbeatTimeout", NULL);
+    char type[48], key[64];
+    cJSON *d = NULL;
+    if (f->x->want_events && !f->quiet) {
+      d = t->activity ? cJSON_CreateObject() : task_det(t);
+      cJSON_AddStringToObject(d, "error", e.name);
+    }
+    exec_event(f->x, f, ev_name(t, "TimedOut", type, sizeof type, 0),
+               ev_name(t, "TimedOut", key, sizeof key, 1), d, f->last);
+    exec_activate(f);
+    exec_state_error(f, &e, NULL, 0);
+    return;
+  }
   exec_task_abandon(f);
   f->phase = PH_TASK;
   asl_error e = {0};
@@ -286,6 +570,15 @@ void exec_task_abandon(frame *f) {
   if (!f || !f->job) return;
   task_job *j = f->job;
   f->job = NULL;
+  if (j->waits) {
+    int was = live_unregister(j);
+    unpark(f->x, j);
+    /* a worker still calls, or an outcome is on the done list: whoever
+     * hands it back frees it */
+    if (j->submitting || !was) j->f = NULL;
+    else job_free(j);
+    return;
+  }
   if (f->phase == PH_TASK && !j->f) return;
   j->f = NULL;
   /* An inline job is never left behind; a worker's job is freed when its

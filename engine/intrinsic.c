@@ -295,30 +295,42 @@ static char *text_of(const cJSON *v) {
 /* A JSON string literal as Jackson writes it: short escapes for the usual
  * controls, \u00XX (upper-case hex) for the others, UTF-8 as is. */
 static void put_json_string(asl_buf *b, const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  const unsigned char *p = (const unsigned char *)s;
+  size_t left = strlen(s);
   asl_buf_putc(b, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    /* a run of characters that need no escape goes in one copy */
-    const unsigned char *q = p;
-    while (*q >= 0x20 && *q != '"' && *q != '\\') q++;
-    if (q > p) {
-      asl_buf_add(b, (const char *)p, (size_t)(q - p));
-      p = q - 1;
-      continue;
+  while (left > 0) {
+    /* a chunk at a time, with room for its worst case (all \u00XX) */
+    size_t n = left < 4096 ? left : 4096;
+    asl_buf_reserve(b, 6 * n + 1);
+    char *o = b->s + b->len;
+    for (size_t i = 0; i < n; i++) {
+      unsigned char c = p[i];
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        *o++ = (char)c;
+        continue;
+      }
+      *o++ = '\\';
+      switch (c) {
+      case '"': *o++ = '"'; break;
+      case '\\': *o++ = '\\'; break;
+      case '\b': *o++ = 'b'; break;
+      case '\f': *o++ = 'f'; break;
+      case '\n': *o++ = 'n'; break;
+      case '\r': *o++ = 'r'; break;
+      case '\t': *o++ = 't'; break;
+      default: /* Java's escape: upper-case hex */
+        *o++ = 'u';
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = hex[c >> 4];
+        *o++ = hex[c & 15];
+      }
     }
-    switch (*p) {
-    case '"': asl_buf_puts(b, "\\\""); break;
-    case '\\': asl_buf_puts(b, "\\\\"); break;
-    case '\b': asl_buf_puts(b, "\\b"); break;
-    case '\f': asl_buf_puts(b, "\\f"); break;
-    case '\n': asl_buf_puts(b, "\\n"); break;
-    case '\r': asl_buf_puts(b, "\\r"); break;
-    case '\t': asl_buf_puts(b, "\\t"); break;
-    default:
-      if (*p < 0x20)
-        asl_buf_printf(b, "\\u%04X", *p);
-      else
-        asl_buf_putc(b, (char)*p);
-    }
+    *o = 0;
+    b->len = (size_t)(o - b->s);
+    p += n;
+    left -= n;
   }
   asl_buf_putc(b, '"');
 }

@@ -111,6 +111,8 @@ typedef struct asl_task_spec {
   const char *rtype, *rname;      /* for history events */
   char *rtype_own, *rname_own;    /* ... when taken from the ARN */
   int lambda_events;
+  int callback; /* ".waitForTaskToken": waits for its token after the call */
+  int activity; /* an activity ARN: waits for a worker and its token */
   long long timeout, heartbeat;   /* seconds; 0: none */
   asl_opt_path timeout_path, heartbeat_path;
 } asl_task_spec;
@@ -128,6 +130,7 @@ typedef struct asl_map_spec {
   asl_graph g;
   int has_graph;
   int distributed;
+  int child_express; /* ProcessorConfig ExecutionType EXPRESS */
   asl_opt_path items_path;
   asl_template *item_selector;
   long long max_conc;

@@ -74,20 +74,44 @@ static const char *const migrations[] = {
     /* 2: the process running an execution (its pid), so that `asl resume`
      * leaves alone an execution another live process is still running. */
     "ALTER TABLE executions ADD COLUMN owner INTEGER;",
-    /* 3: events clustered on their key (WITHOUT ROWID): one b-tree insert
-     * an event instead of a table row and an index entry. */
-    "CREATE TABLE events3 ("
+    /* 3: child executions of distributed Maps: their parent execution.
+     * Listings and resume take top-level executions only (a child goes on
+     * inside its parent's run). */
+    "ALTER TABLE executions ADD COLUMN parent INTEGER"
+    "  REFERENCES executions(id);"
+    "CREATE INDEX executions_parent ON executions(parent);"
+    /* the listing indexes cover top-level executions only: a Map of many
+     * items then inserts a child into three b-trees (table, ARN, parent),
+     * not seven */
+    "DROP INDEX executions_name;"
+    "CREATE UNIQUE INDEX executions_name ON executions(machine, name)"
+    "  WHERE type = 'STANDARD' AND parent IS NULL;"
+    "DROP INDEX executions_status;"
+    "CREATE INDEX executions_status ON executions(status, start)"
+    "  WHERE parent IS NULL;"
+    "DROP INDEX executions_machine;"
+    "CREATE INDEX executions_machine ON executions(machine, start)"
+    "  WHERE parent IS NULL;"
+    "DROP INDEX executions_by_name;"
+    "CREATE INDEX executions_by_name ON executions(name)"
+    "  WHERE parent IS NULL;",
+    /* 4: large values of a running execution's state, written once and
+     * named by its checkpoints (asl_sink.blob); dropped when it ends. A
+     * rowid table: the values (megabytes, some) stay out of the key's
+     * b-tree, whose searches would otherwise copy them. */
+    "CREATE TABLE blobs ("
     "  execution INTEGER NOT NULL REFERENCES executions(id),"
-    "  id INTEGER NOT NULL,"
-    "  type TEXT NOT NULL,"
-    "  timestamp REAL NOT NULL,"
-    "  previous_event_id INTEGER NOT NULL,"
-    "  details TEXT,"
-    "  PRIMARY KEY (execution, id)) WITHOUT ROWID;"
-    "INSERT INTO events3 SELECT execution, id, type, timestamp,"
-    "  previous_event_id, details FROM events;"
-    "DROP TABLE events;"
-    "ALTER TABLE events3 RENAME TO events;",
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (execution, key));"
+    /* and checkpoints in a table of their own: rewriting one in its
+     * execution's row rewrote the row's input too, megabytes a tick */
+    "CREATE TABLE checkpoints ("
+    "  execution INTEGER PRIMARY KEY REFERENCES executions(id),"
+    "  text TEXT NOT NULL);"
+    "INSERT INTO checkpoints SELECT id, checkpoint FROM executions"
+    "  WHERE checkpoint IS NOT NULL;"
+    "UPDATE executions SET checkpoint = NULL WHERE checkpoint IS NOT NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 
@@ -105,7 +129,9 @@ enum {
   Q_EXEC_ADD,
   Q_EXEC_GET,
   Q_EVENT_ADD,
+  Q_EVENT_ADD16,
   Q_CHECKPOINT,
+  Q_CHECKPOINT_DROP,
   Q_FINISH,
   Q_SET_ARN,
   Q_LIST,
@@ -115,8 +141,21 @@ enum {
   Q_HISTORY_REV,
   Q_DESCRIBE,
   Q_RUNNING,
+  Q_CHILD_ADD,
+  Q_CHILD_DONE,
+  Q_BLOB_PUT,
+  Q_BLOB_GET,
+  Q_BLOB_PREFIX,
+  Q_BLOB_DROP,
   Q_COUNT
 };
+
+/* Sixteen event rows in one statement: a run writes events by the
+ * thousand, and one statement a row spends most of its time outside the
+ * insert itself. */
+#define EV_ROW "(?,?,?,?,?,?)"
+#define EV_ROWS4 EV_ROW "," EV_ROW "," EV_ROW "," EV_ROW
+#define EV_BATCH 16
 
 static const char *const queries[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -143,20 +182,27 @@ static const char *const queries[Q_COUNT] = {
     [Q_EVENT_ADD] =
         "INSERT INTO events(execution, id, type, timestamp,"
         " previous_event_id, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_CHECKPOINT] = "UPDATE executions SET checkpoint = ?2 WHERE id = ?1",
+    [Q_EVENT_ADD16] =
+        "INSERT INTO events(execution, id, type, timestamp,"
+        " previous_event_id, details) VALUES " EV_ROWS4 "," EV_ROWS4
+        "," EV_ROWS4 "," EV_ROWS4,
+    [Q_CHECKPOINT] = "INSERT OR REPLACE INTO checkpoints(execution, text)"
+                     " VALUES (?1, ?2)",
     [Q_FINISH] =
         "UPDATE executions SET status = ?2, output = ?3, error = ?4,"
-        " cause = ?5, stop = ?6, checkpoint = NULL WHERE id = ?1",
+        " cause = ?5, stop = ?6 WHERE id = ?1",
+    [Q_CHECKPOINT_DROP] = "DELETE FROM checkpoints WHERE execution = ?1",
     [Q_SET_ARN] = "UPDATE executions SET arn = ?2 WHERE id = ?1",
     [Q_LIST] =
         "SELECT e.arn, m.arn, e.name, e.status, e.start, e.stop"
         " FROM executions e JOIN state_machines m ON m.name = e.machine"
         " WHERE (?1 IS NULL OR e.status = ?1)"
-        " AND (?2 IS NULL OR e.machine = ?2)"
+        " AND (?2 IS NULL OR e.machine = ?2) AND e.parent IS NULL"
         " ORDER BY e.start DESC, e.id DESC",
     [Q_FIND_ARN] = "SELECT id, type FROM executions WHERE arn = ?1",
     [Q_FIND_NAME] =
-        "SELECT id, arn FROM executions WHERE name = ?1 ORDER BY id LIMIT 6",
+        "SELECT id, arn FROM executions WHERE name = ?1 AND parent IS NULL"
+        " ORDER BY id LIMIT 6",
     [Q_HISTORY] =
         "SELECT id, type, timestamp, previous_event_id, details FROM events"
         " WHERE execution = ?1 ORDER BY id",
@@ -170,9 +216,27 @@ static const char *const queries[Q_COUNT] = {
         " WHERE e.arn = ?1",
     [Q_RUNNING] =
         "SELECT e.id, e.arn, e.name, e.machine, e.type, d.text, e.input,"
-        " e.options, e.start, e.checkpoint, e.owner"
+        " e.options, e.start, c.text, e.owner"
         " FROM executions e JOIN definitions d ON d.id = e.definition_id"
-        " WHERE e.status = 'RUNNING' ORDER BY e.id",
+        " LEFT JOIN checkpoints c ON c.execution = e.id"
+        " WHERE e.status = 'RUNNING' AND e.parent IS NULL ORDER BY e.id",
+    [Q_CHILD_ADD] =
+        "INSERT INTO executions(arn, machine, name, status, type,"
+        " definition_id, input, start, parent)"
+        " SELECT ?2, machine, ?3, ?6, 'STANDARD', definition_id, ?4,"
+        " ?5, id FROM executions WHERE id = ?1",
+    [Q_CHILD_DONE] =
+        "INSERT INTO executions(arn, machine, name, status, type,"
+        " definition_id, input, start, parent, output, error, cause, stop)"
+        " SELECT ?2, machine, ?3, ?6, 'STANDARD', definition_id, ?4,"
+        " ?5, id, ?7, ?8, ?9, ?10 FROM executions WHERE id = ?1",
+    [Q_BLOB_PUT] = "INSERT OR REPLACE INTO blobs(execution, key, value)"
+                   " VALUES (?1, ?2, ?3)",
+    [Q_BLOB_GET] = "SELECT value FROM blobs WHERE execution = ?1 AND key = ?2",
+    [Q_BLOB_PREFIX] =
+        "SELECT substr(key, length(?2) + 1), value FROM blobs"
+        " WHERE execution = ?1 AND key >= ?2 AND key < ?2 || x'ff'",
+    [Q_BLOB_DROP] = "DELETE FROM blobs WHERE execution = ?1",
 };
 
 struct asl_store {
@@ -370,6 +434,10 @@ static const char *const pragmas[] = {
     "PRAGMA wal_autocheckpoint = 8192",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
+    /* 32 MiB of page cache (SQLite's default is 2 MiB): a large run's
+     * b-tree pages stay in memory instead of being read back through the
+     * WAL at every insert */
+    "PRAGMA cache_size = -32768",
 };
 
 int asl_store_open(const char *path, asl_store **out, asl_error *e) {
@@ -602,9 +670,19 @@ static int finish(asl_store *s, long long id, const asl_store_outcome *o,
   if (strcmp(o->status, "RUNNING") == 0) sqlite3_bind_null(st, 6);
   else sqlite3_bind_double(st, 6, o->stop > 0 ? o->stop : now_epoch());
   if (step_done(s, st, e) < 0) return -1;
-  if (sqlite3_changes(s->db) == 1) return 0;
-  return asl_error_set(e, "ExecutionDoesNotExist",
-                       "Execution Does Not Exist: row %lld", id);
+  if (sqlite3_changes(s->db) != 1)
+    return asl_error_set(e, "ExecutionDoesNotExist",
+                         "Execution Does Not Exist: row %lld", id);
+  if (o->no_blobs) return 0; /* a child: neither checkpoint nor blobs */
+  sqlite3_stmt *c = q(s, Q_CHECKPOINT_DROP, e);
+  if (!c) return -1;
+  sqlite3_bind_int64(c, 1, id);
+  if (step_done(s, c, e) < 0) return -1;
+  if (strcmp(o->status, "RUNNING") == 0) return 0;
+  sqlite3_stmt *d = q(s, Q_BLOB_DROP, e); /* only checkpoints named them */
+  if (!d) return -1;
+  sqlite3_bind_int64(d, 1, id);
+  return step_done(s, d, e);
 }
 
 int asl_store_finish_execution(asl_store *s, long long id,
@@ -631,7 +709,7 @@ int asl_store_finish_result(asl_store *s, long long id, const asl_result *r,
   const cJSON *arn = asl_json_get(r->describe, "executionArn");
   char *out = r->output ? asl_json_print(r->output) : NULL;
   asl_store_outcome o = {r->status, out, r->error, r->cause,
-                         cJSON_IsNumber(stop) ? stop->valuedouble : 0};
+                         cJSON_IsNumber(stop) ? stop->valuedouble : 0, 0};
   int rc = -1;
   if (!r->status || !valid_status(r->status)) {
     status_error(r->status ? r->status : "(null)", e);
@@ -656,9 +734,28 @@ typedef struct ev_row {
   long long id, prev;
   double ts;
   size_t type, det;
+  /* a child execution's event: its ARN; for its ExecutionStarted the
+   * input, for its end the outcome (output, error, cause); else NO_TEXT */
+  size_t child, input, output, error, cause;
+  const char *status; /* a child's terminal event: the status it gives */
+  long long exec;     /* the execution's row, once known */
+  int recorded;       /* a child's end already in its row (same tick) */
 } ev_row;
 
 #define NO_TEXT ((size_t)-1)
+
+/* A child execution the sink has seen start, with its row id. */
+typedef struct child_row {
+  char *arn;
+  unsigned long long hash; /* of arn: children's ARNs share a long prefix */
+  long long id;
+} child_row;
+
+static unsigned long long arn_hash(const char *s) {
+  unsigned long long h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
 
 typedef struct store_sink {
   asl_store *s;
@@ -669,6 +766,10 @@ typedef struct store_sink {
   asl_buf text;
   asl_store_outcome end; /* from the terminal event; strings owned */
   int ended;
+  child_row *kids; /* running child executions (few: a Map's concurrency) */
+  size_t nkids, capkids;
+  size_t *blobs; /* buffered blobs: offsets of key then value in text */
+  size_t nblobs, capblobs;
   asl_error err; /* the first failure: nothing is written after it */
 } store_sink;
 
@@ -753,11 +854,8 @@ static void note_outcome(store_sink *k, const char *type, const cJSON *ev) {
   }
 }
 
-static void sink_event(void *ud, const cJSON *ev) {
-  store_sink *k = ud;
-  if (k->err.name) return;
-  const cJSON *type = asl_json_get(ev, "type");
-  if (!cJSON_IsString(type)) return;
+/* A new buffered row for ev of the given type (not a child's yet). */
+static ev_row *new_row(store_sink *k, const cJSON *ev, const char *type) {
   if (k->n == k->cap) {
     k->cap = k->cap ? 2 * k->cap : 64;
     k->rows = asl_realloc(k->rows, k->cap * sizeof *k->rows);
@@ -767,22 +865,207 @@ static void sink_event(void *ud, const cJSON *ev) {
   r->prev = (long long)member_num(ev, "previousEventId");
   r->ts = member_num(ev, "timestamp");
   r->type = k->text.len;
-  asl_buf_add(&k->text, type->valuestring, strlen(type->valuestring) + 1);
+  asl_buf_add(&k->text, type, strlen(type) + 1);
   r->det = put_details(&k->text, ev);
+  r->child = r->input = r->output = r->error = r->cause = NO_TEXT;
+  r->status = NULL;
+  return r;
+}
+
+static void sink_event(void *ud, const cJSON *ev) {
+  store_sink *k = ud;
+  if (k->err.name) return;
+  const cJSON *type = asl_json_get(ev, "type");
+  if (!cJSON_IsString(type)) return;
+  new_row(k, ev, type->valuestring);
   note_outcome(k, type->valuestring, ev);
 }
 
-static int insert_rows(store_sink *k, asl_error *e) {
-  sqlite3_stmt *st = q(k->s, Q_EVENT_ADD, e);
-  if (!st) return -1;
-  for (size_t i = 0; i < k->n; i++) {
-    const ev_row *r = &k->rows[i];
+/* Appends member k of o (a string) with its NUL; NO_TEXT when none. */
+static size_t put_member(asl_buf *b, const cJSON *o, const char *k) {
+  const cJSON *v = asl_json_get(o, k);
+  if (!cJSON_IsString(v)) return NO_TEXT;
+  size_t at = b->len;
+  asl_buf_add(b, v->valuestring, strlen(v->valuestring) + 1);
+  return at;
+}
+
+static void sink_child_event(void *ud, const char *child_arn,
+                             const cJSON *ev) {
+  store_sink *k = ud;
+  if (k->err.name) return;
+  const cJSON *type = asl_json_get(ev, "type");
+  if (!cJSON_IsString(type)) return;
+  ev_row *r = new_row(k, ev, type->valuestring);
+  r->child = k->text.len;
+  asl_buf_add(&k->text, child_arn, strlen(child_arn) + 1);
+  const cJSON *det = NULL;
+  for (const cJSON *c = ev->child; c && !det; c = c->next)
+    if (c->string && !is_fixed(c->string) && cJSON_IsObject(c)) det = c;
+  if (strcmp(type->valuestring, "ExecutionStarted") == 0) {
+    r->input = put_member(&k->text, det, "input");
+    return;
+  }
+  for (size_t i = 0; i < sizeof terminal_events / sizeof *terminal_events;
+       i++) {
+    if (strcmp(type->valuestring, terminal_events[i].type) != 0) continue;
+    r->status = terminal_events[i].status;
+    r->output = put_member(&k->text, det, "output");
+    r->error = put_member(&k->text, det, "error");
+    r->cause = put_member(&k->text, det, "cause");
+  }
+}
+
+static int exec_by_arn(asl_store *s, const char *arn, long long *id,
+                       int *express, asl_error *e);
+
+/* The row id of the child execution of row r, inserting the child's row on
+ * its ExecutionStarted. */
+static int child_id(store_sink *k, const ev_row *r, ev_row *end,
+                    long long *id, asl_error *e) {
+  const char *arn = k->text.s + r->child;
+  unsigned long long h = arn_hash(arn);
+  for (size_t i = 0; i < k->nkids; i++)
+    if (k->kids[i].hash == h && strcmp(k->kids[i].arn, arn) == 0) {
+      *id = k->kids[i].id;
+      return 0;
+    }
+  if (strcmp(k->text.s + r->type, "ExecutionStarted") == 0) {
+    /* a child that also ends in this tick is inserted with its outcome */
+    sqlite3_stmt *st = q(k->s, end ? Q_CHILD_DONE : Q_CHILD_ADD, e);
+    if (!st) return -1;
+    const char *name = strrchr(arn, ':');
     sqlite3_bind_int64(st, 1, k->exec);
-    sqlite3_bind_int64(st, 2, r->id);
-    bind_text(st, 3, k->text.s + r->type);
-    sqlite3_bind_double(st, 4, r->ts);
-    sqlite3_bind_int64(st, 5, r->prev);
-    bind_text(st, 6, r->det == NO_TEXT ? NULL : k->text.s + r->det);
+    bind_text(st, 2, arn);
+    bind_text(st, 3, name ? name + 1 : arn);
+    bind_text(st, 4, r->input == NO_TEXT ? "{}" : k->text.s + r->input);
+    sqlite3_bind_double(st, 5, r->ts);
+    bind_text(st, 6, end ? end->status : "RUNNING");
+    if (end) {
+      bind_text(st, 7, end->output == NO_TEXT ? NULL : k->text.s + end->output);
+      bind_text(st, 8, end->error == NO_TEXT ? NULL : k->text.s + end->error);
+      bind_text(st, 9, end->cause == NO_TEXT ? NULL : k->text.s + end->cause);
+      sqlite3_bind_double(st, 10, end->ts);
+      end->recorded = 1;
+    }
+    if (step_done(k->s, st, e) < 0) return -1;
+    *id = sqlite3_last_insert_rowid(k->s->db);
+  } else if (exec_by_arn(k->s, arn, id, NULL, e) < 0) { /* after a resume */
+    return -1;
+  }
+  if (k->nkids == k->capkids) {
+    k->capkids = k->capkids ? 2 * k->capkids : 16;
+    k->kids = asl_realloc(k->kids, k->capkids * sizeof *k->kids);
+  }
+  k->kids[k->nkids++] = (child_row){asl_strdup(arn), h, *id};
+  return 0;
+}
+
+/* A child's terminal row: its outcome, and it leaves the sink's list. */
+static int child_end(store_sink *k, const ev_row *r, long long id,
+                     asl_error *e) {
+  asl_store_outcome o = {0};
+  o.status = r->status;
+  o.output = r->output == NO_TEXT ? NULL : k->text.s + r->output;
+  o.error = r->error == NO_TEXT ? NULL : k->text.s + r->error;
+  o.cause = r->cause == NO_TEXT ? NULL : k->text.s + r->cause;
+  o.stop = r->ts;
+  o.no_blobs = 1;
+  if (!r->recorded && finish(k->s, id, &o, e) < 0) return -1;
+  for (size_t i = 0; i < k->nkids; i++)
+    if (k->kids[i].id == id) {
+      free(k->kids[i].arn);
+      k->kids[i] = k->kids[--k->nkids];
+      break;
+    }
+  return 0;
+}
+
+/* Binds row r's six columns from parameter at on. */
+static void bind_row(store_sink *k, sqlite3_stmt *st, int at,
+                     const ev_row *r) {
+  sqlite3_bind_int64(st, at, r->exec);
+  sqlite3_bind_int64(st, at + 1, r->id);
+  bind_text(st, at + 2, k->text.s + r->type);
+  sqlite3_bind_double(st, at + 3, r->ts);
+  sqlite3_bind_int64(st, at + 4, r->prev);
+  bind_text(st, at + 5, r->det == NO_TEXT ? NULL : k->text.s + r->det);
+}
+
+/* The buffered rows: child executions' rows first (their events refer to
+ * them), then the events, sixteen a statement, then the children that
+ * ended. */
+static int insert_rows(store_sink *k, asl_error *e) {
+  /* the children's ends in this tick, to find a start's end */
+  size_t *ends = NULL, nends = 0;
+  for (size_t i = 0; i < k->n; i++) {
+    k->rows[i].recorded = 0;
+    if (k->rows[i].status) {
+      if (!ends) ends = asl_calloc(k->n, sizeof *ends);
+      ends[nends++] = i;
+    }
+  }
+  int rc = 0;
+  for (size_t i = 0; i < k->n && rc == 0; i++) {
+    ev_row *r = &k->rows[i];
+    r->exec = k->exec;
+    if (r->child == NO_TEXT) continue;
+    ev_row *end = NULL;
+    for (size_t j = 0; j < nends && !end && r->status == NULL; j++)
+      if (ends[j] > i &&
+          strcmp(k->text.s + k->rows[ends[j]].child, k->text.s + r->child) == 0)
+        end = &k->rows[ends[j]];
+    rc = child_id(k, r, end, &r->exec, e);
+  }
+  free(ends);
+  if (rc < 0) return -1;
+  size_t i = 0;
+  if (k->n >= EV_BATCH) {
+    sqlite3_stmt *st = q(k->s, Q_EVENT_ADD16, e);
+    if (!st) return -1;
+    for (; i + EV_BATCH <= k->n; i += EV_BATCH) {
+      for (int j = 0; j < EV_BATCH; j++)
+        bind_row(k, st, 1 + 6 * j, &k->rows[i + (size_t)j]);
+      if (step_done(k->s, st, e) < 0) return -1;
+    }
+  }
+  if (i < k->n) {
+    sqlite3_stmt *st = q(k->s, Q_EVENT_ADD, e);
+    if (!st) return -1;
+    for (; i < k->n; i++) {
+      bind_row(k, st, 1, &k->rows[i]);
+      if (step_done(k->s, st, e) < 0) return -1;
+    }
+  }
+  for (i = 0; i < k->n; i++)
+    if (k->rows[i].status && child_end(k, &k->rows[i], k->rows[i].exec, e) < 0)
+      return -1;
+  return 0;
+}
+
+static void sink_blob(void *ud, const char *key, const cJSON *value) {
+  store_sink *k = ud;
+  if (k->err.name) return;
+  if (k->nblobs + 2 > k->capblobs) {
+    k->capblobs = k->capblobs ? 2 * k->capblobs : 32;
+    k->blobs = asl_realloc(k->blobs, k->capblobs * sizeof *k->blobs);
+  }
+  k->blobs[k->nblobs++] = k->text.len;
+  asl_buf_add(&k->text, key, strlen(key) + 1);
+  k->blobs[k->nblobs++] = k->text.len;
+  char *v = asl_json_print(value);
+  asl_buf_add(&k->text, v, strlen(v) + 1);
+  free(v);
+}
+
+static int insert_blobs(store_sink *k, asl_error *e) {
+  if (!k->nblobs) return 0;
+  sqlite3_stmt *st = q(k->s, Q_BLOB_PUT, e);
+  if (!st) return -1;
+  for (size_t i = 0; i + 1 < k->nblobs; i += 2) {
+    sqlite3_bind_int64(st, 1, k->exec);
+    bind_text(st, 2, k->text.s + k->blobs[i]);
+    bind_text(st, 3, k->text.s + k->blobs[i + 1]);
     if (step_done(k->s, st, e) < 0) return -1;
   }
   return 0;
@@ -802,6 +1085,7 @@ static int write_tick(store_sink *k, const char *ck, asl_error *e) {
   doing(k->s, "writing %zu events and the checkpoint of %s", k->n, k->arn);
   if (tx_begin(k->s, e) < 0) return -1;
   int rc = insert_rows(k, e);
+  if (rc == 0) rc = insert_blobs(k, e);
   if (rc == 0)
     rc = !ck && k->ended ? finish(k->s, k->exec, &k->end, e)
                          : save_checkpoint(k, ck, e);
@@ -815,6 +1099,7 @@ static void sink_tick(void *ud, const cJSON *checkpoint) {
   write_tick(k, ck, &k->err);
   free(ck);
   k->n = 0;
+  k->nblobs = 0;
   k->text.len = 0;
 }
 
@@ -844,10 +1129,12 @@ asl_sink asl_store_sink(asl_store *s, long long id) {
   k->s = s;
   k->exec = id;
   int express = 0;
-  asl_sink out = {k, NULL, NULL};
+  asl_sink out = {k, NULL, NULL, NULL, NULL};
   if (sink_lookup(k, &express) == 0 && !express) {
     out.event = sink_event;
     out.tick = sink_tick;
+    out.child_event = sink_child_event;
+    out.blob = sink_blob;
   }
   return out;
 }
@@ -864,6 +1151,9 @@ int asl_store_sink_end(asl_sink *sk, asl_error *e) {
   free(k->rows);
   asl_buf_free(&k->text);
   free(k->arn);
+  for (size_t i = 0; i < k->nkids; i++) free(k->kids[i].arn);
+  free(k->kids);
+  free(k->blobs);
   free(k);
   memset(sk, 0, sizeof *sk);
   return rc;
@@ -1115,6 +1405,35 @@ int asl_store_claim(asl_store *s, long long id, long long old_owner,
   return 0;
 }
 
+typedef struct {
+  asl_store *s;
+  long long exec;
+} blob_ctx;
+
+/* asl_blob_get over the blobs table. */
+static cJSON *blob_get(void *ud, const char *key, int prefix) {
+  blob_ctx *c = ud;
+  asl_error e = {0};
+  sqlite3_stmt *st = q(c->s, prefix ? Q_BLOB_PREFIX : Q_BLOB_GET, &e);
+  asl_error_clear(&e);
+  if (!st) return NULL;
+  sqlite3_bind_int64(st, 1, c->exec);
+  bind_text(st, 2, key);
+  cJSON *out = prefix ? cJSON_CreateObject() : NULL;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *text = col_text(st, prefix ? 1 : 0);
+    cJSON *v = text ? cJSON_Parse(text) : NULL;
+    if (!v) continue;
+    if (!prefix) {
+      out = v;
+      break;
+    }
+    cJSON_AddItemToObject(out, col_text(st, 0), v);
+  }
+  done(st);
+  return out;
+}
+
 int asl_store_running_executions(asl_store *s, asl_store_running **v,
                                  size_t *n, asl_error *e) {
   *v = NULL;
@@ -1133,6 +1452,13 @@ int asl_store_running_executions(asl_store *s, asl_store_running **v,
   }
   if (rc != SQLITE_DONE) db_fail(s, e);
   done(st);
+  /* a checkpoint that names blobs gets them back; one whose blobs are
+   * missing is left as it is, and its resume says it is damaged */
+  for (size_t i = 0; rc == SQLITE_DONE && i < *n; i++) {
+    blob_ctx bc = {s, (*v)[i].id};
+    if ((*v)[i].checkpoint)
+      asl_checkpoint_resolve((*v)[i].checkpoint, blob_get, &bc, NULL);
+  }
   if (rc == SQLITE_DONE) return 0;
   asl_store_running_free(*v, *n);
   *v = NULL;

@@ -84,6 +84,7 @@ typedef struct asl_store_outcome {
   const char *error;  /* or NULL */
   const char *cause;  /* or NULL */
   double stop;        /* epoch seconds; 0: now */
+  int no_blobs;       /* an execution that kept no blobs (a child) */
 } asl_store_outcome;
 
 /* Sets the outcome of execution id and drops its checkpoint. */

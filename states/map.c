@@ -74,6 +74,10 @@ static int map_compile(asl_state *st, const cJSON *def, asl_diags *d) {
   const cJSON *mode = asl_json_get(asl_json_get(ip, "ProcessorConfig"), "Mode");
   m->distributed = cJSON_IsString(mode) &&
                    strcmp(mode->valuestring, "DISTRIBUTED") == 0;
+  const cJSON *et =
+      asl_json_get(asl_json_get(ip, "ProcessorConfig"), "ExecutionType");
+  m->child_express = cJSON_IsString(et) &&
+                     strcmp(et->valuestring, "EXPRESS") == 0;
   m->has_graph = 1;
   if (asl_graph_compile(&m->g, ip, at, st->query_lang, &o, d) < 0) rc = -1;
   m->g.loc = NULL;

@@ -91,9 +91,23 @@ static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
   free(at);
   if (cJSON_IsString(r)) {
     t->resource = r->valuestring;
-    t->ops = asl_task_find(t->resource, &t->rtype, &t->rname,
-                           &t->lambda_events);
-    if (!t->ops) name_from_arn(t, r->valuestring);
+    t->callback = cb;
+    t->activity = act;
+    if (cb) { /* the integration of the call without the suffix */
+      const char *suffix = strstr(t->resource, ".waitForTaskToken");
+      char *bare = asl_strndup(t->resource, (size_t)(suffix - t->resource));
+      const char *rname = NULL;
+      t->ops = asl_task_find(bare, &t->rtype, &rname, &t->lambda_events);
+      free(bare);
+      t->lambda_events = 0;
+      name_from_arn(t, r->valuestring); /* "invoke.waitForTaskToken" */
+    } else if (act) {
+      t->rtype = "activity"; /* not in Task* events: Activity* instead */
+    } else {
+      t->ops = asl_task_find(t->resource, &t->rtype, &t->rname,
+                             &t->lambda_events);
+      if (!t->ops) name_from_arn(t, r->valuestring);
+    }
   }
   const cJSON *cr = asl_json_get(def, "Credentials");
   if (cr && !asl_json_get(cr, "RoleArn") && !asl_json_get(cr, "RoleArn.$")) {

@@ -193,6 +193,45 @@ wait $lockpid
 expect 0 "a write once unlocked" -- "$ASL" run "$T/pass.json" --db "$LOCKED" --name l3
 integrity "$LOCKED"
 
+# --- a distributed Map: each item a child execution with its own history ---
+cat > "$T/dmap.json" <<'EOF2'
+{"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "ItemsPath": "$.items",
+  "Label": "Fan", "ToleratedFailureCount": 1, "End": true,
+  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+    "ExecutionType": "STANDARD"}, "StartAt": "Double", "States": {
+    "Double": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($.v, $.v)"},
+      "Next": "Check"},
+    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.v",
+      "NumericEquals": 6, "Next": "Boom"}], "Default": "Ok"},
+    "Boom": {"Type": "Fail", "Error": "Three", "Cause": "three doubled"},
+    "Ok": {"Type": "Succeed"}}}}}}
+EOF2
+DM="$T/dmap.db"
+echo '{"items":[{"v":1},{"v":2},{"v":3},{"v":4}]}' > "$T/dmap.in.json"
+expect 0 "distributed map runs" -- "$ASL" run "$T/dmap.json" --db "$DM" --name dm1 --input "$T/dmap.in.json"
+has "$T/out" '[{"v":2},{"v":4},null,{"v":8}]' "distributed map output"
+expect 0 "executions lists the parent only" -- "$ASL" executions --db "$DM" --json
+pycheck "one execution listed" "len(j['executions']) == 1 and j['executions'][0]['name'] == 'dm1'"
+CHILDREN=$(python3 -c "
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for arn, status in c.execute('SELECT arn, status FROM executions WHERE parent IS NOT NULL ORDER BY arn'):
+    print(arn, status)" "$DM")
+if [ "$(echo "$CHILDREN" | wc -l)" = 4 ]; then ok; else bad "four child executions: $CHILDREN"; fi
+case "$CHILDREN" in *":execution:dmap/Fan:"*) ok ;; *) bad "child ARNs name MACHINE/LABEL: $CHILDREN" ;; esac
+FAILED_CHILD=$(echo "$CHILDREN" | awk '$2 == "FAILED" {print $1}')
+OK_CHILD=$(echo "$CHILDREN" | awk '$2 == "SUCCEEDED" {print $1; exit}')
+if [ -n "$FAILED_CHILD" ] && [ "$(echo "$CHILDREN" | grep -c SUCCEEDED)" = 3 ]; then ok; else bad "one child failed, three succeeded: $CHILDREN"; fi
+expect 0 "history of a child" -- "$ASL" history "$OK_CHILD" --db "$DM" --json
+pycheck "child history: its own ids from 1, started to succeeded" "[e['id'] for e in j['events']] == list(range(1, 9)) and j['events'][0]['type'] == 'ExecutionStarted' and j['events'][-1]['type'] == 'ExecutionSucceeded' and j['events'][1]['previousEventId'] == 0"
+expect 0 "history of the failed child" -- "$ASL" history "$FAILED_CHILD" --db "$DM" --json
+pycheck "failed child: ExecutionFailed with the Fail state's error" "j['events'][-1]['type'] == 'ExecutionFailed' and j['events'][-1]['executionFailedEventDetails']['error'] == 'Three'"
+expect 0 "describe a child" -- "$ASL" describe "$FAILED_CHILD" --db "$DM"
+pycheck "child describe" "j['status'] == 'FAILED' and j['input'] == '{\"v\":3}'"
+expect 0 "the parent's history" -- "$ASL" history dm1 --db "$DM" --json
+pycheck "parent history has the map run, no iterations" "'MapRunStarted' in [e['type'] for e in j['events']] and not any('Iteration' in e['type'] for e in j['events'])"
+integrity "$DM"
+
 # --- a full disk ---
 FULL="$T/full.db"
 expect 0 "run d1" -- "$ASL" run "$T/big.json" --db "$FULL" --name d1
@@ -204,7 +243,7 @@ expect 0 "the file opens after" -- "$ASL" describe d1 --db "$FULL"
 pycheck "d1 intact" "j['status'] == 'SUCCEEDED'"
 integrity "$FULL"
 # a real full disk when a small tmpfs can be mounted (root)
-if [ "$(id -u)" = 0 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=160k tmpfs "$T/mnt" 2>/dev/null; then
+if [ "$(id -u)" = 0 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=192k tmpfs "$T/mnt" 2>/dev/null; then
   MNT="$T/mnt"
   expect 0 "run on tmpfs" -- "$ASL" run "$T/pass.json" --db "$MNT/asl.db" --name t1
   dd if=/dev/zero of="$MNT/filler" bs=4k count=100 2>/dev/null

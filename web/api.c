@@ -191,6 +191,17 @@ static void locked_tick(void *ud, const cJSON *ck) {
   pthread_mutex_unlock(&k->a->write_mu);
 }
 
+/* Child events and blobs are buffered until the tick: no lock. */
+static void locked_child(void *ud, const char *arn, const cJSON *ev) {
+  locked_sink *k = ud;
+  k->inner.child_event(k->inner.ud, arn, ev);
+}
+
+static void locked_blob(void *ud, const char *key, const cJSON *v) {
+  locked_sink *k = ud;
+  k->inner.blob(k->inner.ud, key, v);
+}
+
 /* Runs m on input (or from checkpoint) into execution id (recorded
  * already) with a store sink, then records the outcome. Returns 0 with r
  * filled, or -1 with e and r empty (the input did not start, or the store
@@ -202,7 +213,9 @@ static int run_recorded(web_api *a, asl_store *s, long long id,
                         asl_error *e) {
   locked_sink k = {asl_store_sink(s, id), a};
   asl_sink outer = {&k, k.inner.event ? locked_event : NULL,
-                    k.inner.tick ? locked_tick : NULL};
+                    k.inner.tick ? locked_tick : NULL,
+                    k.inner.child_event ? locked_child : NULL,
+                    k.inner.blob ? locked_blob : NULL};
   asl_run_opts o = {0};
   o.name = name;
   o.start_time = start;
@@ -216,7 +229,7 @@ static int run_recorded(web_api *a, asl_store *s, long long id,
                       : asl_run(m, input, &o, r, &msg);
   if (rc < 0) {
     asl_store_sink_end(&k.inner, NULL);
-    asl_store_outcome out = {"FAILED", NULL, "States.Runtime", msg, 0};
+    asl_store_outcome out = {"FAILED", NULL, "States.Runtime", msg, 0, 0};
     pthread_mutex_lock(&a->write_mu);
     asl_store_finish_execution(s, id, &out, NULL);
     pthread_mutex_unlock(&a->write_mu);
@@ -233,7 +246,7 @@ static int run_recorded(web_api *a, asl_store *s, long long id,
   const cJSON *sd = asl_json_get(r->describe, "stopDate");
   char *out = r->output ? asl_json_print(r->output) : NULL;
   asl_store_outcome oc = {r->status, out, r->error, r->cause,
-                          cJSON_IsNumber(sd) ? sd->valuedouble : 0};
+                          cJSON_IsNumber(sd) ? sd->valuedouble : 0, 0};
   pthread_mutex_lock(&a->write_mu);
   if (rc == 0) rc = asl_store_finish_execution(s, id, &oc, e);
   pthread_mutex_unlock(&a->write_mu);

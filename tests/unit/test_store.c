@@ -140,11 +140,60 @@ static const char *exec_arn(const asl_result *r) {
 
 /* ---- migrations ---- */
 
+/* The schema as asl shipped it at version 2 (migrations 1 and 2), to check
+ * that later migrations carry such a file forward. */
+static const char SCHEMA_2[] =
+    "CREATE TABLE definitions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  hash INTEGER NOT NULL,"
+    "  text TEXT NOT NULL);"
+    "CREATE INDEX definitions_hash ON definitions(hash);"
+    "CREATE TABLE state_machines ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  arn TEXT NOT NULL,"
+    "  definition_id INTEGER NOT NULL REFERENCES definitions(id),"
+    "  type TEXT NOT NULL CHECK (type IN ('STANDARD', 'EXPRESS')),"
+    "  role_arn TEXT,"
+    "  created REAL NOT NULL,"
+    "  updated REAL NOT NULL);"
+    "CREATE TABLE executions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  arn TEXT NOT NULL UNIQUE,"
+    "  machine TEXT NOT NULL REFERENCES state_machines(name),"
+    "  name TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('RUNNING', 'SUCCEEDED',"
+    "    'FAILED', 'TIMED_OUT', 'ABORTED')),"
+    "  type TEXT NOT NULL CHECK (type IN ('STANDARD', 'EXPRESS')),"
+    "  definition_id INTEGER NOT NULL REFERENCES definitions(id),"
+    "  input TEXT NOT NULL,"
+    "  output TEXT,"
+    "  error TEXT,"
+    "  cause TEXT,"
+    "  start REAL NOT NULL,"
+    "  stop REAL,"
+    "  checkpoint TEXT,"
+    "  options TEXT);"
+    "CREATE UNIQUE INDEX executions_name ON executions(machine, name)"
+    "  WHERE type = 'STANDARD';"
+    "CREATE INDEX executions_status ON executions(status, start);"
+    "CREATE INDEX executions_machine ON executions(machine, start);"
+    "CREATE INDEX executions_by_name ON executions(name);"
+    "CREATE TABLE events ("
+    "  execution INTEGER NOT NULL REFERENCES executions(id),"
+    "  id INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  timestamp REAL NOT NULL,"
+    "  previous_event_id INTEGER NOT NULL,"
+    "  details TEXT,"
+    "  PRIMARY KEY (execution, id));"
+    "ALTER TABLE executions ADD COLUMN owner INTEGER;";
+
 static void test_migrations(void) {
   char *path = db_file("m.db");
   asl_store *s = open_ok(path);
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 3, "fresh file at schema 3");
+  T_OK(asl_store_schema_version(s) == 4, "fresh file at schema 4");
   sqlite3 *db = asl_store_handle(s);
   T_OK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table'"
                      " AND name IN ('definitions','state_machines',"
@@ -160,7 +209,7 @@ static void test_migrations(void) {
   asl_store_close(s);
 
   s = open_ok(path);
-  T_OK(s && asl_store_schema_version(s) == 3, "reopened: still schema 3");
+  T_OK(s && asl_store_schema_version(s) == 4, "reopened: still schema 4");
   if (s)
     T_OK(query_int(asl_store_handle(s),
                    "SELECT count(*) FROM pragma_table_info('executions')"
@@ -168,41 +217,42 @@ static void test_migrations(void) {
          "migration 2 added executions.owner");
   if (s)
     T_OK(query_int(asl_store_handle(s),
-                   "SELECT count(*) FROM sqlite_master WHERE name = 'events'"
-                   " AND sql LIKE '%WITHOUT ROWID'") == 1,
-         "migration 3 clustered the events");
+                   "SELECT count(*) FROM pragma_table_info('executions')"
+                   " WHERE name = 'parent'") == 1,
+         "migration 3 added executions.parent");
   asl_store_close(s);
 
   /* a file at schema 2 with history keeps it through migration 3 */
   char *old = db_file("m2.db");
   sqlite3 *o2;
   sqlite3_open(old, &o2);
-  T_OK(sqlite3_exec(o2,
-                    "CREATE TABLE executions(id INTEGER PRIMARY KEY);"
-                    "CREATE TABLE events(execution INTEGER NOT NULL"
-                    " REFERENCES executions(id), id INTEGER NOT NULL,"
-                    " type TEXT NOT NULL, timestamp REAL NOT NULL,"
-                    " previous_event_id INTEGER NOT NULL, details TEXT,"
-                    " PRIMARY KEY (execution, id));"
-                    "INSERT INTO executions VALUES (1);"
-                    "INSERT INTO events VALUES (1, 1, 'ExecutionStarted', 5,"
-                    " 0, '{}'), (1, 2, 'PassStateEntered', 6, 1, NULL);"
-                    "PRAGMA user_version = 2;",
-                    NULL, NULL, NULL) == SQLITE_OK,
+  T_OK(sqlite3_exec(o2, SCHEMA_2, NULL, NULL, NULL) == SQLITE_OK &&
+           sqlite3_exec(o2,
+                        "INSERT INTO definitions VALUES (1, 5, '{}');"
+                        "INSERT INTO state_machines VALUES (1, 'm', 'arn:m',"
+                        " 1, 'STANDARD', NULL, 1, 1);"
+                        "INSERT INTO executions(id, arn, machine, name,"
+                        " status, type, definition_id, input, start) VALUES"
+                        " (1, 'arn:e', 'm', 'e', 'RUNNING', 'STANDARD', 1,"
+                        " '{}', 1);"
+                        "INSERT INTO events VALUES (1, 1, 'ExecutionStarted',"
+                        " 5, 0, '{}'), (1, 2, 'PassStateEntered', 6, 1, NULL);"
+                        "PRAGMA user_version = 2;",
+                        NULL, NULL, NULL) == SQLITE_OK,
        "a schema-2 file made by hand");
   sqlite3_close(o2);
-  /* run migration 3 alone on it */
+  /* run migrations 3 and 4 on it */
   s = NULL;
   asl_error me = {0};
   T_OK(asl_store_open(old, &s, &me) == 0 && s, "schema 2 opens: %s",
        me.cause ? me.cause : "");
   if (s) {
-    T_OK(asl_store_schema_version(s) == 3, "migrated to 3");
+    T_OK(asl_store_schema_version(s) == 4, "migrated to 4");
     T_OK(query_int(asl_store_handle(s),
                    "SELECT count(*) FROM events WHERE execution = 1 AND"
                    " ((id = 1 AND type = 'ExecutionStarted') OR (id = 2 AND"
                    " previous_event_id = 1 AND details IS NULL))") == 2,
-         "the events survive migration 3");
+         "the events survive migrations 3 and 4");
   }
   asl_store_close(s);
   asl_error_clear(&me);
@@ -275,7 +325,7 @@ static void test_machines_and_starts(asl_store *s) {
   x.input = "{\"a\":1}";
   T_OK(asl_store_start_execution(s, &x, &id2, &e) == 1 && id2 == id,
        "same name and input while running: the same execution (AWS)");
-  asl_store_outcome done = {"SUCCEEDED", "{}", NULL, NULL, 1700000001};
+  asl_store_outcome done = {"SUCCEEDED", "{}", NULL, NULL, 1700000001, 0};
   T_OK(asl_store_finish_execution(s, id, &done, &e) == 0, "finish e1");
   T_OK(asl_store_start_execution(s, &x, &id2, &e) < 0 &&
            strcmp(e.name, "ExecutionAlreadyExists") == 0,
@@ -285,7 +335,7 @@ static void test_machines_and_starts(asl_store *s) {
   T_OK(asl_store_start_execution(s, &x, &id2, &e) < 0, "unknown machine");
   T_STREQ(e.name, "StateMachineDoesNotExist");
   asl_error_clear(&e);
-  asl_store_outcome odd = {"DONE", NULL, NULL, NULL, 0};
+  asl_store_outcome odd = {"DONE", NULL, NULL, NULL, 0, 0};
   T_OK(asl_store_finish_execution(s, id, &odd, &e) < 0 &&
            strcmp(e.name, "ValidationException") == 0,
        "a status that is none");
@@ -331,7 +381,8 @@ static void test_recorded_run(asl_store *s) {
        "reverse: the terminal event first");
   cJSON_Delete(h);
   sqlite3 *db = asl_store_handle(s);
-  char *sql = asl_sprintf("SELECT checkpoint IS NULL AND stop IS NOT NULL "
+  char *sql = asl_sprintf("SELECT stop IS NOT NULL AND NOT EXISTS (SELECT 1"
+                          " FROM checkpoints WHERE execution = id) "
                           "FROM executions WHERE id = %lld",
                           id);
   T_OK(query_int(db, sql) == 1, "ended: no checkpoint, a stop time");
@@ -405,7 +456,7 @@ static void test_batching(asl_store *s) {
   }
   long long id = start(s, m, "chain", def, NULL, "c1", "{}");
   counting c = {asl_store_sink(s, id), 0, 0};
-  asl_sink sink = {&c, count_event, count_tick};
+  asl_sink sink = {&c, count_event, count_tick, NULL, NULL};
   asl_run_opts o = {0};
   o.name = "c1";
   o.virtual_clock = 1;
@@ -423,8 +474,10 @@ static void test_batching(asl_store *s) {
   T_OK(c.events == 1202 && r.events == 1202, "%d events", c.events);
   T_OK(c.ticks >= 3 && c.ticks < 10, "%d ticks", c.ticks);
   T_OK(commits == c.ticks, "%d commits for %d ticks", commits, c.ticks);
-  T_OK(sqlite3_total_changes(db) - before == c.events + c.ticks,
-       "each tick: its events and one execution update");
+  /* the ticks before the last write a checkpoint; the last one the
+   * outcome, and drops the checkpoint */
+  T_OK(sqlite3_total_changes(db) - before == c.events + c.ticks + 1,
+       "each tick: its events and one checkpoint or outcome write");
   char *sql = asl_sprintf("SELECT count(*) FROM events WHERE execution=%lld",
                           id);
   T_OK(query_int(db, sql) == 1202, "every event stored");
@@ -464,8 +517,8 @@ static void test_once(asl_store *s) {
   sqlite3 *db = asl_store_handle(s);
   char *count = asl_sprintf("SELECT count(*) FROM events WHERE execution=%lld",
                             id);
-  char *ck = asl_sprintf("SELECT json_extract(checkpoint, '$.lastId') FROM "
-                         "executions WHERE id=%lld",
+  char *ck = asl_sprintf("SELECT json_extract(text, '$.lastId') FROM "
+                         "checkpoints WHERE execution=%lld",
                          id);
   asl_sink k = asl_store_sink(s, id);
   T_OK(k.event && k.tick, "a STANDARD sink takes events");
@@ -565,7 +618,7 @@ static int list_count(asl_store *s, const char *status, const char *machine) {
 static void test_lists(void) {
   asl_store *s = open_ok(":memory:");
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 3, ":memory: has the schema");
+  T_OK(asl_store_schema_version(s) == 4, ":memory: has the schema");
   asl_machine *a = load(pass_def, "alpha", NULL);
   asl_machine *b = load(fail_def, "beta", NULL);
   asl_error e = {0};
@@ -573,11 +626,11 @@ static void test_lists(void) {
   for (int i = 0; i < 3; i++) {
     long long id = start(s, a, "alpha", pass_def, NULL, names[i], "{}");
     asl_store_outcome o = {i == 2 ? "RUNNING" : "SUCCEEDED", "{}", NULL,
-                           NULL, 1700000100 + i};
+                           NULL, 1700000100 + i, 0};
     if (i < 2) asl_store_finish_execution(s, id, &o, &e);
   }
   long long id = start(s, b, "beta", fail_def, NULL, "b1", "{}");
-  asl_store_outcome o = {"FAILED", NULL, "E", "C", 1700000200};
+  asl_store_outcome o = {"FAILED", NULL, "E", "C", 1700000200, 0};
   asl_store_finish_execution(s, id, &o, &e);
   T_OK(list_count(s, NULL, NULL) == 4, "all four");
   T_OK(list_count(s, "SUCCEEDED", NULL) == 2, "two succeeded");
@@ -651,7 +704,7 @@ static void test_crash_resume(void) {
   if (!s || !m) return;
   long long id = start(s, m, "crashy", pass_def, NULL, "k1", "{\"v\":1}");
   crashing c = {asl_store_sink(s, id), 0, 2};
-  asl_sink sink = {&c, crash_event, crash_tick};
+  asl_sink sink = {&c, crash_event, crash_tick, NULL, NULL};
   asl_run_opts o = {0};
   o.name = "k1";
   o.virtual_clock = 1;
@@ -746,8 +799,8 @@ static void test_locked(void) {
     sqlite3 *db = asl_store_handle(s);
     T_OK(query_int(db, "SELECT count(*) FROM events") == 2,
          "the file has the ticks before the lock");
-    T_OK(query_int(db, "SELECT json_extract(checkpoint,'$.lastId') FROM "
-                       "executions") == 2,
+    T_OK(query_int(db, "SELECT json_extract(text,'$.lastId') FROM "
+                       "checkpoints") == 2,
          "and their checkpoint");
     T_OK(asl_store_put_machine(s, &sm, &e) == 0, "writes work again");
     asl_store_close(s);
@@ -804,8 +857,8 @@ static void test_full(void) {
   if (s) {
     db = asl_store_handle(s);
     T_OK(query_int(db, "SELECT count(*) FROM events") == 2 &&
-             query_int(db, "SELECT json_extract(checkpoint,'$.lastId') "
-                           "FROM executions") == 2,
+             query_int(db, "SELECT json_extract(text,'$.lastId') "
+                           "FROM checkpoints") == 2,
          "reopened: the data before the full disk is intact");
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL);
