@@ -112,6 +112,11 @@ static const char *const migrations[] = {
     "INSERT INTO checkpoints SELECT id, checkpoint FROM executions"
     "  WHERE checkpoint IS NOT NULL;"
     "UPDATE executions SET checkpoint = NULL WHERE checkpoint IS NOT NULL;",
+    /* 5: activities (CreateActivity), by name. */
+    "CREATE TABLE activities ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL UNIQUE,"
+    "  created REAL NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

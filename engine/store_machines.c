@@ -161,3 +161,90 @@ int asl_store_delete_machine(asl_store *s, const char *name, asl_error *e) {
   }
   return 0;
 }
+
+/* ---- activities ---- */
+
+static cJSON *activity_item(sqlite3_stmt *st) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "activityArn",
+                          (const char *)sqlite3_column_text(st, 1));
+  cJSON_AddStringToObject(o, "name", (const char *)sqlite3_column_text(st, 0));
+  cJSON_AddNumberToObject(o, "creationDate", sqlite3_column_double(st, 2));
+  return o;
+}
+
+int asl_store_put_activity(asl_store *s, const char *name, const char *arn,
+                           double *created, asl_error *e) {
+  sqlite3 *db = asl_store_handle(s);
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db,
+                         "INSERT INTO activities(name, arn, created) VALUES"
+                         " (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING",
+                         -1, &st, NULL) != SQLITE_OK)
+    return fail(s, "creating an activity", e);
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, arn, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double(st, 3, *created);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return fail(s, "creating an activity", e);
+  if (sqlite3_prepare_v2(db, "SELECT created FROM activities WHERE name = ?1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return fail(s, "reading an activity", e);
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st) == SQLITE_ROW) *created = sqlite3_column_double(st, 0);
+  sqlite3_finalize(st);
+  return 0;
+}
+
+int asl_store_get_activity(asl_store *s, const char *arn, cJSON **out,
+                           asl_error *e) {
+  sqlite3_stmt *st = NULL;
+  *out = NULL;
+  if (sqlite3_prepare_v2(asl_store_handle(s),
+                         "SELECT name, arn, created FROM activities"
+                         " WHERE arn = ?1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return fail(s, "reading an activity", e);
+  sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *out = activity_item(st);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW) return 0;
+  if (rc != SQLITE_DONE) return fail(s, "reading an activity", e);
+  return asl_error_set(e, "ActivityDoesNotExist",
+                       "Activity Does Not Exist: '%s'", arn);
+}
+
+int asl_store_list_activities(asl_store *s, cJSON **out, asl_error *e) {
+  sqlite3_stmt *st = NULL;
+  *out = NULL;
+  if (sqlite3_prepare_v2(asl_store_handle(s),
+                         "SELECT name, arn, created FROM activities"
+                         " ORDER BY name",
+                         -1, &st, NULL) != SQLITE_OK)
+    return fail(s, "listing activities", e);
+  cJSON *a = cJSON_CreateArray();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    cJSON_AddItemToArray(a, activity_item(st));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    cJSON_Delete(a);
+    return fail(s, "listing activities", e);
+  }
+  *out = a;
+  return 0;
+}
+
+int asl_store_delete_activity(asl_store *s, const char *arn, asl_error *e) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(asl_store_handle(s),
+                         "DELETE FROM activities WHERE arn = ?1", -1, &st,
+                         NULL) != SQLITE_OK)
+    return fail(s, "deleting an activity", e);
+  sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : fail(s, "deleting an activity", e);
+}

@@ -1,4 +1,5 @@
-/* store_machines.h: the state-machine side of the durable store that the
+/* store_machines.h: the state-machine (and activity) side of the durable
+ * store that the
  * Step Functions API needs beyond store.h: read one machine, list them,
  * delete one with its executions, and the definition an execution ran.
  *
@@ -36,5 +37,24 @@ int asl_store_delete_machine(asl_store *s, const char *name, asl_error *e);
  * started with (not the machine's current one) in ->definition. */
 int asl_store_execution_machine(asl_store *s, const char *arn,
                                 asl_store_machine_row *out, asl_error *e);
+
+/* ---- activities ---- */
+
+/* CreateActivity: the activity name with arn, created at created; when one
+ * of that name exists, *created is set to its time (AWS: creating it again
+ * is no error). */
+int asl_store_put_activity(asl_store *s, const char *name, const char *arn,
+                           double *created, asl_error *e);
+
+/* DescribeActivity's {"activityArn","name","creationDate"} of arn; fails
+ * with ActivityDoesNotExist. */
+int asl_store_get_activity(asl_store *s, const char *arn, cJSON **out,
+                           asl_error *e);
+
+/* ListActivities items, by name. New array. */
+int asl_store_list_activities(asl_store *s, cJSON **out, asl_error *e);
+
+/* DeleteActivity: nothing happens when there is none (as on AWS). */
+int asl_store_delete_activity(asl_store *s, const char *arn, asl_error *e);
 
 #endif

@@ -7,6 +7,7 @@
  * Executions started by StartExecution are jobs on a queue that worker
  * threads (started on demand, at most max_workers) run to their end. */
 #include "api.h"
+#include "api_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,7 +109,7 @@ void web_api_error_reply(web_reply *r, int status, const char *name,
 
 /* ---- small helpers ---- */
 
-static double now_epoch(void) {
+double now_epoch(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3;
@@ -139,7 +140,7 @@ static char *new_uuid(void) {
 
 /* AWS's rule for names of machines and executions: 1 to 80 characters,
  * no white space, brackets, wildcards, special or control characters. */
-static int valid_name(const char *n) {
+int valid_name(const char *n) {
   static const char bad[] = " <>{}[]?*\"#%\\^|~`$&,;:/";
   size_t len = strlen(n);
   if (len == 0 || len > ASL_MAX_NAME) return 0;
@@ -149,6 +150,11 @@ static int valid_name(const char *n) {
     if (*p == 0xC2 && p[1] == 0xA0) return 0; /* no-break space */
   }
   return 1;
+}
+
+void api_write_lock(web_api *a, int lock) {
+  if (lock) pthread_mutex_lock(&a->write_mu);
+  else pthread_mutex_unlock(&a->write_mu);
 }
 
 /* ---- the store's connections ---- */
@@ -335,13 +341,6 @@ static int enqueue(web_api *a, job *j, asl_error *e) {
 
 /* ---- request members ---- */
 
-typedef struct call {
-  web_api *a;
-  asl_store *s;
-  const cJSON *in;
-  cJSON *out;
-  asl_error *e;
-} call;
 
 static int missing(call *c, const char *k) {
   return asl_error_set(c->e, "ValidationException",
@@ -352,7 +351,7 @@ static int missing(call *c, const char *k) {
 }
 
 /* String member k into *v (borrowed; NULL when absent and optional). */
-static int member_str(call *c, const char *k, int required, const char **v) {
+int member_str(call *c, const char *k, int required, const char **v) {
   const cJSON *x = asl_json_get(c->in, k);
   *v = NULL;
   if (!x || cJSON_IsNull(x)) return required ? missing(c, k) : 0;
@@ -421,8 +420,8 @@ static const char *const machine_types[] = {"STANDARD", "EXPRESS", NULL};
 
 /* The resource part of arn after ":<kind>:" when arn is a Step Functions
  * ARN of that kind; else -1 with InvalidArn in AWS's words. */
-static int arn_resource(call *c, const char *arn, const char *const *kinds,
-                        const char **rest) {
+int arn_resource(call *c, const char *arn, const char *const *kinds,
+                 const char **rest) {
   static const char prefix[] = "arn:aws:states:";
   if (strncmp(arn, prefix, sizeof prefix - 1) != 0)
     return asl_error_set(c->e, "InvalidArn",
@@ -503,7 +502,7 @@ static char *item_key(const cJSON *it, const char *k) {
  * request's nextToken and maxResults, with the next page's nextToken
  * when there is one. Tokens name the last item given, so a page does not
  * shift when new items come first. */
-static int paginate(call *c, cJSON *items, const char *name, const char *key) {
+int paginate(call *c, cJSON *items, const char *name, const char *key) {
   long long max;
   const char *token;
   if (member_int(c, "maxResults", 0, MAX_PAGE, 0, &max) < 0 ||
@@ -1187,19 +1186,19 @@ static const struct {
     {"TagResource", op_tag_resource},
     {"UntagResource", op_untag_resource},
     {"ListTagsForResource", op_list_tags},
+    {"SendTaskSuccess", op_send_task_success},
+    {"SendTaskFailure", op_send_task_failure},
+    {"SendTaskHeartbeat", op_send_task_heartbeat},
+    {"GetActivityTask", op_get_activity_task},
+    {"CreateActivity", op_create_activity},
+    {"DescribeActivity", op_describe_activity},
+    {"DeleteActivity", op_delete_activity},
+    {"ListActivities", op_list_activities},
 };
 
 /* Operations of the Step Functions API that asl serve does not have yet:
  * answered with a clear error rather than as unknown. */
 static const char *const not_built[] = {
-    "SendTaskSuccess",
-    "SendTaskFailure",
-    "SendTaskHeartbeat",
-    "GetActivityTask",
-    "CreateActivity",
-    "DeleteActivity",
-    "DescribeActivity",
-    "ListActivities",
     "TestState",
     "RedriveExecution",
     "DescribeMapRun",

@@ -193,7 +193,7 @@ static void test_migrations(void) {
   char *path = db_file("m.db");
   asl_store *s = open_ok(path);
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 4, "fresh file at schema 4");
+  T_OK(asl_store_schema_version(s) == 5, "fresh file at schema 5");
   sqlite3 *db = asl_store_handle(s);
   T_OK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table'"
                      " AND name IN ('definitions','state_machines',"
@@ -209,7 +209,7 @@ static void test_migrations(void) {
   asl_store_close(s);
 
   s = open_ok(path);
-  T_OK(s && asl_store_schema_version(s) == 4, "reopened: still schema 4");
+  T_OK(s && asl_store_schema_version(s) == 5, "reopened: still schema 5");
   if (s)
     T_OK(query_int(asl_store_handle(s),
                    "SELECT count(*) FROM pragma_table_info('executions')"
@@ -247,7 +247,7 @@ static void test_migrations(void) {
   T_OK(asl_store_open(old, &s, &me) == 0 && s, "schema 2 opens: %s",
        me.cause ? me.cause : "");
   if (s) {
-    T_OK(asl_store_schema_version(s) == 4, "migrated to 4");
+    T_OK(asl_store_schema_version(s) == 5, "migrated to 5");
     T_OK(query_int(asl_store_handle(s),
                    "SELECT count(*) FROM events WHERE execution = 1 AND"
                    " ((id = 1 AND type = 'ExecutionStarted') OR (id = 2 AND"
@@ -618,7 +618,7 @@ static int list_count(asl_store *s, const char *status, const char *machine) {
 static void test_lists(void) {
   asl_store *s = open_ok(":memory:");
   if (!s) return;
-  T_OK(asl_store_schema_version(s) == 4, ":memory: has the schema");
+  T_OK(asl_store_schema_version(s) == 5, ":memory: has the schema");
   asl_machine *a = load(pass_def, "alpha", NULL);
   asl_machine *b = load(fail_def, "beta", NULL);
   asl_error e = {0};
