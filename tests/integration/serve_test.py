@@ -477,10 +477,10 @@ def raw_part(srv):
     check(st == 400 and out["__type"].endswith("#ValidationException") and
           "executionArn" in out["message"],
           "missing member -> ValidationException (%s)" % out)
-    st, out = raw(srv, "AWSStepFunctions.SendTaskSuccess",
-                  '{"taskToken":"x","output":"{}"}')
+    st, out = raw(srv, "AWSStepFunctions.TestState",
+                  '{"definition":"{}"}')
     check(st == 400 and "not supported" in out["message"],
-          "SendTaskSuccess says it is not built (%s)" % out)
+          "TestState says it is not built (%s)" % out)
     st, out = raw(srv, "AWSStepFunctions.StopExecution", json.dumps(
         {"executionArn": ACCOUNT + ":execution:hello:never"}))
     check(st == 400 and out["__type"].endswith("#ExecutionDoesNotExist"),

@@ -36,7 +36,10 @@ static const struct row {
     {NULL, "{}", 400, "#UnknownOperationException\"", 0},
     {"ListStateMachines", "[1]", 400, "#SerializationException\"", 0},
     {"ListStateMachines", "{", 400, "#SerializationException\"", 0},
-    {"SendTaskSuccess", "{}", 400, "#UnsupportedOperation\"", 0},
+    {"TestState", "{}", 400, "#UnsupportedOperation\"", 0},
+    {"SendTaskSuccess", "{}", 400, "#ValidationException\"", 0},
+    {"SendTaskSuccess", "{\"taskToken\":\"AQx\",\"output\":\"{}\"}", 400,
+     "#TaskDoesNotExist\"", 0},
     /* CreateStateMachine and its errors */
     {"CreateStateMachine", "{\"name\":\"a\",\"roleArn\":" ROLE "}", 400,
      "\"com.amazon.coral.validate#ValidationException\",\"message\":\"1 "
