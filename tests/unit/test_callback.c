@@ -219,13 +219,15 @@ static void test_token(void) {
 
 static void test_heartbeat(void) {
   char def[2048];
-  snprintf(def, sizeof def, SQS_DEF, "\"HeartbeatSeconds\":2,", "");
+  /* HeartbeatSecondsPath: 2 s from the input */
+  snprintf(def, sizeof def, SQS_DEF, "\"HeartbeatSecondsPath\":\"$.hb\",",
+           "");
   asl_machine *m = load(def);
   if (!m) return;
   run r;
   memset(&r, 0, sizeof r);
   r.m = m;
-  r.input = "{\"x\":2}";
+  r.input = "{\"x\":2,\"hb\":2}";
   r.name = "hb";
   r.time_scale = 10; /* 2 s of heartbeat: 0.2 s */
   r.events = cJSON_CreateArray();
