@@ -139,6 +139,7 @@ struct task_job {
   int stage;        /* JOB_SUBMIT: the submit call's outcome is in
                        rc/out/err; JOB_TOKEN: the token's in cb_* */
   double hb_since;  /* execution time the heartbeat clock started */
+  long long hb_seconds; /* HeartbeatSeconds[Path], 0: none */
   int started_sent; /* ActivityStarted written */
   int submitting;   /* its submit call runs on a worker thread */
   task_job *next_parked; /* x->parked_jobs (scheduler thread) */

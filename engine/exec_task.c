@@ -66,6 +66,27 @@ static int timeout_of(frame *f, const asl_task_spec *t, long long *out,
   return 0;
 }
 
+/* Seconds from HeartbeatSeconds or HeartbeatSecondsPath (0: none); -1 on
+ * a bad path. */
+static int heartbeat_of(frame *f, const asl_task_spec *t, long long *out,
+                        asl_error *err) {
+  *out = t->heartbeat;
+  if (!t->heartbeat_path.path) return 0;
+  asl_scope s = exec_scope(f, f->eff);
+  cJSON *v = NULL;
+  long long n;
+  int ok = asl_path_eval(t->heartbeat_path.path, &s, &v, NULL) == 0 &&
+           asl_json_as_int64(v, &n) && n > 0;
+  cJSON_Delete(v);
+  if (!ok)
+    return asl_error_set(err, "States.Runtime",
+                         "The HeartbeatSecondsPath parameter does not "
+                         "reference a positive integer: %s",
+                         asl_path_text(t->heartbeat_path.path));
+  *out = n;
+  return 0;
+}
+
 /* The context object a job gets: the frame's, without the execution's
  * input (which can be megabytes, and no integration reads it). */
 static cJSON *task_context(frame *f) {
@@ -211,11 +232,19 @@ static void sleep_on_timeouts(frame *f, const asl_task_spec *t,
 static void start_waiting(frame *f, const asl_task_spec *t,
                           long long timeout) {
   asl_exec *x = f->x;
+  asl_error err = {0};
+  long long hb = 0;
+  if (heartbeat_of(f, t, &hb, &err) < 0) {
+    exec_prefix_error(f, &err);
+    exec_state_error(f, &err, NULL, 0);
+    return;
+  }
   task_job *j = new_job(f, t);
   j->waits = 1;
   j->activity = t->activity;
   j->token = asl_strdup(f->task_token ? f->task_token : "");
   j->hb_since = x->now;
+  j->hb_seconds = hb;
   if (t->activity) j->input_text = asl_json_print(f->eff);
   f->job = j;
   j->next_parked = x->parked_jobs;
@@ -256,10 +285,14 @@ void exec_task_await_again(frame *f, const char *worker, int started_sent,
   asl_error ignore = {0};
   timeout_of(f, t, &timeout, &ignore);
   asl_error_clear(&ignore);
+  long long hb = 0;
+  heartbeat_of(f, t, &hb, &ignore); /* it was good when the Task began */
+  asl_error_clear(&ignore);
   task_job *j = new_job(f, t);
   j->waits = 1;
   j->activity = t->activity;
   j->stage = JOB_TOKEN;
+  j->hb_seconds = hb;
   j->token = asl_strdup(f->task_token);
   j->hb_since = hb_since;
   j->started_sent = started_sent;
@@ -281,7 +314,7 @@ static void sleep_on_timeouts(frame *f, const asl_task_spec *t,
                               long long timeout) {
   task_job *j = f->job;
   double wake = timeout ? f->entered_time + (double)timeout : 0;
-  long long hb = t->heartbeat;
+  long long hb = j ? j->hb_seconds : 0;
   if (j && j->waits && hb > 0) {
     double last = j->hb_since;
     double beat = live_heartbeat_at(j);

@@ -296,6 +296,10 @@ static int size_walk(const cJSON *v, size_t max, size_t *n) {
 static int bound_walk(const cJSON *v, size_t max, size_t *n) {
   /* type bits tested inline: cJSON_IsString and the like are calls into
    * the shared library, and this walk runs on every state's output */
+  if (!v) { /* no value prints as null */
+    *n += 4;
+    return *n <= max;
+  }
   int type = v->type & 0xFF;
   if (type == cJSON_String) {
     *n += 2 + (v->valuestring ? 6 * strlen(v->valuestring) : 0);

@@ -11,12 +11,14 @@
  *
  * A compiled path is a chain of tokens. Evaluation walks the document
  * depth-first as Jayway does, collects borrowed hits and copies them out at
- * the end; a Jayway exception becomes `thrown`, which stops the walk. */
+ * the end; a Jayway exception becomes `thrown`, which stops the walk.
+ *
+ * Filter expressions, "[?( ... )]", are parsed and evaluated in
+ * path_filter.c; the types both files use are in path_int.h. */
 #include "path.h"
 
 #include <ctype.h>
 #include <limits.h>
-#include <math.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +26,8 @@
 
 #include "json.h"
 #include "limits.h"
+#include "path_int.h"
 
-#define MAX_NESTING 32  /* filters in filters, '(' and '!' inside filters */
 #define MAX_BUDGET 1000 /* tokens plus filter nodes of one path */
 #define MAX_DEPTH (3 * ASL_JSON_MAX_DEPTH) /* evaluation frames in use */
 
@@ -33,47 +35,6 @@
 #define JAYWAY_PROVIDER "com.jayway.jsonpath.spi.json.JsonSmartJsonProvider"
 
 /* ---- compiled form ---- */
-
-enum { TK_NAME, TK_INDEX, TK_SLICE, TK_WILD, TK_SCAN, TK_FILTER, TK_LENGTH };
-
-typedef struct fexpr fexpr;
-
-typedef struct tok {
-  int kind;
-  char quote; /* TK_NAME: the delimiter, kept for the normalised form */
-  size_t n;   /* TK_NAME: names; TK_INDEX: indices */
-  char **name;
-  int *idx;
-  int from, to, has_from, has_to; /* TK_SLICE */
-  fexpr *filter;                  /* TK_FILTER */
-} tok;
-
-typedef struct chain {
-  tok *t;
-  size_t n, cap;
-  unsigned char *updef; /* updef[i]: the tokens before i are all definite */
-  int definite;
-  int count_scan; /* "$..a.length()": count the hits of "$..a.*" */
-} chain;
-
-enum { FV_LIT, FV_PATH, FV_REGEX };
-
-typedef struct fval {
-  int kind;
-  int at_doc; /* FV_PATH: starts at "$" (the document), not at "@" */
-  chain *path;
-  cJSON *lit;
-  regex_t re;
-} fval;
-
-enum { FE_OR, FE_AND, FE_NOT, FE_EXISTS, FE_CMP };
-enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_RE, OP_IN, OP_NIN };
-
-struct fexpr {
-  int kind, op;
-  fexpr *a, *b; /* FE_OR, FE_AND, FE_NOT */
-  fval l, r;    /* FE_EXISTS uses l only */
-};
 
 struct asl_path {
   char *text;
@@ -83,7 +44,7 @@ struct asl_path {
 };
 
 /* cJSON allocates with malloc: out of memory aborts, as asl_malloc does. */
-static cJSON *must(cJSON *v) {
+cJSON *path_must(cJSON *v) {
   if (!v) {
     fputs("asl: out of memory\n", stderr);
     abort();
@@ -102,10 +63,10 @@ static void fval_free(fval *v) {
   cJSON_Delete(v->lit);
 }
 
-static void fexpr_free(fexpr *e) {
+void path_fexpr_free(fexpr *e) {
   if (!e) return;
-  fexpr_free(e->a);
-  fexpr_free(e->b);
+  path_fexpr_free(e->a);
+  path_fexpr_free(e->b);
   fval_free(&e->l);
   fval_free(&e->r);
   free(e);
@@ -118,7 +79,7 @@ static void chain_free(chain *c) {
       free(t->name[k]);
     free(t->name);
     free(t->idx);
-    fexpr_free(t->filter);
+    path_fexpr_free(t->filter);
   }
   free(c->t);
   free(c->updef);
@@ -135,25 +96,14 @@ void asl_path_free(asl_path *p) {
 
 /* ---- the parser ---- */
 
-/* One parser per (sub)range of the text; positions are absolute, so the
- * messages of filter sub-paths point into the whole path. */
-typedef struct parser {
-  const char *s;
-  size_t pos, end;
-  int flags;
-  int depth;   /* filter and parenthesis nesting */
-  int *budget; /* tokens and filter nodes left, shared by sub-parsers */
-  char **err;  /* the first error, shared by sub-parsers */
-} parser;
-
 /* Records the first error as "<why> at position N"; returns -1. */
-static int fail(parser *p, size_t at, const char *why) {
+int path_fail(parser *p, size_t at, const char *why) {
   if (!*p->err) *p->err = asl_sprintf("%s at position %zu", why, at);
   return -1;
 }
 
 /* "unexpected character 'c'" (or end of path) at position at. */
-static int fail_at(parser *p, size_t at) {
+int path_fail_at(parser *p, size_t at) {
   char why[48];
   unsigned char c = at < p->end ? (unsigned char)p->s[at] : 0;
   if (at >= p->end)
@@ -162,28 +112,28 @@ static int fail_at(parser *p, size_t at) {
     snprintf(why, sizeof why, "unexpected character '%c'", c);
   else
     snprintf(why, sizeof why, "unexpected byte 0x%02x", c);
-  return fail(p, at, why);
+  return path_fail(p, at, why);
 }
 
 static int ref_fail(parser *p, size_t at) {
-  return fail(p, at, "a reference path allows only names and indices");
+  return path_fail(p, at, "a reference path allows only names and indices");
 }
 
-static int is_ws(char c) {
+int path_is_ws(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int in_set(char c, const char *set) { return c && strchr(set, c); }
+int path_in_set(char c, const char *set) { return c && strchr(set, c); }
 
-static size_t skip_ws(const parser *p, size_t i) {
-  while (i < p->end && is_ws(p->s[i]))
+size_t path_skip_ws(const parser *p, size_t i) {
+  while (i < p->end && path_is_ws(p->s[i]))
     i++;
   return i;
 }
 
 /* Index of the quote closing the one at i (backslash escapes); >= end when
  * it is not closed. */
-static size_t skip_quoted(const char *s, size_t i, size_t end) {
+size_t path_skip_quoted(const char *s, size_t i, size_t end) {
   char q = s[i];
   for (i++; i < end && s[i] != q; i++)
     if (s[i] == '\\') i++;
@@ -192,13 +142,13 @@ static size_t skip_quoted(const char *s, size_t i, size_t end) {
 
 /* Index of the `close` matching the `open` at i, skipping quoted strings and
  * /regex/ literals as Jayway does; end when there is none. */
-static size_t close_group(const char *s, size_t i, size_t end, char open,
-                          char close) {
+size_t path_close_group(const char *s, size_t i, size_t end, char open,
+                        char close) {
   int depth = 0;
   for (; i < end; i++) {
     char c = s[i];
     if (c == '\'' || c == '"' || c == '/') {
-      i = skip_quoted(s, i, end);
+      i = path_skip_quoted(s, i, end);
       if (i >= end) break;
     } else if (c == open) {
       depth++;
@@ -212,7 +162,7 @@ static size_t close_group(const char *s, size_t i, size_t end, char open,
 /* Appends a zeroed token; NULL (with the error set) past the budget. */
 static tok *add_tok(parser *p, chain *c, int kind) {
   if (--*p->budget < 0) {
-    fail(p, p->pos, "path too long");
+    path_fail(p, p->pos, "path too long");
     return NULL;
   }
   if (c->n == c->cap) {
@@ -242,11 +192,8 @@ static int parse_int(const char *s, size_t b, size_t e, int *out) {
   return 0;
 }
 
-static int parse_chain(parser *p, chain *c);
-static fexpr *parse_binary(parser *p, int kind);
-
 /* A parser for s[b, e) inside p: the filter body or a filter's path. */
-static parser sub_parser(const parser *p, size_t b, size_t e) {
+parser path_sub_parser(const parser *p, size_t b, size_t e) {
   parser sub = *p;
   sub.pos = b;
   sub.end = e;
@@ -266,11 +213,12 @@ static int parse_star(parser *p, chain *c, size_t next) {
 static int parse_call(parser *p, chain *c, size_t b, size_t open,
                       int after_scan) {
   if (open - b != 6 || memcmp(p->s + b, "length", 6) != 0)
-    return fail(p, b, "unsupported function (only length() is)");
-  if (open + 1 >= p->end || p->s[open + 1] != ')') return fail_at(p, open + 1);
+    return path_fail(p, b, "unsupported function (only length() is)");
+  if (open + 1 >= p->end || p->s[open + 1] != ')')
+    return path_fail_at(p, open + 1);
   if (open + 2 != p->end)
-    return fail(p, open + 2, "length() must end the path");
-  if (after_scan) return fail(p, b, "'..' must be followed by a name");
+    return path_fail(p, open + 2, "length() must end the path");
+  if (after_scan) return path_fail(p, b, "'..' must be followed by a name");
   if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, b);
   if (!add_tok(p, c, TK_LENGTH)) return -1;
   p->pos = open + 2;
@@ -282,10 +230,10 @@ static int parse_call(parser *p, chain *c, size_t b, size_t open,
 static int parse_name(parser *p, chain *c, int after_scan) {
   const char *s = p->s;
   size_t b = p->pos, i = b;
-  while (i < p->end && !in_set(s[i], ".[( "))
+  while (i < p->end && !path_in_set(s[i], ".[( "))
     i++;
   if (i < p->end && s[i] == ' ')
-    return fail(p, i, "use ['...'] for a name with spaces");
+    return path_fail(p, i, "use ['...'] for a name with spaces");
   if (i < p->end && s[i] == '(') return parse_call(p, c, b, i, after_scan);
   tok *t = add_tok(p, c, TK_NAME);
   if (!t) return -1;
@@ -307,17 +255,17 @@ static int parse_names(parser *p, chain *c, size_t i) {
     size_t k = i + 1;
     while (k < p->end && s[k] != q)
       k += s[k] == '\\' && k + 1 < p->end ? 2 : 1;
-    if (k >= p->end) return fail(p, i, "unterminated name");
+    if (k >= p->end) return path_fail(p, i, "unterminated name");
     t->name = asl_realloc(t->name, (t->n + 1) * sizeof *t->name);
     t->name[t->n++] = asl_strndup(s + i + 1, k - i - 1);
-    size_t j = skip_ws(p, k + 1);
+    size_t j = path_skip_ws(p, k + 1);
     if (j < p->end && s[j] == ']') {
       p->pos = j + 1;
       break;
     }
-    if (j >= p->end || s[j] != ',') return fail_at(p, j);
-    i = skip_ws(p, j + 1);
-    if (i >= p->end || s[i] != q) return fail_at(p, i);
+    if (j >= p->end || s[j] != ',') return path_fail_at(p, j);
+    i = path_skip_ws(p, j + 1);
+    if (i >= p->end || s[i] != q) return path_fail_at(p, i);
   }
   return t->n > 1 && (p->flags & ASL_PATH_REFERENCE) ? ref_fail(p, i) : 0;
 }
@@ -328,7 +276,7 @@ static int parse_slice(parser *p, chain *c, size_t b, size_t e) {
   const char *s = p->s;
   if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, b);
   for (size_t k = b; k < e; k++)
-    if (s[k] == ' ') return fail_at(p, k);
+    if (s[k] == ' ') return path_fail_at(p, k);
   size_t c1 = b;
   while (s[c1] != ':')
     c1++;
@@ -342,7 +290,7 @@ static int parse_slice(parser *p, chain *c, size_t b, size_t e) {
   if ((!t->has_from && !t->has_to) ||
       (t->has_from && parse_int(s, b, c1, &t->from) < 0) ||
       (t->has_to && parse_int(s, c1 + 1, c2, &t->to) < 0))
-    return fail(p, b, "invalid array slice");
+    return path_fail(p, b, "invalid array slice");
   return 0;
 }
 
@@ -362,7 +310,7 @@ static int parse_indices(parser *p, chain *c, size_t b, size_t e) {
       y--;
     t->idx = asl_realloc(t->idx, (t->n + 1) * sizeof *t->idx);
     if (parse_int(s, x, y, &t->idx[t->n]) < 0)
-      return fail(p, i, "invalid array index");
+      return path_fail(p, i, "invalid array index");
     if ((p->flags & ASL_PATH_REFERENCE) && (t->idx[t->n] < 0 || t->n > 0))
       return ref_fail(p, i);
     t->n++;
@@ -378,10 +326,10 @@ static int parse_array(parser *p, chain *c) {
   size_t close = p->pos + 1;
   while (close < p->end && s[close] != ']')
     close++;
-  if (close >= p->end) return fail(p, p->pos, "unbalanced '['");
+  if (close >= p->end) return path_fail(p, p->pos, "unbalanced '['");
   for (size_t k = p->pos + 1; k < close; k++)
-    if (!isdigit((unsigned char)s[k]) && !in_set(s[k], ",-: "))
-      return fail_at(p, k);
+    if (!isdigit((unsigned char)s[k]) && !path_in_set(s[k], ",-: "))
+      return path_fail_at(p, k);
   size_t b = p->pos + 1, e = close;
   while (b < e && s[b] == ' ')
     b++;
@@ -397,37 +345,38 @@ static int parse_array(parser *p, chain *c) {
  * that closes the '(', found skipping strings and regexes. */
 static int parse_filter(parser *p, chain *c, size_t q) {
   if (p->flags & ASL_PATH_REFERENCE) return ref_fail(p, q);
-  if (p->depth >= MAX_NESTING) return fail(p, q, "filters nested too deeply");
-  size_t o = skip_ws(p, q + 1);
-  if (o >= p->end || p->s[o] != '(') return fail_at(p, o);
-  size_t cl = close_group(p->s, o, p->end, '(', ')');
-  if (cl >= p->end) return fail(p, o, "unbalanced '('");
-  size_t rb = skip_ws(p, cl + 1);
-  if (rb >= p->end || p->s[rb] != ']') return fail_at(p, rb);
+  if (p->depth >= MAX_NESTING)
+    return path_fail(p, q, "filters nested too deeply");
+  size_t o = path_skip_ws(p, q + 1);
+  if (o >= p->end || p->s[o] != '(') return path_fail_at(p, o);
+  size_t cl = path_close_group(p->s, o, p->end, '(', ')');
+  if (cl >= p->end) return path_fail(p, o, "unbalanced '('");
+  size_t rb = path_skip_ws(p, cl + 1);
+  if (rb >= p->end || p->s[rb] != ']') return path_fail_at(p, rb);
   if (!add_tok(p, c, TK_FILTER)) return -1;
   size_t at = c->n - 1;
-  parser sub = sub_parser(p, o + 1, cl);
+  parser sub = path_sub_parser(p, o + 1, cl);
   sub.depth++;
-  c->t[at].filter = parse_binary(&sub, FE_OR);
+  c->t[at].filter = pf_parse_binary(&sub, FE_OR);
   if (!c->t[at].filter) return -1;
-  sub.pos = skip_ws(&sub, sub.pos);
-  if (sub.pos < sub.end) return fail_at(&sub, sub.pos);
+  sub.pos = path_skip_ws(&sub, sub.pos);
+  if (sub.pos < sub.end) return path_fail_at(&sub, sub.pos);
   p->pos = rb + 1;
   return 0;
 }
 
 /* At '[': names, a filter, indices or a slice, or the wildcard. */
 static int parse_bracket(parser *p, chain *c) {
-  size_t i = skip_ws(p, p->pos + 1);
-  if (i >= p->end) return fail(p, p->pos, "unbalanced '['");
+  size_t i = path_skip_ws(p, p->pos + 1);
+  if (i >= p->end) return path_fail(p, p->pos, "unbalanced '['");
   char ch = p->s[i];
   if (ch == '\'' || ch == '"') return parse_names(p, c, i);
   if (ch == '?') return parse_filter(p, c, i);
   if (isdigit((unsigned char)ch) || ch == '-' || ch == ':')
     return parse_array(p, c);
-  if (ch != '*') return fail_at(p, i);
-  size_t j = skip_ws(p, i + 1);
-  if (j >= p->end || p->s[j] != ']') return fail_at(p, j);
+  if (ch != '*') return path_fail_at(p, i);
+  size_t j = path_skip_ws(p, i + 1);
+  if (j >= p->end || p->s[j] != ']') return path_fail_at(p, j);
   return parse_star(p, c, j + 1);
 }
 
@@ -441,11 +390,12 @@ static int parse_dot(parser *p, chain *c) {
     if (!add_tok(p, c, TK_SCAN)) return -1;
     i++;
   }
-  if (i >= p->end) return fail(p, i, "a path must not end with '.' or '..'");
+  if (i >= p->end)
+    return path_fail(p, i, "a path must not end with '.' or '..'");
   p->pos = i;
   if (s[i] == '[') return parse_bracket(p, c);
   if (s[i] == '*') return parse_star(p, c, i + 1);
-  if (s[i] == '.') return fail_at(p, i);
+  if (s[i] == '.') return path_fail_at(p, i);
   return parse_name(p, c, scan);
 }
 
@@ -477,440 +427,16 @@ static void finish_chain(chain *c) {
 }
 
 /* The tokens after a root, up to p->end. */
-static int parse_chain(parser *p, chain *c) {
+int path_parse_chain(parser *p, chain *c) {
   while (p->pos < p->end) {
     char ch = p->s[p->pos];
     int rc = ch == '['   ? parse_bracket(p, c)
              : ch == '.' ? parse_dot(p, c)
-                         : fail_at(p, p->pos);
+                         : path_fail_at(p, p->pos);
     if (rc < 0) return -1;
   }
   finish_chain(c);
   return 0;
-}
-
-/* ---- filter expressions: [?( ... )] ---- */
-
-/* A filter node, counted against the budget like tokens. */
-static fexpr *new_node(parser *p, int kind) {
-  if (--*p->budget < 0) {
-    fail(p, p->pos, "path too long");
-    return NULL;
-  }
-  fexpr *e = asl_calloc(1, sizeof *e);
-  e->kind = kind;
-  return e;
-}
-
-static int starts(const parser *p, size_t i, const char *lit) {
-  size_t n = strlen(lit);
-  return i + n <= p->end && memcmp(p->s + i, lit, n) == 0;
-}
-
-/* Consumes lit after optional blanks; 0 when it is not there. */
-static int eat(parser *p, const char *lit) {
-  size_t i = skip_ws(p, p->pos);
-  if (!starts(p, i, lit)) return 0;
-  p->pos = i + strlen(lit);
-  return 1;
-}
-
-static void put_utf8(asl_buf *b, unsigned cp) {
-  char u[3];
-  if (cp < 0x80) {
-    asl_buf_putc(b, (char)cp);
-  } else if (cp < 0x800) {
-    u[0] = (char)(0xC0 | cp >> 6);
-    u[1] = (char)(0x80 | (cp & 0x3F));
-    asl_buf_add(b, u, 2);
-  } else {
-    u[0] = (char)(0xE0 | cp >> 12);
-    u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-    u[2] = (char)(0x80 | (cp & 0x3F));
-    asl_buf_add(b, u, 3);
-  }
-}
-
-/* A string literal's escapes: \n \t \r \b \f \uXXXX, else the char. */
-static char *unescape(const char *s, size_t n) {
-  static const char from[] = "ntrbf", to[] = "\n\t\r\b\f";
-  asl_buf b = {0};
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (c == '\\' && i + 1 < n) {
-      c = s[++i];
-      unsigned cp;
-      const char *m = in_set(c, from) ? strchr(from, c) : NULL;
-      if (m) {
-        c = to[m - from];
-      } else if (c == 'u' && i + 4 < n && sscanf(s + i + 1, "%4x", &cp) == 1 &&
-                 isxdigit((unsigned char)s[i + 4])) {
-        put_utf8(&b, cp);
-        i += 4;
-        continue;
-      }
-    }
-    asl_buf_putc(&b, c);
-  }
-  return asl_buf_take(&b);
-}
-
-static int parse_string(parser *p, fval *v) {
-  size_t k = skip_quoted(p->s, p->pos, p->end);
-  if (k >= p->end) return fail(p, p->pos, "unterminated string");
-  char *u = unescape(p->s + p->pos + 1, k - p->pos - 1);
-  v->lit = must(cJSON_CreateString(u));
-  free(u);
-  p->pos = k + 1;
-  return 0;
-}
-
-static const char *class_escape(char c, int in_class) {
-  static const struct {
-    char c;
-    const char *out, *in;
-  } T[] = {
-      {'d', "[0-9]", "0-9"},
-      {'D', "[^0-9]", NULL},
-      {'w', "[A-Za-z0-9_]", "A-Za-z0-9_"},
-      {'W', "[^A-Za-z0-9_]", NULL},
-      {'s', "[[:space:]]", "[:space:]"},
-      {'S', "[^[:space:]]", NULL},
-  };
-  for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
-    if (T[i].c == c) return in_class ? T[i].in : T[i].out;
-  return NULL;
-}
-
-static void put_escaped(asl_buf *b, char c, int in_class) {
-  static const char from[] = "ntrf", to[] = "\n\t\r\f";
-  const char *m = in_set(c, from) ? strchr(from, c) : NULL;
-  if (m)
-    c = to[m - from];
-  else if (!in_class && c != '/')
-    asl_buf_putc(b, '\\');
-  asl_buf_putc(b, c);
-}
-
-/* Java regex to an anchored POSIX ERE (Jayway uses matches(): the whole
- * input). Class escapes become bracket expressions, "(?:" a group, lazy and
- * possessive quantifiers greedy ones (the same answer for a whole-input
- * match, but for rare possessive cases). A third quantifier in a row, an
- * error in Java, gives NULL; other Java syntax (lookaround, (?i)) fails in
- * regcomp, so at compile time too. */
-static char *java_to_posix(const char *s, size_t n) {
-  asl_buf b = {0};
-  int in_class = 0, quant = 0;
-  asl_buf_puts(&b, "^(");
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (c == '\\' && i + 1 < n) {
-      const char *cls = class_escape(s[++i], in_class);
-      if (cls)
-        asl_buf_puts(&b, cls);
-      else
-        put_escaped(&b, s[i], in_class);
-      quant = 0;
-      continue;
-    }
-    if (quant && in_set(c, "*+?{")) {
-      if (quant == 2 || !in_set(c, "?+")) {
-        asl_buf_free(&b);
-        return NULL;
-      }
-      quant = 2; /* the modifier is dropped */
-      continue;
-    }
-    asl_buf_putc(&b, c);
-    if (in_class) {
-      in_class = c != ']';
-    } else if (c == '[') {
-      in_class = 1;
-      if (i + 1 < n && s[i + 1] == '^') asl_buf_putc(&b, s[++i]);
-      if (i + 1 < n && s[i + 1] == ']') asl_buf_putc(&b, s[++i]);
-    } else if (c == '(' && i + 2 < n && s[i + 1] == '?' && s[i + 2] == ':') {
-      i += 2;
-    }
-    quant = !in_class && in_set(c, "*+?}") ? 1 : 0;
-  }
-  asl_buf_puts(&b, ")$");
-  return asl_buf_take(&b);
-}
-
-/* The repeat count a quantifier at s stands for, and its length. */
-static double repeats(const char *s, size_t *len) {
-  *len = 1;
-  if (*s != '{') return *s == '+' ? 2 : 1;
-  char *end;
-  double lo = strtod(s + 1, &end), hi = lo + 1;
-  if (*end == ',' && isdigit((unsigned char)end[1]))
-    hi = strtod(end + 1, &end);
-  else if (*end == ',')
-    end++;
-  const char *close = strchr(s, '}');
-  *len = close ? (size_t)(close - s) + 1 : 1;
-  return hi > lo ? hi : lo;
-}
-
-/* Estimates the nodes glibc's regcomp builds for an ERE: it copies a
- * subpattern for each bounded repeat, so nested repeats multiply and a
- * few characters can exhaust memory. Too big or too deep is refused. */
-static int regex_too_big(const char *re) {
-  double sum[MAX_NESTING + 1] = {0}, last[MAX_NESTING + 1] = {0};
-  int d = 0;
-  for (const char *s = re; *s; s++) {
-    double item = 1;
-    size_t len;
-    if (*s == '(') {
-      if (++d > MAX_NESTING) return 1;
-      sum[d] = last[d] = 0;
-      continue;
-    }
-    if (in_set(*s, "*+?{")) {
-      double q = repeats(s, &len);
-      sum[d] += last[d] * (q - 1);
-      last[d] *= q;
-      s += len - 1;
-    } else {
-      if (*s == ')' && d > 0)
-        item = sum[d--];
-      else if (*s == '\\' && s[1])
-        s++;
-      sum[d] += item;
-      last[d] = item;
-    }
-    if (sum[d] > 2000) return 1;
-  }
-  return 0;
-}
-
-static int parse_regex(parser *p, fval *v) {
-  size_t k = skip_quoted(p->s, p->pos, p->end);
-  if (k >= p->end) return fail(p, p->pos, "unterminated regular expression");
-  int icase = k + 1 < p->end && p->s[k + 1] == 'i';
-  char *re = java_to_posix(p->s + p->pos + 1, k - p->pos - 1);
-  if (!re) return fail(p, p->pos, "unsupported regular expression");
-  if (regex_too_big(re)) {
-    free(re);
-    return fail(p, p->pos, "regular expression too large");
-  }
-  int rc =
-      regcomp(&v->re, re, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
-  free(re);
-  if (rc != 0) return fail(p, p->pos, "unsupported regular expression");
-  v->kind = FV_REGEX;
-  p->pos = k + 1 + (size_t)icase;
-  return 0;
-}
-
-/* Jayway reads JSON literals with json-smart, which takes 'single quoted'
- * strings; cJSON does not, so they are rewritten with double quotes. */
-static char *requote(const char *s, size_t n) {
-  asl_buf b = {0};
-  char q = 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (!q && (c == '\'' || c == '"')) {
-      q = c;
-      c = '"';
-    } else if (q && c == '\\' && i + 1 < n) {
-      if (q == '\'' && s[i + 1] == '\'')
-        i++;
-      else
-        asl_buf_putc(&b, s[i++]);
-      c = s[i];
-    } else if (q && c == q) {
-      q = 0;
-      c = '"';
-    } else if (q == '\'' && c == '"') {
-      asl_buf_putc(&b, '\\');
-    }
-    asl_buf_putc(&b, c);
-  }
-  return asl_buf_take(&b);
-}
-
-/* A JSON literal {...} or [...], as used with "in" and "==". */
-static int parse_json(parser *p, fval *v) {
-  char open = p->s[p->pos], close = open == '[' ? ']' : '}';
-  size_t k = close_group(p->s, p->pos, p->end, open, close);
-  if (k >= p->end) return fail(p, p->pos, "unbalanced JSON literal");
-  char *t = requote(p->s + p->pos, k + 1 - p->pos);
-  v->lit = asl_json_parse(t, strlen(t), NULL);
-  free(t);
-  if (!v->lit) return fail(p, p->pos, "invalid JSON literal");
-  p->pos = k + 1;
-  return 0;
-}
-
-/* true, false, null. */
-static int parse_word(parser *p, fval *v) {
-  static const char *const W[] = {"true", "false", "null"};
-  size_t j = p->pos;
-  while (j < p->end && isalnum((unsigned char)p->s[j]))
-    j++;
-  for (int k = 0; k < 3; k++)
-    if (strlen(W[k]) == j - p->pos &&
-        !memcmp(W[k], p->s + p->pos, j - p->pos)) {
-      v->lit = must(k == 2 ? cJSON_CreateNull() : cJSON_CreateBool(k == 0));
-      p->pos = j;
-      return 0;
-    }
-  return fail(p, p->pos, "unexpected word");
-}
-
-/* A whole string read as a number (Java's BigDecimal accepts no spaces). */
-static int str_num(const char *s, size_t n, double *out) {
-  char buf[80];
-  if (n == 0 || n >= sizeof buf) return 0;
-  memcpy(buf, s, n);
-  buf[n] = 0;
-  if (!isdigit((unsigned char)buf[0]) && !in_set(buf[0], "+-.")) return 0;
-  char *end;
-  *out = strtod(buf, &end);
-  return *end == 0 && isfinite(*out);
-}
-
-static int parse_number(parser *p, fval *v) {
-  size_t j = p->pos;
-  double d;
-  while (j < p->end &&
-         (isdigit((unsigned char)p->s[j]) || in_set(p->s[j], "+-.eE")))
-    j++;
-  if (j == p->pos) return fail_at(p, p->pos);
-  if (!str_num(p->s + p->pos, j - p->pos, &d))
-    return fail(p, p->pos, "invalid number");
-  v->lit = must(cJSON_CreateNumber(d));
-  p->pos = j;
-  return 0;
-}
-
-/* @... or $...: runs to a space, an operator or a ')' that is not a
- * function call's, skipping [...] groups, as Jayway's readPath does. */
-static int parse_fpath(parser *p, fval *v) {
-  const char *s = p->s;
-  size_t b = p->pos, j = b + 1;
-  while (j < p->end && !is_ws(s[j]) && !in_set(s[j], "<>=!~&|)")) {
-    if (s[j] == '[' || s[j] == '(') {
-      size_t k = close_group(s, j, p->end, s[j], s[j] == '[' ? ']' : ')');
-      if (k >= p->end) return fail(p, j, "unbalanced brackets");
-      j = k;
-    }
-    j++;
-  }
-  v->kind = FV_PATH;
-  v->at_doc = s[b] == '$';
-  v->path = asl_calloc(1, sizeof *v->path);
-  if (b + 1 < j && s[b + 1] != '.' && s[b + 1] != '[') return fail_at(p, b + 1);
-  parser sub = sub_parser(p, b + 1, j);
-  if (parse_chain(&sub, v->path) < 0) return -1;
-  p->pos = j;
-  return 0;
-}
-
-/* One operand of a comparison, chosen by its first character. */
-static int parse_value(parser *p, fval *v) {
-  size_t i = skip_ws(p, p->pos);
-  if (i >= p->end) return fail_at(p, i);
-  char c = p->s[i];
-  p->pos = i;
-  if (c == '@' || c == '$') return parse_fpath(p, v);
-  if (c == '\'' || c == '"') return parse_string(p, v);
-  if (c == '/') return parse_regex(p, v);
-  if (c == '{' || c == '[') return parse_json(p, v);
-  if (isalpha((unsigned char)c)) return parse_word(p, v);
-  return parse_number(p, v);
-}
-
-static const struct {
-  const char *s;
-  int op;
-} OPS[] = {
-    {"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE},   {"<", OP_LT},
-    {">", OP_GT},  {"=~", OP_RE}, {"in", OP_IN}, {"nin", OP_NIN},
-};
-
-/* A comparison operator: a run of <>=!~ or a word (in, nin). */
-static int parse_op(parser *p) {
-  size_t i = skip_ws(p, p->pos), j = i;
-  if (i < p->end && in_set(p->s[i], "<>=!~"))
-    while (j < p->end && in_set(p->s[j], "<>=!~"))
-      j++;
-  else
-    while (j < p->end && isalpha((unsigned char)p->s[j]))
-      j++;
-  for (size_t k = 0; k < sizeof OPS / sizeof OPS[0]; k++)
-    if (strlen(OPS[k].s) == j - i && memcmp(OPS[k].s, p->s + i, j - i) == 0) {
-      p->pos = j;
-      return OPS[k].op;
-    }
-  return fail(p, i, j > i ? "unsupported operator" : "expected an operator");
-}
-
-/* value [op value]; a lone path is an existence test. */
-static fexpr *parse_rel(parser *p) {
-  fexpr *e = new_node(p, FE_CMP);
-  if (!e || parse_value(p, &e->l) < 0) goto bad;
-  size_t i = skip_ws(p, p->pos);
-  if (i >= p->end || p->s[i] == ')' || starts(p, i, "&&") ||
-      starts(p, i, "||")) {
-    if (e->l.kind != FV_PATH) {
-      fail(p, i, "expected an operator");
-      goto bad;
-    }
-    e->kind = FE_EXISTS;
-    return e;
-  }
-  if ((e->op = parse_op(p)) < 0 || parse_value(p, &e->r) < 0) goto bad;
-  return e;
-bad:
-  fexpr_free(e);
-  return NULL;
-}
-
-/* "!" x, "(" expr ")" or a comparison; nesting is bounded. */
-static fexpr *parse_unary(parser *p) {
-  fexpr *e = NULL;
-  if (++p->depth > MAX_NESTING) {
-    fail(p, p->pos, "filter nested too deeply");
-  } else if (eat(p, "!")) {
-    e = new_node(p, FE_NOT);
-    if (e && !(e->a = parse_unary(p))) {
-      free(e);
-      e = NULL;
-    }
-  } else if (eat(p, "(")) {
-    e = parse_binary(p, FE_OR);
-    if (e && !eat(p, ")")) {
-      fail_at(p, skip_ws(p, p->pos));
-      fexpr_free(e);
-      e = NULL;
-    }
-  } else {
-    e = parse_rel(p);
-  }
-  p->depth--;
-  return e;
-}
-
-/* "&&" binds tighter than "||", both left to right. */
-static fexpr *parse_binary(parser *p, int kind) {
-  fexpr *a = kind == FE_OR ? parse_binary(p, FE_AND) : parse_unary(p);
-  while (a && eat(p, kind == FE_OR ? "||" : "&&")) {
-    fexpr *e = new_node(p, kind);
-    fexpr *b = !e              ? NULL
-               : kind == FE_OR ? parse_binary(p, FE_AND)
-                               : parse_unary(p);
-    if (!b) {
-      fexpr_free(a);
-      fexpr_free(e);
-      return NULL;
-    }
-    e->a = a;
-    e->b = b;
-    a = e;
-  }
-  return a;
 }
 
 /* ---- compiling ---- */
@@ -924,8 +450,8 @@ static int is_var_char(char c, int first) {
 static int parse_root(parser *p, asl_path *path) {
   const char *s = p->s;
   size_t i = p->pos;
-  if (i >= p->end) return fail(p, i, "empty path");
-  if (s[i] != '$') return fail(p, i, "a path must start with '$'");
+  if (i >= p->end) return path_fail(p, i, "empty path");
+  if (s[i] != '$') return path_fail(p, i, "a path must start with '$'");
   i++;
   if (i < p->end && s[i] == '$') {
     path->root = 1;
@@ -939,11 +465,11 @@ static int parse_root(parser *p, asl_path *path) {
   }
   if (path->root == 1 &&
       (p->flags & (ASL_PATH_NO_CONTEXT | ASL_PATH_REFERENCE)))
-    return fail(p, p->pos, "the context object is not allowed here");
+    return path_fail(p, p->pos, "the context object is not allowed here");
   if (path->root == 2 && (p->flags & (ASL_PATH_NO_VARS | ASL_PATH_REFERENCE)))
-    return fail(p, p->pos, "variables are not allowed here");
+    return path_fail(p, p->pos, "variables are not allowed here");
   p->pos = i;
-  if (i < p->end && s[i] != '.' && s[i] != '[') return fail_at(p, i);
+  if (i < p->end && s[i] != '.' && s[i] != '[') return path_fail_at(p, i);
   return 0;
 }
 
@@ -955,11 +481,11 @@ asl_path *asl_path_compile(const char *text, int flags, char **msg) {
   parser ps = {.s = p->text, .flags = flags, .budget = &budget, .err = &err};
   ps.end = strlen(p->text);
   /* Jayway trims the text before reading it */
-  while (ps.pos < ps.end && is_ws(p->text[ps.pos]))
+  while (ps.pos < ps.end && path_is_ws(p->text[ps.pos]))
     ps.pos++;
-  while (ps.end > ps.pos && is_ws(p->text[ps.end - 1]))
+  while (ps.end > ps.pos && path_is_ws(p->text[ps.end - 1]))
     ps.end--;
-  if (parse_root(&ps, p) == 0 && parse_chain(&ps, &p->c) == 0) {
+  if (parse_root(&ps, p) == 0 && path_parse_chain(&ps, &p->c) == 0) {
     if (msg) *msg = NULL;
     return p;
   }
@@ -979,25 +505,8 @@ const char *asl_path_var(const asl_path *p) { return p->var; }
 
 /* ---- evaluation ---- */
 
-/* What nested evaluations (filter operands) share. */
-typedef struct run {
-  const cJSON *root; /* "$" inside filters */
-  int depth;         /* evaluation frames in use */
-} run;
-
-typedef struct ev {
-  run *r;
-  const chain *c;
-  size_t n; /* tokens to run */
-  const cJSON **hit;
-  size_t nhit, cap;
-  cJSON *own;   /* values made here (lengths, merged objects) */
-  asl_buf at;   /* the current path in Jayway's form, for messages */
-  char *thrown; /* Jayway's exception message: stops the walk */
-} ev;
-
 /* An evaluation of chain c; the current path starts as "$". */
-static void ev_init(ev *e, run *r, const chain *c) {
+void path_ev_init(ev *e, run *r, const chain *c) {
   memset(e, 0, sizeof *e);
   e->r = r;
   e->c = c;
@@ -1005,7 +514,7 @@ static void ev_init(ev *e, run *r, const chain *c) {
   asl_buf_putc(&e->at, '$');
 }
 
-static void ev_free(ev *e) {
+void path_ev_free(ev *e) {
   free(e->hit);
   cJSON_Delete(e->own);
   asl_buf_free(&e->at);
@@ -1023,7 +532,7 @@ static void add_hit(ev *e, const cJSON *v) {
 
 /* A result made here: e->own keeps it until the copy-out. */
 static void add_made(ev *e, cJSON *v) {
-  if (!e->own) e->own = must(cJSON_CreateArray());
+  if (!e->own) e->own = path_must(cJSON_CreateArray());
   cJSON_AddItemToArray(e->own, v);
   add_hit(e, v);
 }
@@ -1119,7 +628,6 @@ static const char *java_class(const cJSON *m) {
 }
 
 static void step(ev *e, size_t i, const cJSON *m);
-static int accept(ev *e, const fexpr *f, const cJSON *item);
 
 /* .name or ['a','b']: Jayway's PropertyPathToken. */
 static void step_name(ev *e, size_t i, const cJSON *m) {
@@ -1138,7 +646,7 @@ static void step_name(ev *e, size_t i, const cJSON *m) {
     return;
   }
   if (t->n > 1 && leaf) { /* a leaf ['a','b'] merges what exists */
-    cJSON *o = must(cJSON_CreateObject());
+    cJSON *o = path_must(cJSON_CreateObject());
     for (size_t k = 0; k < t->n; k++) {
       const cJSON *v = asl_json_get(m, t->name[k]);
       if (v) cJSON_AddItemToObject(o, t->name[k], asl_json_dup(v));
@@ -1271,7 +779,7 @@ static int scan_matches(ev *e, size_t pt, const cJSON *m) {
   case TK_WILD:
     return 1;
   case TK_FILTER:
-    return accept(e, t->filter, m);
+    return pf_accept(e, t->filter, m);
   default:
     return 0;
   }
@@ -1314,10 +822,10 @@ static void step_filter(ev *e, size_t i, const cJSON *m) {
   const fexpr *f = e->c->t[i].filter;
   long k = 0;
   if (cJSON_IsObject(m)) {
-    if (accept(e, f, m)) step(e, i + 1, m);
+    if (pf_accept(e, f, m)) step(e, i + 1, m);
   } else if (cJSON_IsArray(m)) {
     for (const cJSON *c = m->child; c && !e->thrown; c = c->next, k++) {
-      if (!accept(e, f, c)) continue;
+      if (!pf_accept(e, f, c)) continue;
       size_t mark = at_index(e, k);
       step(e, i + 1, c);
       at_pop(e, mark);
@@ -1330,8 +838,8 @@ static void step_filter(ev *e, size_t i, const cJSON *m) {
 /* Jayway's length(): the size of an array or object, else null. */
 static void step_length(ev *e, size_t i, const cJSON *m) {
   int sized = cJSON_IsArray(m) || cJSON_IsObject(m);
-  add_made(e, must(sized ? cJSON_CreateNumber(cJSON_GetArraySize(m))
-                         : cJSON_CreateNull()));
+  add_made(e, path_must(sized ? cJSON_CreateNumber(cJSON_GetArraySize(m))
+                              : cJSON_CreateNull()));
 }
 
 static void (*const STEP[])(ev *, size_t, const cJSON *) = {
@@ -1355,151 +863,21 @@ static void step(ev *e, size_t i, const cJSON *m) {
 }
 
 /* Evaluates the whole chain on doc; count_scan makes one number. */
-static void run_chain(ev *e, const cJSON *doc) {
+void path_run_chain(ev *e, const cJSON *doc) {
   step(e, 0, doc);
   if (e->c->count_scan && !e->thrown) {
     double n = (double)e->nhit;
     e->nhit = 0;
-    add_made(e, must(cJSON_CreateNumber(n)));
+    add_made(e, path_must(cJSON_CreateNumber(n)));
   }
 }
 
 /* A new array with copies of the results, in order. */
-static cJSON *hits_array(const ev *e) {
-  cJSON *a = must(cJSON_CreateArray());
+cJSON *path_hits_array(const ev *e) {
+  cJSON *a = path_must(cJSON_CreateArray());
   for (size_t i = 0; i < e->nhit; i++)
     cJSON_AddItemToArray(a, asl_json_dup(e->hit[i]));
   return a;
-}
-
-/* ---- filter evaluation ---- */
-
-typedef struct operand {
-  const cJSON *v; /* NULL: undefined (a missing path) or a regex */
-  cJSON *own;     /* what v points into, when made here */
-  const regex_t *re;
-} operand;
-
-/* A path operand is its value when definite (undefined when missing), the
- * array of its results when not. */
-static void operand_eval(ev *e, const fval *fv, const cJSON *item, operand *o) {
-  memset(o, 0, sizeof *o);
-  if (fv->kind != FV_PATH) {
-    o->v = fv->lit;
-    o->re = fv->kind == FV_REGEX ? &fv->re : NULL;
-    return;
-  }
-  ev sub;
-  ev_init(&sub, e->r, fv->path);
-  run_chain(&sub, fv->at_doc ? e->r->root : item);
-  if (sub.thrown || (fv->path->definite && sub.nhit == 0)) {
-    /* undefined */
-  } else if (fv->path->definite) {
-    o->v = sub.hit[0];
-    o->own = sub.own;
-    sub.own = NULL;
-  } else {
-    o->v = o->own = hits_array(&sub);
-  }
-  ev_free(&sub);
-}
-
-/* Jayway's equals: numbers by value, also against a numeric string. */
-static int val_eq(const cJSON *a, const cJSON *b) {
-  double d;
-  if (cJSON_IsNumber(a) && cJSON_IsString(b))
-    return str_num(b->valuestring, strlen(b->valuestring), &d) &&
-           d == a->valuedouble;
-  if (cJSON_IsString(a) && cJSON_IsNumber(b)) return val_eq(b, a);
-  return asl_json_equal(a, b);
-}
-
-/* Does re match v read as a Java string would be? */
-static int regex_hit(const regex_t *re, const cJSON *v) {
-  char *num = NULL;
-  const char *s = "";
-  if (cJSON_IsString(v))
-    s = v->valuestring;
-  else if (cJSON_IsNumber(v))
-    s = num = asl_json_print(v);
-  else if (cJSON_IsBool(v))
-    s = cJSON_IsTrue(v) ? "true" : "false";
-  int ok = regexec(re, s, 0, NULL, 0) == 0;
-  free(num);
-  return ok;
-}
-
-/* =~ needs a regex on exactly one side; an array matches when one of its
- * elements does; anything but a string, number or boolean reads as "". */
-static int regex_op(const operand *l, const operand *r) {
-  if (!l->re == !r->re) return 0;
-  const regex_t *re = l->re ? l->re : r->re;
-  const cJSON *v = l->re ? r->v : l->v;
-  if (!cJSON_IsArray(v)) return regex_hit(re, v);
-  for (const cJSON *c = v->child; c; c = c->next)
-    if (regex_hit(re, c)) return 1;
-  return 0;
-}
-
-/* <, <=, >, >= compare two numbers or two strings; else false. */
-static int order_op(int op, const cJSON *a, const cJSON *b) {
-  int c;
-  if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
-    c = (a->valuedouble > b->valuedouble) - (a->valuedouble < b->valuedouble);
-  else if (cJSON_IsString(a) && cJSON_IsString(b))
-    c = strcmp(a->valuestring, b->valuestring);
-  else
-    return 0;
-  return op == OP_LT   ? c < 0
-         : op == OP_LE ? c <= 0
-         : op == OP_GT ? c > 0
-                       : c >= 0;
-}
-
-/* Jayway's evaluators: an undefined operand passes only != and nin. */
-static int apply_op(int op, const operand *l, const operand *r) {
-  const cJSON *a = l->re ? NULL : l->v, *b = r->re ? NULL : r->v;
-  switch (op) {
-  case OP_EQ:
-    return a && b && val_eq(a, b);
-  case OP_NE:
-    return !apply_op(OP_EQ, l, r);
-  case OP_RE:
-    return regex_op(l, r);
-  case OP_IN:
-    if (!a || !cJSON_IsArray(b)) return 0;
-    for (const cJSON *c = b->child; c; c = c->next)
-      if (val_eq(a, c)) return 1;
-    return 0;
-  case OP_NIN:
-    return !apply_op(OP_IN, l, r);
-  default:
-    return a && b && order_op(op, a, b);
-  }
-}
-
-/* Does item (the "@") pass the filter? */
-static int accept(ev *e, const fexpr *f, const cJSON *item) {
-  operand l, r;
-  switch (f->kind) {
-  case FE_OR:
-    return accept(e, f->a, item) || accept(e, f->b, item);
-  case FE_AND:
-    return accept(e, f->a, item) && accept(e, f->b, item);
-  case FE_NOT:
-    return !accept(e, f->a, item);
-  case FE_EXISTS:
-    operand_eval(e, &f->l, item, &l);
-    cJSON_Delete(l.own);
-    return l.v != NULL;
-  default:
-    operand_eval(e, &f->l, item, &l);
-    operand_eval(e, &f->r, item, &r);
-    int ok = apply_op(f->op, &l, &r);
-    cJSON_Delete(l.own);
-    cJSON_Delete(r.own);
-    return ok;
-  }
 }
 
 /* ---- the API ---- */
@@ -1616,10 +994,11 @@ int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
   }
   run r = {doc ? doc : &null_node, 0};
   ev e;
-  ev_init(&e, &r, &p->c);
-  run_chain(&e, r.root);
+  path_ev_init(&e, &r, &p->c);
+  path_run_chain(&e, r.root);
   if (e.thrown && !p->c.definite) {
-    *out = must(cJSON_CreateArray()); /* AWS: an indefinite path never fails */
+    /* AWS: an indefinite path never fails */
+    *out = path_must(cJSON_CreateArray());
   } else if (e.thrown) {
     msg = e.thrown;
     e.thrown = NULL;
@@ -1628,9 +1007,9 @@ int asl_path_eval(const asl_path *p, const asl_scope *s, cJSON **out,
     msg = asl_sprintf("No results for path: %s", norm);
     free(norm);
   } else {
-    *out = p->c.definite ? asl_json_dup(e.hit[0]) : hits_array(&e);
+    *out = p->c.definite ? asl_json_dup(e.hit[0]) : path_hits_array(&e);
   }
-  ev_free(&e);
+  path_ev_free(&e);
   if (msg) rc = ASL_PATH_MISSING;
   if (jayway_msg)
     *jayway_msg = msg;
@@ -1668,7 +1047,7 @@ static int set_walk(const chain *c, cJSON *cur, cJSON *value, int apply) {
     if (last) return 0;
     if (!next && !apply) return names_only(c, i + 1) ? 0 : -1;
     if (!next) {
-      next = must(cJSON_CreateObject());
+      next = path_must(cJSON_CreateObject());
       cJSON_AddItemToObject(cur, t->name[0], next);
     }
     cur = next;
@@ -1705,7 +1084,7 @@ size_t asl_path_set_growth(const asl_path *p) {
 
 int asl_path_set_take(const asl_path *p, cJSON **root, cJSON *value,
                       asl_error *err) {
-  if (!value) value = must(cJSON_CreateNull());
+  if (!value) value = path_must(cJSON_CreateNull());
   if (!is_reference(p)) {
     cJSON_Delete(value);
     return asl_error_set(err, "States.Runtime",

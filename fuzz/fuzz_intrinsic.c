@@ -51,7 +51,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   asl_intrinsic *f = asl_intrinsic_compile(text, &msg);
   if (f) {
     uint64_t state = 42;
-    asl_scope s = {g_doc, g_ctx, fuzz_var, g_vars, fuzz_rand, &state};
+    asl_scope s = {0};
+    s.input = g_doc;
+    s.context = g_ctx;
+    s.var = fuzz_var;
+    s.var_ud = g_vars;
+    s.rand64 = fuzz_rand;
+    s.rand_ud = &state;
     cJSON *out = NULL;
     asl_error err = {0};
     if (asl_intrinsic_eval(f, &s, &out, &err) == 0 && !out) abort();

@@ -219,7 +219,10 @@ static void test_token(void) {
 
 static void test_heartbeat(void) {
   char def[2048];
-  snprintf(def, sizeof def, SQS_DEF, "\"HeartbeatSeconds\":2,", "");
+  /* HeartbeatSecondsPath: 2 s, from the effective input (as the timeout
+   * path reads it) */
+  snprintf(def, sizeof def, SQS_DEF,
+           "\"HeartbeatSecondsPath\":\"$.MessageBody.x\",", "");
   asl_machine *m = load(def);
   if (!m) return;
   run r;
