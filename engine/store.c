@@ -7,6 +7,7 @@
  * and the error is taken from SQLite before the rollback changes it. */
 #include <math.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1277,6 +1278,32 @@ int asl_store_get_history(asl_store *s, const char *arn, int reverse,
   if (!st) return -1;
   sqlite3_bind_int64(st, 1, id);
   return collect(s, st, history_item, out, e);
+}
+
+/* One page of the history, for GetExecutionHistory's nextToken: a query
+ * of its own (not in queries[]), prepared per call. */
+int asl_store_get_history_page(asl_store *s, const char *arn, int reverse,
+                               long long after, int limit, cJSON **out,
+                               asl_error *e) {
+  static const char *const sql[] = {
+      "SELECT id, type, timestamp, previous_event_id, details FROM events"
+      " WHERE execution = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+      "SELECT id, type, timestamp, previous_event_id, details FROM events"
+      " WHERE execution = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"};
+  *out = NULL;
+  long long id;
+  doing(s, "reading the history of %s", arn);
+  if (exec_by_arn(s, arn, &id, NULL, e) < 0) return -1;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, sql[reverse != 0], -1, &st, NULL) !=
+      SQLITE_OK)
+    return db_fail(s, e);
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, reverse && after <= 0 ? INT64_MAX : after);
+  sqlite3_bind_int64(st, 3, limit);
+  int rc = collect(s, st, history_item, out, e);
+  sqlite3_finalize(st);
+  return rc;
 }
 
 static void add_opt_string(cJSON *o, const char *k, const char *v) {

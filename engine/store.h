@@ -122,6 +122,12 @@ int asl_store_list_executions(asl_store *s, const char *status,
 int asl_store_get_history(asl_store *s, const char *arn, int reverse,
                           cJSON **out, asl_error *e);
 
+/* A page of it: at most limit events after event id `after` (0: from
+ * the first), or before it when reverse (0: from the last). */
+int asl_store_get_history_page(asl_store *s, const char *arn, int reverse,
+                               long long after, int limit, cJSON **out,
+                               asl_error *e);
+
 /* DescribeExecution's response, with the fields and order of
  * asl_result.describe. */
 int asl_store_describe(asl_store *s, const char *arn, cJSON **out,

@@ -1107,18 +1107,50 @@ static void strip_data(cJSON *events) {
           cJSON_DeleteItemFromObjectCaseSensitive(d, data[i]);
 }
 
+/* Pages are read from the store one at a time: the token is the last
+ * event id given. */
 static int op_get_execution_history(call *c) {
-  const char *arn;
+  const char *arn, *token;
   int reverse, data;
+  long long max, after = 0;
   cJSON *events;
   if (member_str(c, "executionArn", 1, &arn) < 0 ||
       member_bool(c, "reverseOrder", 0, &reverse) < 0 ||
       member_bool(c, "includeExecutionData", 1, &data) < 0 ||
-      check_execution_arn(c, arn) < 0 ||
-      asl_store_get_history(c->s, arn, reverse, &events, c->e) < 0)
+      member_int(c, "maxResults", 0, MAX_PAGE, 0, &max) < 0 ||
+      member_str(c, "nextToken", 0, &token) < 0 ||
+      check_execution_arn(c, arn) < 0)
     return -1;
+  if (max == 0) max = DEFAULT_PAGE;
+  if (token) {
+    size_t pn = strlen(TOKEN_PREFIX);
+    char *end = NULL;
+    if (strncmp(token, TOKEN_PREFIX, pn) == 0)
+      after = strtoll(token + pn, &end, 10);
+    if (!end || end == token + pn || *end || after <= 0)
+      return asl_error_set(c->e, "InvalidToken", "Invalid Token: '%s'", token);
+  }
+  if (asl_store_get_history_page(c->s, arn, reverse, after, (int)max + 1,
+                                 &events, c->e) < 0)
+    return -1;
+  cJSON *more = NULL; /* the one past the page: there is a next page */
+  if (cJSON_GetArraySize(events) > max) {
+    more = cJSON_GetArrayItem(events, (int)max);
+    cJSON_DetachItemViaPointer(events, more);
+    cJSON_Delete(more);
+  }
   if (!data) strip_data(events);
-  return paginate(c, events, "events", "id");
+  cJSON *last = NULL;
+  for (cJSON *ev = events->child; ev; ev = ev->next)
+    last = ev;
+  cJSON_AddItemToObject(c->out, "events", events);
+  if (more && last) {
+    char *t = asl_sprintf("%s%.0f", TOKEN_PREFIX,
+                          asl_json_get(last, "id")->valuedouble);
+    cJSON_AddStringToObject(c->out, "nextToken", t);
+    free(t);
+  }
+  return 0;
 }
 
 /* ---- operations: tags ---- */
