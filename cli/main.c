@@ -214,7 +214,7 @@ static int load_text(run_args *a, asl_machine **m, int print_diags,
   }
   asl_diags d = {0};
   char *mname = machine_name(a->def);
-  asl_load_opts o = {a->type, mname};
+  asl_load_opts o = {a->type, mname, NULL};
   *m = asl_machine_load(text, strlen(text), &o, &d);
   free(mname);
   if (text_out && *m) *text_out = text;

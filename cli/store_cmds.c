@@ -580,7 +580,7 @@ typedef struct resume_args {
 /* Loads the definition x started with. Returns 0 or EX_DATAERR. */
 static int load_stored(const asl_store_running *x, asl_machine **m) {
   asl_diags d = {0};
-  asl_load_opts lo = {x->type, x->machine};
+  asl_load_opts lo = {x->type, x->machine, NULL};
   *m = asl_machine_load(x->definition, strlen(x->definition), &lo, &d);
   if (!*m)
     fprintf(stderr, "asl: %s: its definition does not load: %s\n", x->arn,

@@ -22,6 +22,8 @@ typedef struct asl_mock asl_mock; /* engine/mock.h */
 typedef struct asl_load_opts {
   const char *type; /* "STANDARD" (default) or "EXPRESS" */
   const char *name; /* state machine name, for ARNs; default "asl" */
+  const char *role_arn; /* its IAM role (ExecutionStarted's roleArn);
+                           NULL: asl's own */
 } asl_load_opts;
 
 /* Parses and validates text. Returns the machine, or NULL with every problem

@@ -550,7 +550,9 @@ static asl_machine *load_take(cJSON *def, const asl_load_opts *o,
   m->type = asl_strdup(o->type ? o->type : "STANDARD");
   m->arn = asl_sprintf("arn:aws:states:us-east-1:123456789012:stateMachine:%s",
                        m->name);
-  m->role_arn = asl_strdup("arn:aws:iam::123456789012:role/asl-local");
+  m->role_arn = asl_strdup(o->role_arn ? o->role_arn
+                                       : "arn:aws:iam::123456789012:role/"
+                                         "asl-local");
   int rc = 0, ql = ASL_QL_JSONPATH;
   for (const cJSON *c = m->def->child; c; c = c->next)
     if (!in_list(top_fields, c->string)) {

@@ -64,7 +64,7 @@ static int map_compile(asl_state *st, const cJSON *def, asl_diags *d) {
     return -1;
   }
   char *at = asl_loc_join(st->loc, field);
-  asl_load_opts o = {st->machine_type, NULL};
+  asl_load_opts o = {st->machine_type, NULL, NULL};
   int rc = 0;
   if (asl_json_get(ip, "QueryLanguage")) {
     asl_diag_add(d, "SCHEMA_VALIDATION_FAILED", at,

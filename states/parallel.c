@@ -25,7 +25,7 @@ static int par_compile(asl_state *st, const cJSON *def, asl_diags *d) {
   p->n = (size_t)cJSON_GetArraySize(b);
   p->branches = asl_calloc(p->n, sizeof *p->branches);
   size_t i = 0;
-  asl_load_opts o = {st->machine_type, NULL};
+  asl_load_opts o = {st->machine_type, NULL, NULL};
   for (const cJSON *c = b->child; c; c = c->next, i++) {
     char *bl = asl_sprintf("%s[%zu]", at, i);
     if (asl_graph_compile(&p->branches[i], c, bl, st->query_lang, &o, d) < 0)

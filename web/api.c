@@ -551,9 +551,9 @@ int paginate(call *c, cJSON *items, const char *name, const char *key) {
 /* Loads def as a machine of type and name; InvalidDefinition with AWS's
  * message when it does not validate. */
 static asl_machine *load_machine(call *c, const char *def, const char *type,
-                                 const char *name) {
+                                 const char *name, const char *role) {
   asl_diags d = {0};
-  asl_load_opts lo = {type, name};
+  asl_load_opts lo = {type, name, role};
   asl_machine *m = asl_machine_load(def, strlen(def), &lo, &d);
   if (!m) {
     char *msg = asl_diags_message(&d);
@@ -662,7 +662,7 @@ static int op_create_state_machine(call *c) {
   if (strncmp(role, "arn:", 4) != 0)
     return asl_error_set(c->e, "InvalidArn",
                          "Invalid Arn: 'Invalid ARN prefix: %s'", role);
-  asl_machine *m = load_machine(c, def, type, name);
+  asl_machine *m = load_machine(c, def, type, name, role);
   if (!m) return -1;
   char *arn = asl_strdup(asl_machine_arn(m));
   asl_machine_free(m);
@@ -732,7 +732,7 @@ static int op_update_state_machine(call *c) {
   if (find_machine(c, arn, &row) < 0) return -1;
   int rc = 0;
   if (def) {
-    asl_machine *m = load_machine(c, def, row.type, row.name);
+    asl_machine *m = load_machine(c, def, row.type, row.name, row.role_arn);
     rc = m ? 0 : -1;
     asl_machine_free(m);
   }
@@ -793,7 +793,7 @@ static int op_validate_definition(call *c) {
       check_definition_size(c, def) < 0)
     return -1;
   asl_diags d = {0};
-  asl_load_opts lo = {type ? type : "STANDARD", NULL};
+  asl_load_opts lo = {type ? type : "STANDARD", NULL, NULL};
   asl_machine *m = asl_machine_load(def, strlen(def), &lo, &d);
   asl_machine_free(m);
   move_members(c->out, asl_diags_to_json(&d));
@@ -871,7 +871,8 @@ static int start_prepare(call *c, const char *want, start *p) {
   }
   p->input = asl_json_print(v);
   cJSON_Delete(v);
-  if (!(p->m = load_machine(c, p->row.definition, p->row.type, p->row.name)))
+  if (!(p->m = load_machine(c, p->row.definition, p->row.type, p->row.name,
+                            p->row.role_arn)))
     return -1;
   p->name = name ? asl_strdup(name) : new_uuid();
   const char *sm = strstr(p->row.arn, ":stateMachine:");
@@ -1353,7 +1354,7 @@ static int resume_one(web_api *a, asl_store *s, asl_store_running *x,
   pthread_mutex_unlock(&a->write_mu);
   if (rc < 0 || !claimed) return rc;
   asl_diags d = {0};
-  asl_load_opts lo = {x->type, x->machine};
+  asl_load_opts lo = {x->type, x->machine, NULL};
   asl_machine *m =
       asl_machine_load(x->definition, strlen(x->definition), &lo, &d);
   asl_diags_free(&d);

@@ -195,7 +195,10 @@ def cli_part(srv):
     check(d and d["status"] == "SUCCEEDED" and
           json.loads(d["output"]) == {"shipped": 7},
           "the Task's output is the token's: %s" % d)
-    types = [e["type"] for e in history(srv, ex)]
+    ev = history(srv, ex)
+    check(ev and ev[0]["executionStartedEventDetails"]["roleArn"] == ROLE,
+          "ExecutionStarted has the machine's role: %s" % ev[:1])
+    types = [e["type"] for e in ev]
     check(types == ["ExecutionStarted", "TaskStateEntered", "TaskScheduled",
                     "TaskStarted", "TaskSucceeded", "TaskStateExited",
                     "ExecutionSucceeded"], "history: %s" % types)

@@ -65,7 +65,7 @@ static void *run_main(void *arg) {
 
 static asl_machine *load(const char *def) {
   asl_diags d = {0};
-  asl_load_opts lo = {"STANDARD", "cb"};
+  asl_load_opts lo = {"STANDARD", "cb", NULL};
   asl_machine *m = asl_machine_load(def, strlen(def), &lo, &d);
   if (!m) {
     cJSON *j = asl_diags_to_json(&d);

@@ -72,7 +72,7 @@ static const char fail_def[] =
 static asl_machine *load(const char *def, const char *name,
                          const char *type) {
   asl_diags d = {0};
-  asl_load_opts o = {type, name};
+  asl_load_opts o = {type, name, NULL};
   asl_machine *m = asl_machine_load(def, strlen(def), &o, &d);
   T_OK(m != NULL, "machine %s loads", name);
   asl_diags_free(&d);
