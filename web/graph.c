@@ -169,13 +169,18 @@ static Agraph_t *cluster(gctx *x, Agraph_t *g, const char *label,
   char name[48];
   snprintf(name, sizeof name, "cluster_%d", x->clusters++);
   Agraph_t *c = agsubg(g, name, 1);
-  asl_buf b = {0};
-  asl_buf_puts(&b, "<B>");
-  put_escaped(&b, label);
-  asl_buf_puts(&b, "</B>");
-  set_html(x, c, "label", b.s);
-  asl_buf_free(&b);
+  if (*label) {
+    asl_buf b = {0};
+    asl_buf_puts(&b, "<B>");
+    put_escaped(&b, label);
+    asl_buf_puts(&b, "</B>");
+    set_html(x, c, "label", b.s);
+    asl_buf_free(&b);
+  } else {
+    set(c, "label", ""); /* a subgraph inherits its parent's label */
+  }
   set(c, "style", style);
+  set(c, "color", "#9aa5b1");
   set(c, "labeljust", "l");
   set(c, "fontsize", "10");
   return c;
@@ -205,7 +210,9 @@ static Agnode_t *join_point(gctx *x, Agraph_t *g) {
   snprintf(name, sizeof name, "join:%d", x->clusters++);
   Agnode_t *n = agnode(g, name, 1);
   set(n, "shape", "point");
-  set(n, "width", "0.12");
+  set(n, "width", "0.1");
+  set(n, "fillcolor", "#5f6b76");
+  set(n, "color", "#5f6b76");
   set(n, "label", "");
   return n;
 }
@@ -250,7 +257,7 @@ static void add_nodes(gctx *x, Agraph_t *g, const char *name,
     out->in = out->out = state_node(x, g, name, type);
     return;
   }
-  Agraph_t *c = cluster(x, g, name, "rounded,dashed");
+  Agraph_t *c = cluster(x, g, "", "rounded,dashed");
   out->in = state_node(x, c, name, type);
   out->out = join_point(x, c);
   if (par) {
@@ -342,6 +349,7 @@ int web_graph_svg(const cJSON *def, char **svg, size_t *len, asl_error *e) {
   set(g, "nodesep", "0.3");
   set(g, "ranksep", "0.35");
   set(g, "fontname", "Helvetica");
+  set(g, "bgcolor", "transparent");
   agattr(g, AGNODE, "shape", "box");
   agattr(g, AGNODE, "style", "rounded,filled");
   agattr(g, AGNODE, "fillcolor", "#ffffff");
@@ -485,6 +493,7 @@ cJSON *web_graph_states(const cJSON *def, const cJSON *events,
       cJSON *count = cJSON_GetObjectItemCaseSensitive(st, "count");
       cJSON_SetNumberValue(count, count->valuedouble + 1);
       cJSON *run = cJSON_CreateObject();
+      cJSON_AddStringToObject(run, "name", name);
       cJSON_AddStringToObject(run, "status", running ? "running" : "failed");
       set_str(run, "input", get_str(d, "input"));
       cJSON_AddNumberToObject(run, "entered", (double)id);
@@ -500,9 +509,12 @@ cJSON *web_graph_states(const cJSON *def, const cJSON *events,
       runs[id] = run;
     } else if (ends_with(type, "StateExited")) {
       const char *name = get_str(d, "name");
-      /* the run: the latest open run of that name on this chain */
       cJSON *run = run_of(byid, n, runs, prev);
-      if (!run) { /* Parallel/Map: the open run of that name */
+      /* A Parallel's or Map's exit follows its branches' last events: the
+       * chain leads into a branch. Take the open run of that name. */
+      if (run && !(name && strcmp(get_str(run, "name"), name) == 0))
+        run = NULL;
+      if (!run) {
         cJSON *st = cJSON_GetObjectItemCaseSensitive(out, name ? name : "");
         cJSON *r;
         cJSON_ArrayForEach(r, get(st, "runs")) if (!get(r, "exited")) run = r;

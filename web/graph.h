@@ -41,7 +41,7 @@ int web_graph_svg(const cJSON *def, char **svg, size_t *len, asl_error *e);
  * (GetExecutionHistory's "events", in id order) and whose status is
  * exec_status ("RUNNING", "SUCCEEDED", ...), with the execution's error
  * and cause (NULL when none). def gives the state types (NULL: unknown).
- * Returns {"Name": {"status", "type", "count", "runs": [{"status",
+ * Returns {"Name": {"status", "type", "count", "runs": [{"name", "status",
  * "input", "output", "error", "cause", "entered", "exited"}]}}: input and
  * output are the JSON texts of the history, entered/exited event ids. */
 cJSON *web_graph_states(const cJSON *def, const cJSON *events,
