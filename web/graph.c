@@ -16,6 +16,17 @@
 static pthread_mutex_t gv_mu = PTHREAD_MUTEX_INITIALIZER;
 static GVC_t *gv_ctx;
 
+/* The last SVGs rendered, by definition text (under gv_mu): a definition
+ * never changes under its text, and Graphviz 2.42's dot layout leaks a
+ * little memory on each layout with clusters (virtual edges of mincross),
+ * so a long-running server lays out each definition once. */
+#define SVG_CACHE 32
+static struct {
+  char *def, *svg;
+  size_t len;
+} svg_cache[SVG_CACHE];
+static unsigned svg_next; /* the slot replaced next */
+
 #define CATCH_COLOR "#c0392b"
 #define CHOICE_COLOR "#1f5fa8"
 
@@ -341,7 +352,16 @@ int web_graph_svg(const cJSON *def, char **svg, size_t *len, asl_error *e) {
   *svg = NULL;
   *len = 0;
   int rc = -1;
+  char *text = asl_json_print(def);
   pthread_mutex_lock(&gv_mu);
+  for (int i = 0; i < SVG_CACHE; i++)
+    if (svg_cache[i].def && strcmp(svg_cache[i].def, text) == 0) {
+      *svg = asl_strndup(svg_cache[i].svg, svg_cache[i].len);
+      *len = svg_cache[i].len;
+      pthread_mutex_unlock(&gv_mu);
+      free(text);
+      return 0;
+    }
   if (!gv_ctx) gv_ctx = gvContext();
   gctx x = {agopen("asl", Agdirected, NULL), 0};
   Agraph_t *g = x.root;
@@ -383,10 +403,18 @@ int web_graph_svg(const cJSON *def, char **svg, size_t *len, asl_error *e) {
   *len = n;
   gvFreeRenderData(out);
   gvFreeLayout(gv_ctx, g);
+  unsigned k = svg_next++ % SVG_CACHE;
+  free(svg_cache[k].def);
+  free(svg_cache[k].svg);
+  svg_cache[k].def = text;
+  svg_cache[k].svg = asl_strndup(*svg, n);
+  svg_cache[k].len = n;
+  text = NULL;
   rc = 0;
 out:
   agclose(g);
   pthread_mutex_unlock(&gv_mu);
+  free(text);
   return rc;
 }
 
