@@ -43,12 +43,22 @@ static const char *get_str(const cJSON *o, const char *k) {
 
 /* Appends s to b with &, <, >, " escaped (Graphviz HTML-like labels). */
 static void put_escaped(asl_buf *b, const char *s) {
-  for (; *s; s++) switch (*s) {
-      case '&': asl_buf_puts(b, "&amp;"); break;
-      case '<': asl_buf_puts(b, "&lt;"); break;
-      case '>': asl_buf_puts(b, "&gt;"); break;
-      case '"': asl_buf_puts(b, "&quot;"); break;
-      default: asl_buf_putc(b, *s);
+  for (; *s; s++)
+    switch (*s) {
+    case '&':
+      asl_buf_puts(b, "&amp;");
+      break;
+    case '<':
+      asl_buf_puts(b, "&lt;");
+      break;
+    case '>':
+      asl_buf_puts(b, "&gt;");
+      break;
+    case '"':
+      asl_buf_puts(b, "&quot;");
+      break;
+    default:
+      asl_buf_putc(b, *s);
     }
 }
 
@@ -58,7 +68,8 @@ static char *cut(char *t) {
   size_t n = strlen(t);
   if (n <= WEB_GRAPH_MAX_LABEL) return t;
   size_t k = WEB_GRAPH_MAX_LABEL - 3;
-  while (k > 0 && ((unsigned char)t[k] & 0xC0) == 0x80) k--;
+  while (k > 0 && ((unsigned char)t[k] & 0xC0) == 0x80)
+    k--;
   memcpy(t + k, "...", 4);
   return t;
 }
@@ -76,20 +87,28 @@ static char *state_id(const char *name) {
 
 /* ---- Choice rules as short text ---- */
 
+/* Operator suffixes, longest first ("LessThanEqualsPath" before
+ * "EqualsPath"); a "Path" operand is shown as a path, unquoted. */
 static const struct {
   const char *suffix, *op;
 } choice_ops[] = {
-    {"EqualsPath", "=="},           {"Equals", "=="},
-    {"LessThanEqualsPath", "<="},   {"LessThanEquals", "<="},
-    {"GreaterThanEqualsPath", ">="}, {"GreaterThanEquals", ">="},
-    {"LessThanPath", "<"},          {"LessThan", "<"},
-    {"GreaterThanPath", ">"},       {"GreaterThan", ">"},
-    {"MatchesPath", "matches"},     {"Matches", "matches"},
+    {"LessThanEqualsPath", "<="},
+    {"GreaterThanEqualsPath", ">="},
+    {"LessThanEquals", "<="},
+    {"GreaterThanEquals", ">="},
+    {"LessThanPath", "<"},
+    {"GreaterThanPath", ">"},
+    {"LessThan", "<"},
+    {"GreaterThan", ">"},
+    {"EqualsPath", "=="},
+    {"Equals", "=="},
+    {"MatchesPath", "matches"},
+    {"Matches", "matches"},
 };
 
-static const char *const is_tests[] = {"IsNull",    "IsPresent", "IsNumeric",
-                                       "IsString",  "IsBoolean",
-                                       "IsTimestamp", NULL};
+static const char *const is_tests[] = {"IsNull",   "IsPresent", "IsNumeric",
+                                       "IsString", "IsBoolean", "IsTimestamp",
+                                       NULL};
 
 static int ends_with(const char *s, const char *suffix) {
   size_t a = strlen(s), b = strlen(suffix);
@@ -119,7 +138,7 @@ static void rule_text(asl_buf *b, const cJSON *r, int depth) {
     return;
   }
   const cJSON *not = get(r, "Not");
-  if (cJSON_IsObject(not)) {
+  if (cJSON_IsObject(not )) {
     asl_buf_puts(b, "!(");
     rule_text(b, not, 0);
     asl_buf_putc(b, ')');
@@ -136,13 +155,15 @@ static void rule_text(asl_buf *b, const cJSON *r, int depth) {
       continue;
     for (int i = 0; is_tests[i]; i++)
       if (strcmp(k, is_tests[i]) == 0) {
-        asl_buf_printf(b, " %s%s", cJSON_IsFalse(f) ? "not " : "",
-                       k + 2);
+        asl_buf_printf(b, " is %s%c%s", cJSON_IsFalse(f) ? "not " : "",
+                       (char)(k[2] - 'A' + 'a'), k + 3);
         return;
       }
     for (size_t i = 0; i < sizeof choice_ops / sizeof *choice_ops; i++)
       if (ends_with(k, choice_ops[i].suffix)) {
-        char *v = asl_json_print(f);
+        char *v = ends_with(k, "Path") && cJSON_IsString(f)
+                      ? asl_strdup(f->valuestring)
+                      : asl_json_print(f);
         asl_buf_printf(b, " %s %s", choice_ops[i].op, v);
         free(v);
         return;
@@ -258,8 +279,8 @@ static gstate *find(gstate *v, size_t n, const char *name) {
 
 /* Creates the nodes of state s (named name) in g: a box, or for Parallel
  * and Map a cluster around the box, its branches and a join point. */
-static void add_nodes(gctx *x, Agraph_t *g, const char *name,
-                      const cJSON *s, gstate *out) {
+static void add_nodes(gctx *x, Agraph_t *g, const char *name, const cJSON *s,
+                      gstate *out) {
   const char *type = get_str(s, "Type");
   out->name = name;
   int par = type && strcmp(type, "Parallel") == 0;
@@ -506,7 +527,8 @@ cJSON *web_graph_states(const cJSON *def, const cJSON *events,
     const char *type = get_str(ev, "type");
     if (!type) continue;
     const cJSON *d = details(ev);
-    long long prev = (long long)cJSON_GetNumberValue(get(ev, "previousEventId"));
+    long long prev =
+        (long long)cJSON_GetNumberValue(get(ev, "previousEventId"));
     if (ends_with(type, "StateEntered")) {
       const char *name = get_str(d, "name");
       if (!name) continue;
@@ -540,8 +562,7 @@ cJSON *web_graph_states(const cJSON *def, const cJSON *events,
       cJSON *run = run_of(byid, n, runs, prev);
       /* A Parallel's or Map's exit follows its branches' last events: the
        * chain leads into a branch. Take the open run of that name. */
-      if (run && !(name && strcmp(get_str(run, "name"), name) == 0))
-        run = NULL;
+      if (run && !(name && strcmp(get_str(run, "name"), name) == 0)) run = NULL;
       if (!run) {
         cJSON *st = cJSON_GetObjectItemCaseSensitive(out, name ? name : "");
         cJSON *r;

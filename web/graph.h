@@ -20,7 +20,8 @@
  * succeeded in that order) and its runs, the last WEB_GRAPH_MAX_RUNS kept.
  *
  * Graphviz is not thread-safe: web_graph_svg serialises its callers on one
- * mutex, and keeps the last SVGs it rendered by definition text. Ownership as in core.h: borrowed const cJSON * in, new tree out. */
+ * mutex, and keeps the last SVGs it rendered by definition text. Ownership as
+ * in core.h: borrowed const cJSON * in, new tree out. */
 #ifndef WEB_GRAPH_H
 #define WEB_GRAPH_H
 

@@ -16,13 +16,25 @@
 #define HISTORY_PAGE 1000
 
 void web_ui_escape(asl_buf *b, const char *s) {
-  for (; s && *s; s++) switch (*s) {
-      case '&': asl_buf_puts(b, "&amp;"); break;
-      case '<': asl_buf_puts(b, "&lt;"); break;
-      case '>': asl_buf_puts(b, "&gt;"); break;
-      case '"': asl_buf_puts(b, "&quot;"); break;
-      case '\'': asl_buf_puts(b, "&#39;"); break;
-      default: asl_buf_putc(b, *s);
+  for (; s && *s; s++)
+    switch (*s) {
+    case '&':
+      asl_buf_puts(b, "&amp;");
+      break;
+    case '<':
+      asl_buf_puts(b, "&lt;");
+      break;
+    case '>':
+      asl_buf_puts(b, "&gt;");
+      break;
+    case '"':
+      asl_buf_puts(b, "&quot;");
+      break;
+    case '\'':
+      asl_buf_puts(b, "&#39;");
+      break;
+    default:
+      asl_buf_putc(b, *s);
     }
 }
 
@@ -97,9 +109,8 @@ static int call(web_api *a, const char *op, const cJSON *req, cJSON **out,
 }
 
 /* Calls op with the single member k: arn. */
-static int call_arn(web_api *a, const char *op, const char *k,
-                    const char *arn, cJSON **out, int *status,
-                    asl_error *e) {
+static int call_arn(web_api *a, const char *op, const char *k, const char *arn,
+                    cJSON **out, int *status, asl_error *e) {
   cJSON *req = cJSON_CreateObject();
   cJSON_AddStringToObject(req, k, arn);
   int rc = call(a, op, req, out, status, e);
@@ -118,18 +129,18 @@ static int definition(web_api *a, const char *arn, cJSON **def, int *status,
   cJSON *d;
   int ex = is_execution_arn(arn);
   if (call_arn(a,
-               ex ? "DescribeStateMachineForExecution"
-                  : "DescribeStateMachine",
-               ex ? "executionArn" : "stateMachineArn", arn, &d, status,
-               e) < 0)
+               ex ? "DescribeStateMachineForExecution" : "DescribeStateMachine",
+               ex ? "executionArn" : "stateMachineArn", arn, &d, status, e) < 0)
     return -1;
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "definition");
   *def = cJSON_IsString(t) ? cJSON_Parse(t->valuestring) : NULL;
   cJSON_Delete(d);
   if (!*def) {
     *status = 500;
-    return asl_error_set(e, "InternalFailure", "the definition of %s is "
-                         "not JSON", arn);
+    return asl_error_set(e, "InternalFailure",
+                         "the definition of %s is "
+                         "not JSON",
+                         arn);
   }
   return 0;
 }
@@ -222,8 +233,7 @@ static void page_resource(ctx *c, const char *op, const char *member,
 }
 
 static void page_machine(ctx *c) {
-  page_resource(c, "DescribeStateMachine", "stateMachineArn",
-                "State machine");
+  page_resource(c, "DescribeStateMachine", "stateMachineArn", "State machine");
 }
 
 static void page_execution(ctx *c) {

@@ -71,6 +71,20 @@ WAITS = {"StartAt": "Nap", "States": {
     "Nap": {"Type": "Wait", "Seconds": 3, "Next": "After"},
     "After": {"Type": "Pass", "Result": "awake", "End": True}}}
 QUICK = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+# Choice rules of every shape, for their edge labels (never run).
+LABELS = {"StartAt": "C", "States": {
+    "C": {"Type": "Choice", "Default": "Z", "Choices": [
+        {"Variable": "$.n", "NumericLessThanEqualsPath": "$.max", "Next": "A"},
+        {"Variable": "$.n", "NumericGreaterThan": 7, "Next": "A"},
+        {"And": [{"Variable": "$.s", "IsPresent": True},
+                 {"Not": {"Variable": "$.s", "StringMatches": "x*"}}],
+         "Next": "A"},
+        {"Variable": "$.b", "BooleanEquals": False, "Next": "A"}]},
+    "A": {"Type": "Pass", "End": True},
+    "Z": {"Type": "Pass", "End": True}}}
+LABEL_TEXTS = ["$.n &lt;= $.max", "$.n &gt; 7",
+               "$.s is present &amp;&amp; !($.s matches &quot;x*&quot;)",
+               "$.b == false", "Default"]
 
 # colours of app.css, as getComputedStyle gives them
 FILL = {"succeeded": "rgb(215, 240, 220)", "failed": "rgb(249, 214, 213)",
@@ -404,6 +418,10 @@ def http_checks(srv, machine, boom):
     check("$.mode == &quot;boom&quot;" in svg and "Default" in svg and
           "Catch States.ALL" in svg,
           "Choice rule, Default and Catch labels are on the edges")
+    st, ct, svg = get(srv, "/ui/graph.svg?arn=" + urllib.parse.quote(
+        machine.replace(":ui", ":labels")))
+    for t in LABEL_TEXTS:
+        check(t in svg, "Choice label %r is on the labels graph" % t)
     st, ct, body = get(srv, "/ui/graph.svg?arn=nonsense")
     check(st == 400 and "InvalidArn" in body, "graph of a bad ARN is a 400")
     st, ct, body = get(srv, "/ui/execution.json?arn=" + urllib.parse.quote(boom))
@@ -572,7 +590,8 @@ def browser_checks(b, srv, machine, ok_arn, boom_arn, wait_machine, quick):
     b.goto(srv.url("/"), "document.querySelectorAll('#machines a').length")
     got = b.eval("Array.from(document.querySelectorAll('#machines a'))"
                  ".map(a => a.textContent).sort()")
-    check(got == ["naps", "quick", "ui"], "the machines page lists them: %r"
+    check(got == ["labels", "naps", "quick", "ui"],
+          "the machines page lists them: %r"
           % got)
 
     # a running execution updates live, without reloading
@@ -616,6 +635,7 @@ def main():
         machine = mk("ui", MAIN)
         wait_machine = mk("naps", WAITS)
         quick = mk("quick", QUICK)
+        mk("labels", LABELS)
         ok_arn, d = run_to_end(srv, machine, "ok",
                                {"mode": "fine", "items": [1, 2, 3]})
         check(d["status"] == "SUCCEEDED", "the ok execution succeeds")
