@@ -82,6 +82,17 @@ LABELS = {"StartAt": "C", "States": {
         {"Variable": "$.b", "BooleanEquals": False, "Next": "A"}]},
     "A": {"Type": "Pass", "End": True},
     "Z": {"Type": "Pass", "End": True}}}
+# A Lambda Task (a local command that fails) retried, then caught.
+TASKS = {"StartAt": "T", "States": {
+    "T": {"Type": "Task",
+          "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Flaky",
+          "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 1,
+                     "IntervalSeconds": 1}],
+          "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}],
+          "End": True},
+    "H": {"Type": "Pass", "End": True}}}
+BINDINGS = {"Functions": {"Flaky": {"command": [
+    "sh", "-c", "cat >/dev/null; echo oops >&2; exit 3"]}}}
 LABEL_TEXTS = ["$.n &lt;= $.max", "$.n &gt; 7",
                "$.s is present &amp;&amp; !($.s matches &quot;x*&quot;)",
                "$.b == false", "Default"]
@@ -104,14 +115,15 @@ def check(cond, what):
 # ---- the server and its API ----
 
 class Server:
-    def __init__(self, db):
+    def __init__(self, db, bindings):
         env = dict(os.environ)
         supp = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                             "ui_lsan.supp")
         # Graphviz keeps allocations of its plugins for the process's life
         env["LSAN_OPTIONS"] = "suppressions=" + supp
         self.p = subprocess.Popen(
-            [ASL, "serve", "--port", "0", "--db", db], env=env,
+            [ASL, "serve", "--port", "0", "--db", db, "--bindings",
+             bindings], env=env,
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         self.log = []
         self.port = None
@@ -590,7 +602,7 @@ def browser_checks(b, srv, machine, ok_arn, boom_arn, wait_machine, quick):
     b.goto(srv.url("/"), "document.querySelectorAll('#machines a').length")
     got = b.eval("Array.from(document.querySelectorAll('#machines a'))"
                  ".map(a => a.textContent).sort()")
-    check(got == ["labels", "naps", "quick", "ui"],
+    check(got == ["labels", "naps", "quick", "tasks", "ui"],
           "the machines page lists them: %r"
           % got)
 
@@ -622,7 +634,10 @@ def main():
         print("ui: 0 passed, 0 failed")
         return 0
     tmp = tempfile.mkdtemp(prefix="asl-ui-")
-    srv = Server(os.path.join(tmp, "asl.db"))
+    with open(os.path.join(tmp, "bindings.json"), "w") as f:
+        json.dump(BINDINGS, f)
+    srv = Server(os.path.join(tmp, "asl.db"),
+                 os.path.join(tmp, "bindings.json"))
     b = None
     try:
         check(srv.port is not None, "asl serve starts")
@@ -636,6 +651,19 @@ def main():
         wait_machine = mk("naps", WAITS)
         quick = mk("quick", QUICK)
         mk("labels", LABELS)
+        task_arn, d = run_to_end(srv, mk("tasks", TASKS), "t", {})
+        check(d["status"] == "SUCCEEDED", "the caught Task's execution "
+              "succeeds (%s)" % d["status"])
+        st, _, body = get(srv, "/ui/execution.json?arn=" +
+                          urllib.parse.quote(task_arn))
+        states = json.loads(body).get("states", {}) if st == 200 else {}
+        t = states.get("T", {})
+        check(t.get("status") == "caught" and t.get("count") == 1 and
+              t["runs"][0].get("error") == "Runtime.ExitError" and
+              "exit status 3" in t["runs"][0].get("cause", ""),
+              "a Task retried then caught is caught, with its error: %r" % t)
+        check(states.get("H", {}).get("status") == "succeeded",
+              "the Catch's handler succeeded")
         ok_arn, d = run_to_end(srv, machine, "ok",
                                {"mode": "fine", "items": [1, 2, 3]})
         check(d["status"] == "SUCCEEDED", "the ok execution succeeds")
