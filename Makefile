@@ -21,7 +21,7 @@ help:
 	@echo "make run         deps + build + run the demo workflow"
 	@echo "make test        deps + sanitizer build + every test, ends 'N passed, N failed'"
 	@echo "make sanitize    build build-san/asl with ASan and UBSan"
-	@echo "make fuzz        libFuzzer on the loader, paths, intrinsics, resume, API"
+	@echo "make fuzz        libFuzzer on the loader, paths, intrinsics, resume, API, graph"
 	@echo "make format      clang-format every C file"
 
 deps:

@@ -508,12 +508,9 @@ cJSON *web_graph_states(const cJSON *def, const cJSON *events,
                         const char *exec_status, const char *exec_error,
                         const char *exec_cause) {
   cJSON *out = cJSON_CreateObject();
-  long long n = 1;
+  /* A history's ids are 1..count: an id past that is ignored */
+  long long n = (long long)cJSON_GetArraySize(events) + 1;
   const cJSON *ev;
-  cJSON_ArrayForEach(ev, events) {
-    double id = cJSON_GetNumberValue(get(ev, "id"));
-    if (id >= (double)n && id < 1e8) n = (long long)id + 1;
-  }
   const cJSON **byid = asl_calloc((size_t)n, sizeof *byid);
   cJSON **runs = asl_calloc((size_t)n, sizeof *runs); /* entered id -> run */
   cJSON_ArrayForEach(ev, events) {
