@@ -34,14 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   asl_error e = {0};
   if (web_graph_svg(def, &svg, &len, &e) == 0) {
     if (!svg || strlen(svg) != len || !strstr(svg, "<svg")) abort();
+    for (size_t i = 0; i < len; i++) /* no byte XML forbids */
+      if ((unsigned char)svg[i] < 0x20 && !strchr("\n\r\t", svg[i])) abort();
   } else if (!e.name) {
     abort();
   }
   free(svg);
   asl_error_clear(&e);
-  cJSON *s = web_graph_states(def, events,
-                              cJSON_IsString(st) ? st->valuestring : NULL,
-                              "E", "C");
+  cJSON *s = web_graph_states(
+      def, events, cJSON_IsString(st) ? st->valuestring : NULL, "E", "C");
   if (!cJSON_IsObject(s)) abort();
   cJSON_Delete(s);
   cJSON_Delete(in);

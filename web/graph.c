@@ -41,10 +41,46 @@ static const char *get_str(const cJSON *o, const char *k) {
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Appends s to b with &, <, >, " escaped (Graphviz HTML-like labels). */
+/* Length of the UTF-8 sequence at s when it is a character XML allows
+ * (no overlong form, surrogate, U+FFFE/U+FFFF or code point past
+ * U+10FFFF), or 0. */
+static int utf8_len(const unsigned char *s) {
+  if (s[0] < 0x80) return 1;
+  int n = (s[0] & 0xE0) == 0xC0   ? 2
+          : (s[0] & 0xF0) == 0xE0 ? 3
+          : (s[0] & 0xF8) == 0xF0 ? 4
+                                  : 0;
+  if (n == 0) return 0;
+  unsigned long c = s[0] & (0x7F >> n);
+  for (int i = 1; i < n; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    c = (c << 6) | (s[i] & 0x3F);
+  }
+  static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < min[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF) ||
+      c == 0xFFFE || c == 0xFFFF)
+    return 0;
+  return n;
+}
+
+/* Appends s to b for a Graphviz HTML-like label: &, <, >, " escaped,
+ * control characters as spaces and bytes that are not UTF-8 as '?'
+ * (Graphviz's XML parser rejects both). */
 static void put_escaped(asl_buf *b, const char *s) {
-  for (; *s; s++)
-    switch (*s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    int n = utf8_len(p);
+    if (n == 0) {
+      asl_buf_putc(b, '?');
+      p++;
+      continue;
+    }
+    if (n > 1) {
+      asl_buf_add(b, (const char *)p, (size_t)n);
+      p += n;
+      continue;
+    }
+    switch (*p) {
     case '&':
       asl_buf_puts(b, "&amp;");
       break;
@@ -58,8 +94,10 @@ static void put_escaped(asl_buf *b, const char *s) {
       asl_buf_puts(b, "&quot;");
       break;
     default:
-      asl_buf_putc(b, *s);
+      asl_buf_putc(b, *p < 0x20 || *p == 0x7F ? ' ' : (char)*p);
     }
+    p++;
+  }
 }
 
 /* Cuts text t (a new string) to WEB_GRAPH_MAX_LABEL characters, not
@@ -220,17 +258,16 @@ static Agraph_t *cluster(gctx *x, Agraph_t *g, const char *label,
 
 static Agnode_t *state_node(gctx *x, Agraph_t *g, const char *name,
                             const char *type) {
-  char *key = asl_sprintf("s:%s", name);
-  Agnode_t *n = agnode(g, key, 1);
-  free(key);
+  /* keyed by its id: Graphviz writes the key into the SVG as it is */
   char *id = state_id(name);
+  Agnode_t *n = agnode(g, id, 1);
   set(n, "id", id);
   free(id);
   set(n, "class", "state");
   asl_buf b = {0};
-  put_escaped(&b, name);
+  put_escaped(&b, *name ? name : "?");
   asl_buf_puts(&b, "<BR/><FONT POINT-SIZE=\"8\" COLOR=\"#666666\">");
-  put_escaped(&b, type ? type : "?");
+  put_escaped(&b, type && *type ? type : "?");
   asl_buf_puts(&b, "</FONT>");
   set_html(x, n, "label", b.s);
   asl_buf_free(&b);
@@ -255,7 +292,7 @@ static Agedge_t *edge(gctx *x, Agnode_t *a, Agnode_t *b, const char *label,
   if (label) {
     asl_buf t = {0};
     asl_buf_puts(&t, "<FONT POINT-SIZE=\"8\">");
-    put_escaped(&t, label);
+    put_escaped(&t, *label ? label : "?");
     asl_buf_puts(&t, "</FONT>");
     set_html(x, e, "label", t.s);
     asl_buf_free(&t);
@@ -488,6 +525,14 @@ static void set_str(cJSON *o, const char *k, const char *v) {
   if (v) cJSON_AddStringToObject(o, k, v);
 }
 
+/* Member k of event ev as an id: 0 when it is no number in range. */
+static long long event_id(const cJSON *ev, const char *k) {
+  const cJSON *v = get(ev, k);
+  if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble < 1e15))
+    return 0;
+  return (long long)v->valuedouble;
+}
+
 /* The run of the event with id want: walks previousEventId back to the
  * nearest *StateEntered event, through byid (id -> event). */
 static cJSON *run_of(const cJSON **byid, long long n, cJSON **runs,
@@ -499,7 +544,7 @@ static cJSON *run_of(const cJSON **byid, long long n, cJSON **runs,
     const char *type = get_str(ev, "type");
     /* A Parallel's or Map's end follows its last branch event: not theirs */
     if (type && ends_with(type, "StateExited")) return NULL;
-    want = (long long)cJSON_GetNumberValue(get(ev, "previousEventId"));
+    want = event_id(ev, "previousEventId");
   }
   return NULL;
 }
@@ -524,8 +569,7 @@ cJSON *web_graph_states(const cJSON *def, const cJSON *events,
     const char *type = get_str(ev, "type");
     if (!type) continue;
     const cJSON *d = details(ev);
-    long long prev =
-        (long long)cJSON_GetNumberValue(get(ev, "previousEventId"));
+    long long prev = event_id(ev, "previousEventId");
     if (ends_with(type, "StateEntered")) {
       const char *name = get_str(d, "name");
       if (!name) continue;

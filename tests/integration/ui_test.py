@@ -39,8 +39,9 @@ ROLE = "arn:aws:iam::123456789012:role/r"
 ACCOUNT = "arn:aws:states:us-east-1:123456789012"
 passed = failed = 0
 
-# A state name that would be markup if it were not escaped.
-ODD = "Tag <i>&\"q\"</i>"
+# A state name that would be markup if it were not escaped, with a control
+# character XML forbids (the SVG must still parse).
+ODD = "Tag <i>&\"q\"</i>\u0001"
 MAIN = {"StartAt": "Check", "States": {
     "Check": {"Type": "Choice", "Choices": [
         {"Variable": "$.mode", "StringEquals": "boom", "Next": "Risky"}],

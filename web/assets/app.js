@@ -87,6 +87,7 @@ async function loadGraph(box, arn) {
   if (!r.ok) { const j = await r.json(); throw new Error(j.error + ": " + j.message); }
   const doc = new DOMParser().parseFromString(await r.text(), "image/svg+xml");
   const svg = doc.documentElement;
+  if (svg.nodeName !== "svg" || doc.querySelector("parsererror")) throw new Error("the graph's SVG does not parse");
   svg.querySelectorAll("title").forEach(t => t.remove()); /* no "s:Name" tooltips */
   box.replaceChildren(document.importNode(svg, true));
   return box.querySelectorAll("g.node.state");
