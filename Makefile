@@ -2,12 +2,14 @@
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
-LIBS = -lcjson -lcrypto -lsqlite3 -lmicrohttpd -lpthread -lm
+LIBS = -lcjson -lcrypto -lsqlite3 -lmicrohttpd -lgvc -lcgraph -lcdt -lpthread -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard web/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
 HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard web/*.h) $(wildcard cli/*.h) tests/unit/t.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# The web UI's files, embedded in the binary as C (web/ui_assets.h).
+UI_ASSETS := $(sort $(wildcard web/assets/*))
 
 .PHONY: all deps run test unit conformance sanitize fuzz format clean help bench
 
@@ -19,7 +21,7 @@ help:
 	@echo "make run         deps + build + run the demo workflow"
 	@echo "make test        deps + sanitizer build + every test, ends 'N passed, N failed'"
 	@echo "make sanitize    build build-san/asl with ASan and UBSan"
-	@echo "make fuzz        libFuzzer on the loader, paths, intrinsics, resume, API"
+	@echo "make fuzz        libFuzzer on the loader, paths, intrinsics, resume, API, graph"
 	@echo "make format      clang-format every C file"
 
 deps:
@@ -30,7 +32,14 @@ build/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"; $(CC) $(CFLAGS) $(WARN) -c $< -o $@
 
-build/libasl.a: $(patsubst %.c,build/%.o,$(LIB_SRCS))
+build/gen/ui_assets.c: $(UI_ASSETS) scripts/embed_assets.py
+	@mkdir -p $(dir $@)
+	python3 scripts/embed_assets.py $@ $(UI_ASSETS)
+
+build/gen/ui_assets.o: build/gen/ui_assets.c web/ui_assets.h
+	$(CC) $(CFLAGS) $(WARN) -c $< -o $@
+
+build/libasl.a: $(patsubst %.c,build/%.o,$(LIB_SRCS)) build/gen/ui_assets.o
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -42,7 +51,11 @@ build-san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC(san) $<"; $(CC) -O1 -g $(SAN) $(WARN) -c $< -o $@
 
-build-san/libasl.a: $(patsubst %.c,build-san/%.o,$(LIB_SRCS))
+build-san/gen/ui_assets.o: build/gen/ui_assets.c web/ui_assets.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARN) -c $< -o $@
+
+build-san/libasl.a: $(patsubst %.c,build-san/%.o,$(LIB_SRCS)) build-san/gen/ui_assets.o
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -77,11 +90,11 @@ run: deps build/asl
 
 # ---- fuzzing (clang libFuzzer) ----
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
-fuzz:
+fuzz: build/gen/ui_assets.c
 	@mkdir -p build-fuzz
 	@for f in fuzz/fuzz_*.c; do \
 	  n=$$(basename $$f .c); \
-	  clang $(FUZZ_FLAGS) -o build-fuzz/$$n $$f $(LIB_SRCS) $(LIBS) || exit 1; \
+	  clang $(FUZZ_FLAGS) -o build-fuzz/$$n $$f $(LIB_SRCS) build/gen/ui_assets.c $(LIBS) || exit 1; \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  echo "== $$n ($${FUZZ_SECONDS:-30}s)"; \
 	  ./build-fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=4096 \

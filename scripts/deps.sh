@@ -1,14 +1,26 @@
 #!/bin/sh
 # Installs the Debian packages asl needs, only those missing.
 set -e
-PKGS="build-essential clang libcjson-dev libssl-dev libsqlite3-dev python3 libmicrohttpd-dev awscli python3-boto3"
+PKGS="build-essential clang libcjson-dev libssl-dev libsqlite3-dev python3 libmicrohttpd-dev libgraphviz-dev awscli python3-boto3"
+# Headless Chromium drives the web UI test; the build does not need it.
+OPTIONAL="chromium"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+optional=""
+for p in $OPTIONAL; do
+  dpkg -s "$p" >/dev/null 2>&1 || optional="$optional $p"
+done
+[ -z "$missing$optional" ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
-echo "installing:$missing"
+echo "installing:$missing$optional"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+if [ -n "$missing" ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+if [ -n "$optional" ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $optional >/dev/null ||
+    echo "deps: could not install$optional: tests/integration/ui_test.py will skip" >&2
+fi

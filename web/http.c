@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ui.h"
+
 #define TARGET_PREFIX "AWSStepFunctions."
 #define JSON_TYPE "application/x-amz-json-1.0"
 /* Idle seconds before a connection is closed. */
@@ -87,20 +89,18 @@ static enum MHD_Result route_api(web_http *h, struct MHD_Connection *c,
   return send_web_reply(c, &w);
 }
 
-static const char placeholder_page[] =
-    "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-    "<title>asl serve</title></head>\n<body>\n"
-    "<h1>asl serve</h1>\n"
-    "<p>The AWS Step Functions API is served here: <code>POST /</code> "
-    "with <code>X-Amz-Target: AWSStepFunctions.&lt;Operation&gt;</code>, "
-    "for example<br>\n<code>aws stepfunctions --endpoint-url "
-    "http://127.0.0.1:8083 list-state-machines</code></p>\n"
-    "<p>The web UI is not built yet.</p>\n</body></html>\n";
+static const char *query_arg(void *ud, const char *k) {
+  return MHD_lookup_connection_value(ud, MHD_GET_ARGUMENT_KIND, k);
+}
 
-static enum MHD_Result route_page(web_http *h, struct MHD_Connection *c,
-                                  request *rq) {
-  return send_reply(c, MHD_HTTP_OK, "text/html; charset=utf-8",
-                    placeholder_page, sizeof placeholder_page - 1);
+/* GET and HEAD: the web UI (ui.h), which answers every path. */
+static enum MHD_Result route_ui(web_http *h, struct MHD_Connection *c,
+                                const char *url) {
+  web_ui_reply r;
+  web_ui_get(h->api, url, query_arg, c, &r);
+  enum MHD_Result ok = send_reply(c, r.status, r.type, r.body, r.len);
+  free(r.body);
+  return ok;
 }
 
 static const struct {
@@ -108,8 +108,6 @@ static const struct {
   route_fn fn;
 } routes[] = {
     {"POST", "/", route_api},
-    {"GET", "/", route_page},
-    {"HEAD", "/", route_page},
 };
 
 static enum MHD_Result route_missing(struct MHD_Connection *c,
@@ -151,6 +149,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     if (strcmp(method, routes[i].method) == 0 &&
         strcmp(url, routes[i].path) == 0)
       return routes[i].fn(h, c, rq);
+  if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+    return route_ui(h, c, url);
   return route_missing(c, method, url);
 }
 
