@@ -129,6 +129,11 @@ static const char *const delete_sql[] = {
     "BEGIN IMMEDIATE",
     ("DELETE FROM events WHERE execution IN"
      " (SELECT id FROM executions WHERE machine = ?1)"),
+    ("DELETE FROM checkpoints WHERE execution IN"
+     " (SELECT id FROM executions WHERE machine = ?1)"),
+    ("DELETE FROM blobs WHERE execution IN"
+     " (SELECT id FROM executions WHERE machine = ?1)"),
+    /* children (a distributed Map's) have the machine of their parent */
     "DELETE FROM executions WHERE machine = ?1",
     "DELETE FROM state_machines WHERE name = ?1",
     "COMMIT",
