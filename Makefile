@@ -5,8 +5,8 @@ WARN = -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
 LIBS = -lcjson -lcrypto -lsqlite3 -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
-HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard cli/*.h) tests/unit/t.h
+LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard lake/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
+HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard lake/*.h) $(wildcard cli/*.h) tests/unit/t.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 .PHONY: all deps run test unit conformance sanitize fuzz format clean help bench
