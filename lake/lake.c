@@ -28,10 +28,7 @@ void asl_lake_time_iso(double t, char buf[32]) {
   time_t s = (time_t)t;
   struct tm tm;
   gmtime_r(&s, &tm);
-  int ms = (int)((t - (double)s) * 1000);
-  if (ms < 0 || ms > 999) ms = 0;
-  size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, 32 - n, ".%03dZ", ms % 1000);
+  strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---- names ---- */

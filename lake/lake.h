@@ -126,7 +126,8 @@ int asl_lake_list_objects(const char *root, const char *bucket,
                           asl_error *err);
 void asl_lake_list_free(asl_lake_list *l);
 
-/* "2026-11-22T08:00:00.000Z" for t (epoch seconds) into buf (>= 25). */
+/* "2026-11-22T08:00:00Z" for t (epoch seconds) into buf: S3 keeps
+ * Last-Modified to the second. */
 void asl_lake_time_iso(double t, char buf[32]);
 
 #endif
