@@ -268,11 +268,17 @@ static int write_atomic(const char *root, const char *bdir, char *path,
     unlink(tmp);
     goto out;
   }
-  if (make_parents(bdir, path, err) < 0) {
-    unlink(tmp);
-    goto out;
-  }
-  if (rename(tmp, path) != 0) {
+  /* a delete in another thread may remove a folder we just made (it was
+   * empty): make it again, a few times */
+  int tries = 0, moved;
+  do {
+    if (make_parents(bdir, path, err) < 0) {
+      unlink(tmp);
+      goto out;
+    }
+    moved = rename(tmp, path) == 0;
+  } while (!moved && errno == ENOENT && ++tries < 8);
+  if (!moved) {
     if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
       asl_error_set(err, "InvalidArgument",
                     "This key is a folder of other objects: the lake keeps "
@@ -514,10 +520,11 @@ static int walk(const char *dir, const char *rel, keyvec *out,
     char *k = *rel ? asl_sprintf("%s/%s", rel, e->d_name)
                    : asl_strdup(e->d_name);
     struct stat sb;
-    if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    int st = lstat(p, &sb);
+    if (st == 0 && S_ISDIR(sb.st_mode)) {
       rc = walk(p, k, out, deadline);
       free(k);
-    } else if (S_ISREG(sb.st_mode)) {
+    } else if (st == 0 && S_ISREG(sb.st_mode)) {
       keyvec_add(out, k);
     } else {
       free(k);

@@ -143,6 +143,24 @@ has "$T/err" "S3.S3Exception" "escaping key error"
 has "$T/err" "'..' segment" "escaping key message"
 if [ -e "$ASL_HOME/escaped" ] || [ -e "$T/escaped" ]; then bad "a file escaped the lake"; else ok; fi
 
+# a Map of 40 items, 10 at a time on worker threads, each putting and
+# deleting its own key in one shared folder: every call succeeds (a delete
+# removing the emptied folder does not break a put into it)
+cat >"$T/map.json" <<'J'
+{"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 10,
+  "ItemProcessor": {"StartAt": "Put", "States": {
+    "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+      "Parameters": {"Bucket": "etl-data", "Key.$": "States.Format('m/x/{}.txt', $)", "Body.$": "States.Format('{}', $)"},
+      "ResultPath": null, "Next": "Del"},
+    "Del": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:deleteObject",
+      "Parameters": {"Bucket": "etl-data", "Key.$": "States.Format('m/x/{}.txt', $)"}, "End": true}}},
+  "End": true}}}
+J
+python3 -c "import json; print(json.dumps(list(range(40))))" >"$T/items.json"
+expect 0 "Map of puts and deletes" -- "$ASL" run "$T/map.json" --input "$T/items.json"
+jcheck "$T/out" "o == [{}] * 40" "every delete answered {}"
+if [ -e "$LAKE/etl-data/m" ]; then bad "m/ left after the Map"; else ok; fi
+
 # --- asl lake: objects ---
 printf 'a,b\n' >"$T/f.csv"
 expect 0 "put a file" -- "$ASL" lake put "$T/f.csv" s3://etl-data/in/f.csv

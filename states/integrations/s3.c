@@ -19,7 +19,8 @@
  *  - putObject's Body: a string is stored as its bytes; any other JSON
  *    value is stored as its compact JSON text;
  *  - getObject's Body is the object's bytes as a string (objects that are
- *    not UTF-8 text give a string holding those bytes), ContentType is
+ *    not UTF-8 text give a string holding those bytes, and a NUL byte
+ *    ends it, though ContentLength counts all), ContentType is
  *    S3's default "binary/octet-stream" (no metadata is kept);
  *  - ServerSideEncryption is "AES256", S3's default encryption since 2023.
  *
