@@ -38,7 +38,8 @@ static int report(const char *what, asl_error *e) {
   int rc = EX_REFUSED;
   if (strcmp(n, "NoSuchKey") == 0 || strcmp(n, "NoSuchBucket") == 0)
     rc = EX_NOINPUT;
-  else if (strcmp(n, "InternalError") == 0) rc = EX_IOERR;
+  else if (strcmp(n, "InternalError") == 0)
+    rc = EX_IOERR;
   asl_error_clear(e);
   return rc;
 }
@@ -67,8 +68,7 @@ static int ls_buckets(const char *root) {
   double *mt;
   size_t n;
   asl_error e = {0};
-  if (asl_lake_buckets(root, &names, &mt, &n, &e) < 0)
-    return report(root, &e);
+  if (asl_lake_buckets(root, &names, &mt, &n, &e) < 0) return report(root, &e);
   for (size_t i = 0; i < n; i++) {
     char t[32];
     fmt_time(mt[i], t);
@@ -179,7 +179,8 @@ static int slurp(const char *path, char **data, size_t *len) {
   asl_buf b = {0};
   char chunk[65536];
   size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) asl_buf_add(&b, chunk, n);
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    asl_buf_add(&b, chunk, n);
   int bad = ferror(f);
   if (f != stdin) fclose(f);
   if (bad) {
@@ -204,7 +205,8 @@ static int cmd_put(const char *root, int argc, char **argv) {
     asl_lake_obj info;
     if (asl_lake_put(root, b, k, data, len, &info, &e) < 0)
       rc = report(argv[1], &e);
-    else printf("%s %lld %s\n", argv[1], info.size, info.etag);
+    else
+      printf("%s %lld %s\n", argv[1], info.size, info.etag);
   }
   free(data);
   free(b);
@@ -242,8 +244,11 @@ static int cmd_mb(const char *root, int argc, char **argv) {
 static const struct {
   const char *name;
   int (*fn)(const char *root, int argc, char **argv);
-} CMDS[] = {{"ls", cmd_ls}, {"cat", cmd_cat}, {"put", cmd_put},
-            {"rm", cmd_rm}, {"mb", cmd_mb}};
+} CMDS[] = {{"ls", cmd_ls},
+            {"cat", cmd_cat},
+            {"put", cmd_put},
+            {"rm", cmd_rm},
+            {"mb", cmd_mb}};
 
 int asl_cmd_lake(int argc, char **argv) {
   if (argc < 1) return usage(NULL);

@@ -67,9 +67,12 @@ int asl_lake_check_bucket(const char *b, asl_error *err) {
     char f = b[0], l = b[n - 1];
     int fa = (f >= 'a' && f <= 'z') || (f >= '0' && f <= '9');
     int la = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9');
-    if (!fa || !la) why = "must begin and end with a letter or digit";
-    else if (strstr(b, "..")) why = "must not hold two adjacent periods";
-    else if (is_ip(b)) why = "must not be formatted as an IP address";
+    if (!fa || !la)
+      why = "must begin and end with a letter or digit";
+    else if (strstr(b, ".."))
+      why = "must not hold two adjacent periods";
+    else if (is_ip(b))
+      why = "must not be formatted as an IP address";
     else if (strncmp(b, "xn--", 4) == 0 || strncmp(b, "sthree-", 7) == 0)
       why = "must not start with a reserved prefix";
     else if (ends_with(b, "-s3alias") || ends_with(b, "--ol-s3"))
@@ -88,14 +91,18 @@ int asl_lake_check_key(const char *k, asl_error *err) {
                          "Your key is too long: %zu bytes (the limit is %d).",
                          n, ASL_LAKE_MAX_KEY_LEN);
   const char *why = NULL;
-  if (n == 0) why = "a key must not be empty";
-  else if (k[0] == '/') why = "a key must not start with '/' (absolute)";
+  if (n == 0)
+    why = "a key must not be empty";
+  else if (k[0] == '/')
+    why = "a key must not start with '/' (absolute)";
   else if (k[n - 1] == '/')
     why = "a key must not end with '/' (folders are not objects here)";
   for (const char *s = k; !why && s && *s;) {
     size_t m = strcspn(s, "/");
-    if (m == 0) why = "a key must not hold an empty segment ('//')";
-    else if (m == 1 && s[0] == '.') why = "a key must not hold a '.' segment";
+    if (m == 0)
+      why = "a key must not hold an empty segment ('//')";
+    else if (m == 1 && s[0] == '.')
+      why = "a key must not hold a '.' segment";
     else if (m == 2 && s[0] == '.' && s[1] == '.')
       why = "a key must not hold a '..' segment";
     else if (m > SEGMENT_MAX)
@@ -241,8 +248,8 @@ static int write_atomic(const char *root, const char *bdir, char *path,
   if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
     memcpy(rnd, &len, sizeof rnd < sizeof len ? sizeof rnd : sizeof len);
   char *tmp = asl_sprintf("%s/put-%d-%02x%02x%02x%02x%02x%02x%02x%02x", tdir,
-                          (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3],
-                          rnd[4], rnd[5], rnd[6], rnd[7]);
+                          (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+                          rnd[5], rnd[6], rnd[7]);
   free(tdir);
   int rc = -1;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -284,7 +291,8 @@ static int write_atomic(const char *root, const char *bdir, char *path,
                     "This key is a folder of other objects: the lake keeps "
                     "keys as files, so one cannot be both an object and a "
                     "folder of others.");
-    else io_error(err, "cannot rename into", path);
+    else
+      io_error(err, "cannot rename into", path);
     unlink(tmp);
     goto out;
   }
@@ -296,8 +304,7 @@ out:
 
 /* ---- objects ---- */
 
-int asl_lake_make_bucket(const char *root, const char *bucket,
-                         asl_error *err) {
+int asl_lake_make_bucket(const char *root, const char *bucket, asl_error *err) {
   if (asl_lake_check_bucket(bucket, err) < 0) return -1;
   char *dir = asl_sprintf("%s/%s", root, bucket);
   int rc = 0;
@@ -363,7 +370,8 @@ int asl_lake_buckets(const char *root, char ***names, double **mtimes,
 }
 
 void asl_lake_free_names(char **names, size_t n) {
-  for (size_t i = 0; i < n; i++) free(names[i]);
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
   free(names);
 }
 
@@ -390,8 +398,7 @@ int asl_lake_head(const char *root, const char *bucket, const char *key,
 }
 
 int asl_lake_get(const char *root, const char *bucket, const char *key,
-                 char **data, size_t *len, asl_lake_obj *info,
-                 asl_error *err) {
+                 char **data, size_t *len, asl_lake_obj *info, asl_error *err) {
   *data = NULL;
   *len = 0;
   char *path;
@@ -400,8 +407,10 @@ int asl_lake_get(const char *root, const char *bucket, const char *key,
   if (stat_obj(path, key, NULL, err) < 0) goto out;
   FILE *f = fopen(path, "rb");
   if (!f) {
-    if (errno == ENOENT) no_key(err, key);
-    else io_error(err, "cannot read", path);
+    if (errno == ENOENT)
+      no_key(err, key);
+    else
+      io_error(err, "cannot read", path);
     goto out;
   }
   /* One open file: the bytes and the ETag are of the same version even if
@@ -409,7 +418,8 @@ int asl_lake_get(const char *root, const char *bucket, const char *key,
   asl_buf b = {0};
   char chunk[65536];
   size_t r;
-  while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) asl_buf_add(&b, chunk, r);
+  while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
+    asl_buf_add(&b, chunk, r);
   int bad = ferror(f);
   struct stat sb;
   fstat(fileno(f), &sb);
@@ -459,8 +469,8 @@ int asl_lake_delete(const char *root, const char *bucket, const char *key,
       rc = io_error(err, "cannot remove", path);
     /* folders the key made, now empty: a later put of "a" needs "a" free */
     size_t blen = strlen(root) + 1 + strlen(bucket);
-    for (char *s = strrchr(path, '/'); rc == 0 && s && (size_t)(s - path) > blen;
-         s = strrchr(path, '/')) {
+    for (char *s = strrchr(path, '/');
+         rc == 0 && s && (size_t)(s - path) > blen; s = strrchr(path, '/')) {
       *s = 0;
       if (rmdir(path) != 0) break;
     }
@@ -478,8 +488,7 @@ int asl_lake_copy(const char *root, const char *sbucket, const char *skey,
   /* the destination is checked first: a bad target fails before reading */
   if (resolve(root, dbucket, dkey, &dpath, err) < 0) return -1;
   free(dpath);
-  if (asl_lake_get(root, sbucket, skey, &data, &len, NULL, err) < 0)
-    return -1;
+  if (asl_lake_get(root, sbucket, skey, &data, &len, NULL, err) < 0) return -1;
   int rc = asl_lake_put(root, dbucket, dkey, data, len, info, err);
   free(data);
   return rc;
@@ -514,11 +523,10 @@ static int walk(const char *dir, const char *rel, keyvec *out,
   struct dirent *e;
   int rc = 0;
   while (rc == 0 && (e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-      continue;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
     char *p = asl_sprintf("%s/%s", dir, e->d_name);
-    char *k = *rel ? asl_sprintf("%s/%s", rel, e->d_name)
-                   : asl_strdup(e->d_name);
+    char *k =
+        *rel ? asl_sprintf("%s/%s", rel, e->d_name) : asl_strdup(e->d_name);
     struct stat sb;
     int st = lstat(p, &sb);
     if (st == 0 && S_ISDIR(sb.st_mode)) {
@@ -557,8 +565,7 @@ static int hexval(char c) {
 
 static int token_read(const char *t, char *kind, char **s) {
   size_t n = strlen(t);
-  if (n < 2 || t[0] != '1' || (t[1] != 'k' && t[1] != 'p') || n % 2)
-    return -1;
+  if (n < 2 || t[0] != '1' || (t[1] != 'k' && t[1] != 'p') || n % 2) return -1;
   *kind = t[1];
   char *o = asl_malloc((n - 2) / 2 + 1);
   size_t j = 0;
@@ -576,7 +583,8 @@ static int token_read(const char *t, char *kind, char **s) {
 }
 
 void asl_lake_list_free(asl_lake_list *l) {
-  for (size_t i = 0; i < l->nobjs; i++) free(l->objs[i].key);
+  for (size_t i = 0; i < l->nobjs; i++)
+    free(l->objs[i].key);
   free(l->objs);
   asl_lake_free_names(l->prefixes, l->nprefixes);
   free(l->next_token);
@@ -607,8 +615,10 @@ int asl_lake_list_objects(const char *root, const char *bucket,
   /* walk only the folder the prefix names: "logs/2024-" is below logs/ */
   char *sub = asl_strdup(prefix);
   char *slash = strrchr(sub, '/');
-  if (slash) *slash = 0;
-  else *sub = 0;
+  if (slash)
+    *slash = 0;
+  else
+    *sub = 0;
   keyvec keys = {0};
   int rc = 0;
   asl_error kerr = {0};
@@ -655,7 +665,7 @@ int asl_lake_list_objects(const char *root, const char *bucket,
     }
     asl_lake_obj o = {0};
     char *path = asl_sprintf("%s/%s", bdir, k);
-      int st = stat_obj(path, k, &o, err);
+    int st = stat_obj(path, k, &o, err);
     free(path);
     if (st < 0) { /* removed meanwhile: not listed */
       asl_error_clear(err);
@@ -675,11 +685,15 @@ int asl_lake_list_objects(const char *root, const char *bucket,
     /* the last thing returned, key or common prefix, whichever is later */
     const char *lk = out->nobjs ? out->objs[out->nobjs - 1].key : NULL;
     const char *lp = out->nprefixes ? out->prefixes[out->nprefixes - 1] : NULL;
-    if (lp && (!lk || strcmp(lp, lk) > 0)) out->next_token = token_make('p', lp);
-    else if (lk) out->next_token = token_make('k', lk);
-    else out->truncated = 0; /* MaxKeys 0: nothing returned, nothing to go on */
+    if (lp && (!lk || strcmp(lp, lk) > 0))
+      out->next_token = token_make('p', lp);
+    else if (lk)
+      out->next_token = token_make('k', lk);
+    else
+      out->truncated = 0; /* MaxKeys 0: nothing returned, nothing to go on */
   }
-  for (size_t i = 0; i < keys.n; i++) free(keys.v[i]);
+  for (size_t i = 0; i < keys.n; i++)
+    free(keys.v[i]);
   free(keys.v);
   free(after);
   free(bdir);

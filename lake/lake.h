@@ -44,10 +44,10 @@
 
 /* What head, put and list tell about one object. */
 typedef struct asl_lake_obj {
-  char *key;        /* owned (list entries); NULL from head/put/get */
-  long long size;   /* bytes */
-  double mtime;     /* last modified, epoch seconds */
-  char etag[35];    /* "\"" + 32 hex + "\"" */
+  char *key;      /* owned (list entries); NULL from head/put/get */
+  long long size; /* bytes */
+  double mtime;   /* last modified, epoch seconds */
+  char etag[35];  /* "\"" + 32 hex + "\"" */
 } asl_lake_obj;
 
 /* $ASL_HOME/lake (see asl_home_dir). A new string. */
@@ -79,8 +79,7 @@ int asl_lake_put(const char *root, const char *bucket, const char *key,
 /* Reads the object: *data is a new NUL-terminated buffer of *len bytes.
  * info (may be NULL) gets size, mtime, ETag. */
 int asl_lake_get(const char *root, const char *bucket, const char *key,
-                 char **data, size_t *len, asl_lake_obj *info,
-                 asl_error *err);
+                 char **data, size_t *len, asl_lake_obj *info, asl_error *err);
 
 /* Size, mtime and ETag of an object (NoSuchKey when absent). */
 int asl_lake_head(const char *root, const char *bucket, const char *key,

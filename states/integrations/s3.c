@@ -144,8 +144,10 @@ static int do_put(const char *root, const cJSON *p, cJSON **out,
   const cJSON *body = asl_json_get(p, "Body");
   char *text = NULL;
   const char *data = "";
-  if (cJSON_IsString(body)) data = body->valuestring;
-  else if (body) data = text = cJSON_PrintUnformatted(body);
+  if (cJSON_IsString(body))
+    data = body->valuestring;
+  else if (body)
+    data = text = cJSON_PrintUnformatted(body);
   asl_lake_obj info;
   int rc = asl_lake_put(root, b, k, data, strlen(data), &info, err);
   cJSON_free(text);
@@ -271,7 +273,7 @@ static int do_list(const char *root, const cJSON *p, double deadline,
       return s3_error(err);
     }
     q.max_keys = mk->valuedouble > ASL_LAKE_MAX_KEYS ? ASL_LAKE_MAX_KEYS
-                                                      : (int)mk->valuedouble;
+                                                     : (int)mk->valuedouble;
   }
   q.deadline = deadline;
   asl_lake_list l;
@@ -330,18 +332,27 @@ static int s3_run(const asl_task_req *req, cJSON **out, asl_error *err) {
     return asl_error_set(err, "States.Timeout", NULL);
   const cJSON *p = req->params;
   if (p && !cJSON_IsObject(p)) {
-    asl_error_set(err, "InvalidArgument",
-                  "The request must be a JSON object.");
+    asl_error_set(err, "InvalidArgument", "The request must be a JSON object.");
     return s3_error(err);
   }
   char *root = asl_lake_root();
   int rc;
   switch ((op_id)op) {
-  case OP_PUT: rc = do_put(root, p, out, err); break;
-  case OP_GET: rc = do_get(root, p, out, err); break;
-  case OP_LIST: rc = do_list(root, p, req->deadline, out, err); break;
-  case OP_DELETE: rc = do_delete(root, p, out, err); break;
-  default: rc = do_copy(root, p, out, err); break;
+  case OP_PUT:
+    rc = do_put(root, p, out, err);
+    break;
+  case OP_GET:
+    rc = do_get(root, p, out, err);
+    break;
+  case OP_LIST:
+    rc = do_list(root, p, req->deadline, out, err);
+    break;
+  case OP_DELETE:
+    rc = do_delete(root, p, out, err);
+    break;
+  default:
+    rc = do_copy(root, p, out, err);
+    break;
   }
   free(root);
   return rc;

@@ -44,16 +44,15 @@ static void test_names(void) {
   static const struct {
     const char *name;
     int ok;
-  } buckets[] = {{"data", 1},       {"my-lake.2024", 1}, {"ab", 0},
-                 {"Data", 0},       {"-data", 0},        {"data-", 0},
-                 {"a..b", 0},       {"192.168.1.1", 0},  {"xn--abc", 0},
-                 {"x-s3alias", 0},  {"a_b", 0},          {"", 0},
-                 {".tmp", 0},       {"a/b", 0},          {"192.168.1", 1}};
+  } buckets[] = {{"data", 1},      {"my-lake.2024", 1}, {"ab", 0},
+                 {"Data", 0},      {"-data", 0},        {"data-", 0},
+                 {"a..b", 0},      {"192.168.1.1", 0},  {"xn--abc", 0},
+                 {"x-s3alias", 0}, {"a_b", 0},          {"", 0},
+                 {".tmp", 0},      {"a/b", 0},          {"192.168.1", 1}};
   for (size_t i = 0; i < sizeof buckets / sizeof *buckets; i++) {
     asl_error e = {0};
     int rc = asl_lake_check_bucket(buckets[i].name, &e);
-    T_OK((rc == 0) == buckets[i].ok, "bucket '%s': rc %d", buckets[i].name,
-         rc);
+    T_OK((rc == 0) == buckets[i].ok, "bucket '%s': rc %d", buckets[i].name, rc);
     if (!buckets[i].ok) T_OK(err_is(&e, "InvalidBucketName"), "bucket error");
     asl_error_clear(&e);
   }
@@ -61,7 +60,8 @@ static void test_names(void) {
   memset(long_seg, 'a', sizeof long_seg - 1);
   long_seg[sizeof long_seg - 1] = 0;
   memset(long_key, 'a', sizeof long_key - 1);
-  for (size_t i = 100; i < sizeof long_key - 1; i += 100) long_key[i] = '/';
+  for (size_t i = 100; i < sizeof long_key - 1; i += 100)
+    long_key[i] = '/';
   long_key[sizeof long_key - 1] = 0;
   static const struct {
     const char *key;
@@ -82,10 +82,11 @@ static void test_names(void) {
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
     asl_error e = {0};
     int rc = asl_lake_check_key(keys[i].key, &e);
-    if (!keys[i].err) T_OK(rc == 0, "key '%s' refused: %s", keys[i].key,
-                           e.cause ? e.cause : "");
-    else T_OK(rc < 0 && err_is(&e, keys[i].err), "key '%s' accepted",
-              keys[i].key);
+    if (!keys[i].err)
+      T_OK(rc == 0, "key '%s' refused: %s", keys[i].key,
+           e.cause ? e.cause : "");
+    else
+      T_OK(rc < 0 && err_is(&e, keys[i].err), "key '%s' accepted", keys[i].key);
     asl_error_clear(&e);
   }
   asl_error e = {0};
@@ -115,8 +116,7 @@ static void test_objects(void) {
            err_is(&e, "BucketAlreadyOwnedByYou"),
        "mb twice");
 
-  T_OK(asl_lake_put(g_root, "data", "in/hello.txt", "hello", 5, &info, &e) ==
-           0,
+  T_OK(asl_lake_put(g_root, "data", "in/hello.txt", "hello", 5, &info, &e) == 0,
        "put hello");
   /* MD5("hello") */
   T_STREQ(info.etag, "\"5d41402abc4b2a76b9719d911017c592\"");
@@ -270,7 +270,7 @@ static void test_list(void) {
   };
   for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
     asl_lake_list_req q = {rows[i].prefix, rows[i].delim, rows[i].start_after,
-                           NULL, rows[i].max, 0};
+                           NULL,           rows[i].max,   0};
     char *got = page(&q, NULL);
     T_OK(strcmp(got, rows[i].want) == 0, "list row %zu: got %s, want %s", i,
          got, rows[i].want);
@@ -336,8 +336,7 @@ static void test_list(void) {
   char **names;
   size_t n;
   T_OK(asl_lake_buckets(g_root, &names, NULL, &n, &e) == 0, "buckets");
-  T_OK(n == 2 && strcmp(names[0], "data") == 0 &&
-           strcmp(names[1], "list") == 0,
+  T_OK(n == 2 && strcmp(names[0], "data") == 0 && strcmp(names[1], "list") == 0,
        "buckets data, list (.tmp hidden): %zu", n);
   asl_lake_free_names(names, n);
 }
@@ -367,7 +366,8 @@ static int run_task(const char *op, const char *params, cJSON **out,
 static void drop_times(cJSON *v) {
   if (!v) return;
   cJSON_DeleteItemFromObjectCaseSensitive(v, "LastModified");
-  for (cJSON *c = v->child; c; c = c->next) drop_times(c);
+  for (cJSON *c = v->child; c; c = c->next)
+    drop_times(c);
 }
 
 static void test_integration(void) {
@@ -401,8 +401,8 @@ static void test_integration(void) {
   asl_lake_head(g_root, "data", "t/x.json", &info, &e);
   T_OK(info.size == 7, "a JSON Body is stored as its compact text");
 
-  T_OK(run_task("getObject", "{\"Bucket\":\"data\",\"Key\":\"t/x.json\"}",
-                &out, &e) == 0,
+  T_OK(run_task("getObject", "{\"Bucket\":\"data\",\"Key\":\"t/x.json\"}", &out,
+                &e) == 0,
        "getObject");
   T_OK(cJSON_IsString(asl_json_get(out, "LastModified")), "LastModified");
   drop_times(out);
@@ -438,8 +438,8 @@ static void test_integration(void) {
                 "\"CopySource\":\"data/t%2Fx.json\"}",
                 &out, &e) == 0,
        "copyObject with an encoded CopySource: %s", e.cause ? e.cause : "");
-  T_OK(cJSON_IsString(asl_json_get(asl_json_get(out, "CopyObjectResult"),
-                                   "ETag")),
+  T_OK(cJSON_IsString(
+           asl_json_get(asl_json_get(out, "CopyObjectResult"), "ETag")),
        "CopyObjectResult.ETag");
   cJSON_Delete(out);
   out = NULL;
@@ -457,8 +457,9 @@ static void test_integration(void) {
     const char *op, *params, *error, *cause_has;
   } errs[] = {
       {"getObject", "{\"Bucket\":\"data\",\"Key\":\"none\"}",
-       "S3.NoSuchKeyException", "The specified key does not exist. (Service: "
-                                "S3, Status Code: 404"},
+       "S3.NoSuchKeyException",
+       "The specified key does not exist. (Service: "
+       "S3, Status Code: 404"},
       {"getObject", "{\"Bucket\":\"nobucket\",\"Key\":\"a\"}",
        "S3.NoSuchBucketException", "Status Code: 404"},
       {"putObject", "{\"Bucket\":\"nobucket\",\"Key\":\"a\",\"Body\":\"x\"}",
@@ -467,8 +468,7 @@ static void test_integration(void) {
        "S3.S3Exception", "'..' segment"},
       {"putObject", "{\"Bucket\":\"Data!\",\"Key\":\"a\"}", "S3.S3Exception",
        "bucket is not valid"},
-      {"getObject", "{\"Bucket\":\"data\"}", "S3.S3Exception",
-       "member 'Key'"},
+      {"getObject", "{\"Bucket\":\"data\"}", "S3.S3Exception", "member 'Key'"},
       {"getObject", "{\"Bucket\":\"data\",\"Key\":5}", "S3.S3Exception",
        "must be a string"},
       {"copyObject", "{\"Bucket\":\"data\",\"Key\":\"z\",\"CopySource\":\"x\"}",
@@ -485,8 +485,8 @@ static void test_integration(void) {
     int rc = run_task(errs[i].op, errs[i].params, &out, &e);
     T_OK(rc == -1 && out == NULL, "error row %zu: rc %d", i, rc);
     T_STREQ(e.name, errs[i].error);
-    T_OK(e.cause && strstr(e.cause, errs[i].cause_has), "row %zu cause: %s",
-         i, e.cause ? e.cause : "(null)");
+    T_OK(e.cause && strstr(e.cause, errs[i].cause_has), "row %zu cause: %s", i,
+         e.cause ? e.cause : "(null)");
     asl_error_clear(&e);
     cJSON_Delete(out);
     out = NULL;
@@ -494,7 +494,8 @@ static void test_integration(void) {
 
   /* a deadline already past: States.Timeout, nothing written */
   asl_task_req req = {0};
-  cJSON *p = cJSON_Parse("{\"Bucket\":\"data\",\"Key\":\"late\",\"Body\":\"x\"}");
+  cJSON *p =
+      cJSON_Parse("{\"Bucket\":\"data\",\"Key\":\"late\",\"Body\":\"x\"}");
   req.resource = "arn:aws:states:::aws-sdk:s3:putObject";
   req.params = p;
   req.deadline = 1.0;
