@@ -5,8 +5,8 @@ WARN = -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
 LIBS = -lcjson -lcrypto -lsqlite3 -lmicrohttpd -lgvc -lcgraph -lcdt -lpthread -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard web/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
-HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard web/*.h) $(wildcard cli/*.h) tests/unit/t.h
+LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard lake/*.c) $(wildcard web/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
+HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard lake/*.h) $(wildcard web/*.h) $(wildcard cli/*.h) tests/unit/t.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # The web UI's files, embedded in the binary as C (web/ui_assets.h).
 UI_ASSETS := $(sort $(wildcard web/assets/*))

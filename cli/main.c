@@ -21,6 +21,7 @@
 #include "../states/integrations/lambda.h"
 #include "hasher.h"
 #include "serve_cmd.h"
+#include "lake_cmd.h"
 #include "store_cmds.h"
 
 #define EX_OK 0
@@ -56,6 +57,9 @@ static const char usage_text[] =
     "      print ValidateStateMachineDefinition's response for DEF\n"
     "  serve [--host ADDR] [--port N] [--db PATH] [--bindings FILE]\n"
     "      serve the AWS Step Functions API on http://127.0.0.1:8083/\n"
+    "  lake ls [s3://B[/PREFIX]] | cat s3://B/K | put FILE|- s3://B/K |\n"
+    "       rm s3://B/K | mb s3://B\n"
+    "      the local data lake, $ASL_HOME/lake (s3://B/K is lake/B/K)\n"
     "  help\n"
     "\n"
     "exit codes: 0 succeeded, 1 failed, 2 timed out, 3 aborted,\n"
@@ -405,6 +409,7 @@ int main(int argc, char **argv) {
     return asl_cmd_describe(argc - 2, argv + 2);
   if (strcmp(cmd, "resume") == 0) return asl_cmd_resume(argc - 2, argv + 2);
   if (strcmp(cmd, "serve") == 0) return asl_cmd_serve(argc - 2, argv + 2);
+  if (strcmp(cmd, "lake") == 0) return asl_cmd_lake(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;

@@ -77,10 +77,10 @@ static void make_dirs(const char *dir) {
 const char *asl_store_db_path(const char *given) {
   static char buf[4096];
   if (given) return given;
-  const char *home = getenv("ASL_HOME");
-  const char *dir = home && *home ? home : "./.asl";
+  char *dir = asl_home_dir();
   make_dirs(dir);
   snprintf(buf, sizeof buf, "%s/asl.db", dir);
+  free(dir);
   return buf;
 }
 

@@ -213,3 +213,8 @@ void asl_buf_free(asl_buf *b) {
   b->s = NULL;
   b->len = b->cap = 0;
 }
+
+char *asl_home_dir(void) {
+  const char *home = getenv("ASL_HOME");
+  return asl_strdup(home && *home ? home : "./.asl");
+}

@@ -94,6 +94,11 @@ const cJSON *asl_scope_context(const asl_scope *s);
  * length. printf is slow in hot loops: this is not. */
 size_t asl_fmt_ll(char *buf, long long v);
 
+/* ---- where local state lives ---- */
+/* $ASL_HOME when set and not empty, else "./.asl": the folder of asl.db
+ * (the store) and lake/ (the local S3). A new string; nothing is created. */
+char *asl_home_dir(void);
+
 /* ---- growable string buffer ---- */
 typedef struct asl_buf {
   char *s;
