@@ -46,45 +46,40 @@ static cJSON *task_det(const asl_task_spec *t) {
   return d;
 }
 
-/* Seconds from TimeoutSeconds or TimeoutSecondsPath; -1 on a bad path. */
-static int timeout_of(frame *f, const asl_task_spec *t, long long *out,
-                      asl_error *err) {
-  *out = t->timeout;
-  if (!t->timeout_path.path) return 0;
+/* Seconds from a literal field or its Path form (field names it, for the
+ * message): the literal when there is no path; -1 on a bad path. */
+static int seconds_of(frame *f, long long literal, const asl_path *path,
+                      const char *field, long long *out, asl_error *err) {
+  *out = literal;
+  if (!path) return 0;
   asl_scope s = exec_scope(f, f->eff);
   cJSON *v = NULL;
   long long n;
-  int ok = asl_path_eval(t->timeout_path.path, &s, &v, NULL) == 0 &&
+  int ok = asl_path_eval(path, &s, &v, NULL) == 0 &&
            asl_json_as_int64(v, &n) && n > 0;
   cJSON_Delete(v);
   if (!ok)
     return asl_error_set(err, "States.Runtime",
-                         "The TimeoutSecondsPath parameter does not reference "
-                         "a positive integer: %s",
-                         asl_path_text(t->timeout_path.path));
+                         "The %s parameter does not reference a positive "
+                         "integer: %s",
+                         field, asl_path_text(path));
   *out = n;
   return 0;
+}
+
+/* Seconds from TimeoutSeconds or TimeoutSecondsPath; -1 on a bad path. */
+static int timeout_of(frame *f, const asl_task_spec *t, long long *out,
+                      asl_error *err) {
+  return seconds_of(f, t->timeout, t->timeout_path.path, "TimeoutSecondsPath",
+                    out, err);
 }
 
 /* Seconds from HeartbeatSeconds or HeartbeatSecondsPath (0: none); -1 on
  * a bad path. */
 static int heartbeat_of(frame *f, const asl_task_spec *t, long long *out,
                         asl_error *err) {
-  *out = t->heartbeat;
-  if (!t->heartbeat_path.path) return 0;
-  asl_scope s = exec_scope(f, f->eff);
-  cJSON *v = NULL;
-  long long n;
-  int ok = asl_path_eval(t->heartbeat_path.path, &s, &v, NULL) == 0 &&
-           asl_json_as_int64(v, &n) && n > 0;
-  cJSON_Delete(v);
-  if (!ok)
-    return asl_error_set(err, "States.Runtime",
-                         "The HeartbeatSecondsPath parameter does not "
-                         "reference a positive integer: %s",
-                         asl_path_text(t->heartbeat_path.path));
-  *out = n;
-  return 0;
+  return seconds_of(f, t->heartbeat, t->heartbeat_path.path,
+                    "HeartbeatSecondsPath", out, err);
 }
 
 /* The context object a job gets: the frame's, without the execution's
