@@ -1,0 +1,74 @@
+/* sql.h: Athena-like SQL on SQLite, over tables whose data lives in the
+ * lake (external tables) or in SQLite itself (Iceberg and CTAS tables).
+ *
+ * The catalog (databases, tables, their columns, SerDe, LOCATION and
+ * TBLPROPERTIES) and the managed tables' rows live in SQLite files under
+ * $ASL_HOME/athena/ (asl_home_dir), so a table created by one `asl run`
+ * is there for the next, for `asl query` and for `asl serve`. External
+ * tables are read on query from the files under their LOCATION in the
+ * lake (lake/lake.h), as Athena reads S3: every object under the prefix,
+ * recursively, except names starting with '_' or '.'.
+ *
+ * Statements take Athena's (Trino's and Hive's) syntax; the engine
+ * translates them to SQLite and registers the Trino functions SQLite lacks.
+ * A statement it cannot run fails with a message naming the unsupported
+ * part, never a crash. One statement per call; a trailing ';' is allowed.
+ *
+ * This layer knows nothing of executions or Task states: the Athena Task
+ * integration (states/integrations/athena.c) and `asl query`
+ * (cli/query_cmd.c) call it. Any thread may call it; calls serialise on the
+ * catalog file (SQLite's locking, with a busy timeout). */
+#ifndef ASL_SQL_H
+#define ASL_SQL_H
+
+#include <stddef.h>
+
+#include "../engine/core.h"
+
+/* One result column: its name and Athena type name ("varchar", "bigint",
+ * "integer", "double", "float", "boolean", "date", "timestamp",
+ * "decimal(10,2)", ...), as GetQueryResults' ColumnInfo gives them. */
+typedef struct asl_sql_col {
+  const char *name;
+  const char *type;
+} asl_sql_col;
+
+/* Where a statement's result goes. Both callbacks may be NULL. columns is
+ * called once, before any row, for every statement that has a result
+ * (SELECT, SHOW, DESCRIBE; not DDL or DML). row gets each row's values as
+ * text, as Athena prints them (NULL for SQL NULL); a nonzero return stops
+ * the statement (it then fails with err set by the callback's caller). */
+typedef struct asl_sql_sink {
+  void *ctx;
+  int (*columns)(void *ctx, const asl_sql_col *cols, size_t n);
+  int (*row)(void *ctx, const char *const *vals, size_t n);
+} asl_sql_sink;
+
+/* What Athena's QueryExecution says of a statement that ran. */
+typedef struct asl_sql_info {
+  /* Athena's StatementType: "DDL", "DML" or "UTILITY" (static). */
+  const char *statement_type;
+  /* Athena's SubstatementType: "SELECT", "CREATE_TABLE", "MERGE",
+   * "SHOW_TABLES", ... (static). */
+  const char *substatement_type;
+  /* 1 when GetQueryResults' first row is the column names (SELECT and
+   * other DML with a result), 0 for SHOW, DESCRIBE and DDL, as Athena. */
+  int header_row;
+  long long rows_affected; /* INSERT, UPDATE, DELETE, MERGE, CTAS */
+  long long bytes_scanned; /* bytes of lake files read */
+} asl_sql_info;
+
+/* Runs one statement. home: $ASL_HOME (NULL: asl_home_dir()); database:
+ * the default database for unqualified names (QueryExecutionContext's
+ * Database; NULL: "default"); deadline: epoch seconds, 0 for none (past
+ * it the statement is interrupted and fails with err->name
+ * "States.Timeout"). Returns 0 with *info filled, or -1 with err->name
+ * "InvalidRequestException" for a statement Athena would refuse before
+ * running (syntax, unknown database or table, unsupported statement) and
+ * err->cause Athena's style of message ("line 1:8: ...", "SemanticException
+ * ...", "NOT_SUPPORTED: ..."), or "InternalError" for I/O trouble. */
+int asl_sql_run(const char *home, const char *database, const char *sql,
+                double deadline, const asl_sql_sink *sink, asl_sql_info *info,
+                asl_error *err);
+
+#endif
