@@ -261,3 +261,26 @@ int asl_cmd_lake(int argc, char **argv) {
   }
   return usage("unknown lake command");
 }
+
+int asl_lake_ensure_buckets(const cJSON *bindings, char **msg) {
+  const cJSON *bs = bindings ? cJSON_GetObjectItemCaseSensitive(bindings,
+                                                                "Buckets")
+                             : NULL;
+  *msg = NULL;
+  if (!cJSON_IsArray(bs) || !bs->child) return 0;
+  char *root = asl_lake_root();
+  int i = 0, rc = 0;
+  for (const cJSON *b = bs->child; b && !rc; b = b->next, i++) {
+    asl_error e = {0};
+    if (!cJSON_IsString(b) || asl_lake_check_bucket(b->valuestring, &e) < 0 ||
+        (asl_lake_make_bucket(root, b->valuestring, &e) < 0 &&
+         strcmp(e.name, "BucketAlreadyOwnedByYou") != 0)) {
+      *msg = asl_sprintf("/Buckets/%d: %s", i,
+                         e.cause ? e.cause : "must be a bucket name");
+      rc = -1;
+    }
+    asl_error_clear(&e);
+  }
+  free(root);
+  return rc;
+}

@@ -11,6 +11,14 @@
 #ifndef ASL_LAKE_CMD_H
 #define ASL_LAKE_CMD_H
 
+#include "../engine/core.h"
+
 int asl_cmd_lake(int argc, char **argv);
+
+/* Creates in the lake each bucket the bindings' "Buckets" names that is
+ * not there yet (docs/bindings.md), so that a workflow finds what its AWS
+ * stack would have created. 0, or -1 with *msg (new string,
+ * "/Buckets/N: reason") for a name S3 refuses or an I/O failure. */
+int asl_lake_ensure_buckets(const cJSON *bindings, char **msg);
 
 #endif

@@ -132,6 +132,7 @@ typedef struct {
   const char *subs[64];
   int nsubs;
   int describe, history, no_wait, stats;
+  int make_buckets; /* run: create the bindings' Buckets in the lake */
   long long max_payload;
   double time_scale;
   cJSON *bind; /* the loaded bindings, or NULL */
@@ -156,6 +157,10 @@ static int load_bindings(run_args *a) {
     } else if (asl_bindings_load(path, &a->bind, &msg) < 0 ||
                asl_lambda_check_bindings(a->bind, &msg) < 0) {
       fprintf(stderr, "asl: %s\n", msg ? msg : path);
+      rc = EX_DATAERR;
+    } else if (a->make_buckets &&
+               asl_lake_ensure_buckets(a->bind, &msg) < 0) {
+      fprintf(stderr, "asl: %s: %s\n", path, msg);
       rc = EX_DATAERR;
     }
   }
@@ -293,6 +298,7 @@ static int status_code(const char *status) {
 static int cmd_run(int argc, char **argv) {
   run_args a = {0};
   if (parse_run(argc, argv, &a) < 0) return EX_USAGE;
+  a.make_buckets = 1;
   asl_machine *m = NULL;
   char *text = NULL;
   double t0 = now_ms();

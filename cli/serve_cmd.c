@@ -2,6 +2,7 @@
  * and the HTTP daemon together and waits for a signal on the main thread;
  * every other thread has SIGINT and SIGTERM blocked. */
 #include "serve_cmd.h"
+#include "lake_cmd.h"
 
 #include <libgen.h>
 #include <signal.h>
@@ -99,7 +100,8 @@ static int load_bindings(const char *path, cJSON **out) {
   *out = NULL;
   if (!path) return 0;
   if (asl_bindings_load(path, out, &msg) < 0 ||
-      asl_lambda_check_bindings(*out, &msg) < 0) {
+      asl_lambda_check_bindings(*out, &msg) < 0 ||
+      asl_lake_ensure_buckets(*out, &msg) < 0) {
     fprintf(stderr, "asl: %s\n", msg ? msg : path);
     free(msg);
     cJSON_Delete(*out);

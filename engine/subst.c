@@ -302,8 +302,25 @@ static char *check_substitutions(const cJSON *v, const char *ptr) {
   return check_map(v, ptr, subst_key_ok, check_subst_value);
 }
 
+/* Buckets: names of lake buckets a run needs, as the stack that deploys
+ * the workflow on AWS would create them. Their S3 naming rules are checked
+ * where they are made (cli/, with lake/'s rules: engine/ does not know the
+ * lake). */
+static char *check_buckets(const cJSON *v, const char *ptr) {
+  if (!cJSON_IsArray(v))
+    return asl_sprintf("%s: must be an array of bucket names, not %s", ptr,
+                       asl_json_type_name(v));
+  int i = 0;
+  for (const cJSON *b = v->child; b; b = b->next, i++)
+    if (!cJSON_IsString(b) || !b->valuestring[0])
+      return asl_sprintf("%s/%d: must be a bucket name (a non-empty string)",
+                         ptr, i);
+  return NULL;
+}
+
 static const field root_fields[] = {{"Functions", check_functions},
                                     {"Substitutions", check_substitutions},
+                                    {"Buckets", check_buckets},
                                     {NULL, NULL}};
 
 /* Reads all of path. NULL with *msg "PATH: reason" on failure. */
@@ -342,7 +359,8 @@ int asl_bindings_load(const char *path, cJSON **out, char **msg) {
                     "\"Substitutions\": {...}}, not %s",
                     asl_json_type_name(root));
   else
-    e = check_fields(root, "", root_fields, "Functions, Substitutions");
+    e = check_fields(root, "", root_fields,
+                     "Functions, Substitutions, Buckets");
   if (!e) {
     *out = root;
     return 0;
