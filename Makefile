@@ -18,7 +18,7 @@ all: build/asl
 help:
 	@echo "make deps        install Debian packages the build and tests need"
 	@echo "make             build build/asl"
-	@echo "make run         deps + build + run the demo workflow"
+	@echo "make run         deps + build + run the ETL demo (workflows/etl.json)"
 	@echo "make test        deps + sanitizer build + every test, ends 'N passed, N failed'"
 	@echo "make sanitize    build build-san/asl with ASan and UBSan"
 	@echo "make fuzz        libFuzzer on the loader, paths, intrinsics, resume, API, graph"
@@ -86,7 +86,7 @@ unit: build/libasl.a
 	@sh scripts/test.sh build-san build
 
 run: deps build/asl
-	./build/asl run examples/hello.json --input examples/hello-input.json
+	@sh scripts/demo.sh ./build/asl
 
 # ---- fuzzing (clang libFuzzer) ----
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
