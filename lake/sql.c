@@ -530,6 +530,20 @@ static int in_list(const char *v, const char *const *l) {
   return 0;
 }
 
+/* Trino's reserved words: never a table name unless quoted */
+static const char *const RESERVED[] = {
+    "alter",     "and",     "as",        "between",   "by",     "case",
+    "cast",      "constraint", "create", "cross",     "cube",   "deallocate",
+    "delete",    "describe", "distinct", "drop",      "else",   "end",
+    "escape",    "except",  "execute",   "exists",    "extract", "false",
+    "for",       "from",    "full",      "group",     "grouping", "having",
+    "in",        "inner",   "insert",    "intersect", "into",   "is",
+    "join",      "left",    "like",      "natural",   "not",    "null",
+    "on",        "or",      "order",     "outer",     "prepare", "recursive",
+    "right",     "rollup",  "select",    "table",     "then",   "true",
+    "union",     "unnest",  "using",     "values",    "when",   "where",
+    "with",      "limit",   "lateral",   NULL};
+
 static const char *const FUNC_NOT[] = {
     "in",    "exists",  "from",  "join",   "on",      "as",    "select",
     "where", "and",     "or",    "not",    "values",  "using", "over",
@@ -620,8 +634,12 @@ static int translate(tr *T, size_t a, size_t b) {
   } while (0)
   while (i < b) {
     sql_tok *k = &t->v[i];
-    if (expect_table && (k->k == TK_ID || k->k == TK_QID) &&
-        !tk_is(k, "lateral") && !tk_is(k, "unnest")) {
+    if (expect_table && k->k == TK_ID && in_list(k->v, RESERVED))
+      return asl_error_set(T->err, IRE,
+                           "line %d:%d: mismatched input '%.*s'. Expecting: "
+                           "<identifier>, '('",
+                           k->line, k->col, (int)k->n, k->s);
+    if (expect_table && (k->k == TK_ID || k->k == TK_QID)) {
       expect_table = 0;
       char *parts[3] = {0};
       int np = 0;
@@ -1295,9 +1313,11 @@ static void query_meta(sqlite3_stmt *st, const items *it, int have_row,
     const item *x = mapped ? &it->v[i] : NULL;
     const char *dt = sqlite3_column_decltype(st, (int)i);
     const char *type = NULL;
-    if (dt && *dt)
-      type = own(m, asl_strdup(dt));
-    else if (x && x->type)
+    if (dt && *dt) {
+      char *lc = asl_strdup(dt);
+      for (char *c = lc; *c; c++) *c = (char)tolower((unsigned char)*c);
+      type = own(m, lc);
+    } else if (x && x->type)
       type = x->type;
     else if (have_row) {
       sqlite3_value *v = sqlite3_column_value(st, (int)i);
@@ -1321,8 +1341,6 @@ static void query_meta(sqlite3_stmt *st, const items *it, int have_row,
       }
     }
     if (!type) type = "varchar";
-    for (char *c = (char *)type; *c; c++)
-      *c = (char)tolower((unsigned char)*c);
     m->cols[i].type = type;
     if (x) {
       m->cols[i].name = x->name ? x->name : own(m, asl_sprintf("_col%zu", i));
@@ -3022,16 +3040,23 @@ static int st_merge(P *p, asl_sql_info *info) {
   /* the source, materialised */
   char *src = src_query ? tr_range(p, &T, sa, sb) : NULL;
   if (!src_query) {
-    src = tr_range(p, &T, sa, sb);
-    if (src) {
-      char *s2 = asl_sprintf("SELECT * FROM %s", src);
-      free(src);
-      src = s2;
+    /* re-read the name: [catalog.][db.]table */
+    size_t save = p->i;
+    p->i = sa;
+    char *sd = NULL, *sn = NULL;
+    if (qname(p, &sd, &sn, NULL) == 0) {
+      if (!sd) sd = asl_strdup(x->cur);
+      if (resolve_table(&T, src_at, sd, sn) == 0) {
+        char *a1 = qid(sd), *a2 = qid(sn);
+        src = asl_sprintf("SELECT * FROM %s.%s", a1, a2);
+        free(a1);
+        free(a2);
+      }
     }
-  } else if (src) {
-    /* the source query may not write */
+    free(sd);
+    free(sn);
+    p->i = save;
   }
-  (void)src_at;
   if (!src) goto out;
   if (refresh_refs(&T, p->err) < 0) {
     free(src);

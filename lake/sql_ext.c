@@ -276,35 +276,41 @@ static void bind_parts(loader *L) {
   }
 }
 
-/* One line of a LazySimpleSerDe file. */
+/* One line of a LazySimpleSerDe file. The null sequence is compared with
+ * the field's raw bytes (before unescaping), as Hive's LazyUtils do. */
 static int lazy_line(loader *L, const char *s, size_t n) {
   size_t col = 0, i = 0;
   char *buf = asl_malloc(n + 1);
+  size_t nl = strlen(L->nullfmt);
   while (col < L->ncols) {
     if (i > n) {
       sqlite3_bind_null(L->ins, (int)col + 1);
       col++;
       continue;
     }
-    size_t bl = 0;
-    int escaped = 0;
+    size_t st = i;
     while (i < n && s[i] != L->delim) {
-      if (L->has_esc && s[i] == L->esc && i + 1 < n) {
-        char c = s[i + 1];
-        buf[bl++] = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
-        i += 2;
-        escaped = 1;
-        continue;
-      }
-      buf[bl++] = s[i++];
+      if (L->has_esc && s[i] == L->esc && i + 1 < n) i++;
+      i++;
     }
+    size_t raw = i - st;
     i++; /* past the delimiter (or the end) */
-    buf[bl] = 0;
     const cJSON *c = cJSON_GetArrayItem(L->cols, (int)col);
-    if (!escaped && strlen(L->nullfmt) == bl && !memcmp(buf, L->nullfmt, bl))
+    if (raw == nl && !memcmp(s + st, L->nullfmt, nl)) {
       sqlite3_bind_null(L->ins, (int)col + 1);
-    else
+    } else {
+      size_t bl = 0;
+      for (size_t j = st; j < st + raw; j++) {
+        if (L->has_esc && s[j] == L->esc && j + 1 < st + raw) {
+          char e = s[++j];
+          buf[bl++] = e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e;
+        } else {
+          buf[bl++] = s[j];
+        }
+      }
+      buf[bl] = 0;
       sql_bind_typed(L->ins, (int)col + 1, col_type(c), buf, bl);
+    }
     col++;
   }
   free(buf);
@@ -528,7 +534,7 @@ int sql_ext_refresh(sqlx *x, const char *db, const char *name,
   ext_files fl = {0};
   struct stat sb;
   if (lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) walk(dir, "", &fl, 0);
-  qsort(fl.v, fl.n, sizeof *fl.v, cmp_file);
+  if (fl.n) qsort(fl.v, fl.n, sizeof *fl.v, cmp_file);
   /* the signature: definition + files */
   char *specs = cJSON_PrintUnformatted(spec);
   unsigned long long h = fnv(1469598103934665603ULL, specs, strlen(specs));
