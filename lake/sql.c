@@ -532,17 +532,17 @@ static int in_list(const char *v, const char *const *l) {
 
 /* Trino's reserved words: never a table name unless quoted */
 static const char *const RESERVED[] = {
-    "alter",     "and",     "as",        "between",   "by",     "case",
-    "cast",      "constraint", "create", "cross",     "cube",   "deallocate",
-    "delete",    "describe", "distinct", "drop",      "else",   "end",
-    "escape",    "except",  "execute",   "exists",    "extract", "false",
-    "for",       "from",    "full",      "group",     "grouping", "having",
-    "in",        "inner",   "insert",    "intersect", "into",   "is",
-    "join",      "left",    "like",      "natural",   "not",    "null",
-    "on",        "or",      "order",     "outer",     "prepare", "recursive",
-    "right",     "rollup",  "select",    "table",     "then",   "true",
-    "union",     "unnest",  "using",     "values",    "when",   "where",
-    "with",      "limit",   "lateral",   NULL};
+    "alter",  "and",        "as",       "between",   "by",       "case",
+    "cast",   "constraint", "create",   "cross",     "cube",     "deallocate",
+    "delete", "describe",   "distinct", "drop",      "else",     "end",
+    "escape", "except",     "execute",  "exists",    "extract",  "false",
+    "for",    "from",       "full",     "group",     "grouping", "having",
+    "in",     "inner",      "insert",   "intersect", "into",     "is",
+    "join",   "left",       "like",     "natural",   "not",      "null",
+    "on",     "or",         "order",    "outer",     "prepare",  "recursive",
+    "right",  "rollup",     "select",   "table",     "then",     "true",
+    "union",  "unnest",     "using",    "values",    "when",     "where",
+    "with",   "limit",      "lateral",  NULL};
 
 static const char *const FUNC_NOT[] = {
     "in",    "exists",  "from",  "join",   "on",      "as",    "select",
@@ -1082,20 +1082,16 @@ static void analyze_item(tr *T, size_t s, size_t e, item *it) {
       plain = 0;
   if (plain && (e - s) % 2 == 1) {
     const char *cn = t->v[e - 1].v;
-    if (!it->name) it->name = asl_strdup(cn);
-    if (e - s == 1 && tk_is(h, "current_date")) {
+    if (e - s == 1 && tk_is(h, "current_date"))
       it->type = asl_strdup("date");
-      free(it->name);
-      it->name = NULL;
-    } else if (e - s == 1 && tk_is(h, "current_timestamp")) {
+    else if (e - s == 1 && tk_is(h, "current_timestamp"))
       it->type = asl_strdup("timestamp");
-      free(it->name);
-      it->name = NULL;
-    } else if (e - s == 1 && (tk_is(h, "true") || tk_is(h, "false"))) {
+    else if (e - s == 1 && (tk_is(h, "true") || tk_is(h, "false")))
       it->type = asl_strdup("boolean");
-      free(it->name);
-      it->name = NULL;
-    } else {
+    else if (e - s == 1 && tk_is(h, "null"))
+      it->type = asl_strdup("unknown");
+    else {
+      if (!it->name) it->name = asl_strdup(cn);
       it->type = ref_col_type(T, cn);
     }
     return;
@@ -1315,7 +1311,8 @@ static void query_meta(sqlite3_stmt *st, const items *it, int have_row,
     const char *type = NULL;
     if (dt && *dt) {
       char *lc = asl_strdup(dt);
-      for (char *c = lc; *c; c++) *c = (char)tolower((unsigned char)*c);
+      for (char *c = lc; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
       type = own(m, lc);
     } else if (x && x->type)
       type = x->type;

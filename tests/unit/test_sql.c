@@ -280,12 +280,10 @@ static void test_seed_pipeline(void) {
   T_STREQ(g_info.statement_type, "DML");
   T_STREQ(g_info.substatement_type, "SELECT");
   T_OK(g_info.header_row == 1, "SELECT: header row");
-  T_OK(g_info.bytes_scanned == 26, "bytes scanned %lld",
-       g_info.bytes_scanned);
+  T_OK(g_info.bytes_scanned == 26, "bytes scanned %lld", g_info.bytes_scanned);
   T_STREQ(cols("select * from mydatabase.transactions"),
           "transaction_id:bigint,user_id:bigint,total_cost:double,dt:varchar");
-  T_STREQ(q("select count(*), sum(total_cost) from transactions"),
-          "7,103.93");
+  T_STREQ(q("select count(*), sum(total_cost) from transactions"), "7,103.93");
   T_OK(ok(SEED_MERGE), "the seed's MERGE");
   T_STREQ(g_info.statement_type, "DML");
   T_STREQ(g_info.substatement_type, "MERGE");
@@ -470,8 +468,7 @@ static void test_external(void) {
                "NOT_SUPPORTED: Modifying Hive table rows is only supported "
                "for transactional tables"),
        "update external");
-  T_OK(err_has("DELETE FROM items WHERE id = 1",
-               "Modifying Hive table rows"),
+  T_OK(err_has("DELETE FROM items WHERE id = 1", "Modifying Hive table rows"),
        "delete external");
   T_OK(err_has("MERGE INTO items t USING users s ON t.id = s.id WHEN MATCHED "
                "THEN DELETE",
@@ -489,8 +486,7 @@ static void test_external(void) {
   T_OK(err_has("CREATE EXTERNAL TABLE esc4 (a string) LOCATION '/etc/'",
                "s3://"),
        "location not s3");
-  T_OK(err_has("CREATE EXTERNAL TABLE esc5 (a string)",
-               "needs a LOCATION"),
+  T_OK(err_has("CREATE EXTERNAL TABLE esc5 (a string)", "needs a LOCATION"),
        "no location");
   T_OK(err_has("CREATE EXTERNAL TABLE users (a string) LOCATION 's3://raw/x/'",
                "AlreadyExistsException"),
@@ -525,8 +521,9 @@ static void test_external(void) {
   /* SHOW CREATE TABLE */
   const char *sc = q("SHOW CREATE TABLE users");
   T_OK(strstr(sc, "CREATE EXTERNAL TABLE `mydatabase`.`users`(") &&
-           strstr(sc, "LOCATION") && strstr(sc, "s3://datalake/data/myschema/"
-                                                "users/"),
+           strstr(sc, "LOCATION") &&
+           strstr(sc, "s3://datalake/data/myschema/"
+                      "users/"),
        "show create table: %s", sc);
   /* drop: the files stay */
   T_OK(ok("DROP TABLE items"), "drop external");
@@ -733,11 +730,12 @@ static void test_functions(void) {
             "0), substr('abc', 5), strpos('héllo', 'l'), strpos('abc', 'z'), "
             "length('héllo')"),
           "éll,llo,,,3,0,5");
-  T_STREQ(q("select lower('AbC'), upper('abc'), trim('  a b  '), replace('a-b-c', "
-            "'-'), replace('a-b-c', '-', '+'), split_part('a,b,c', ',', 3), "
-            "split_part('a,b', ',', 5), lpad('7', 3, '0'), rpad('ab', 4, "
-            "'xy'), reverse('abc')"),
-          "abc,ABC,a b,abc,a+b+c,c,\\N,007,abxy,cba");
+  T_STREQ(
+      q("select lower('AbC'), upper('abc'), trim('  a b  '), replace('a-b-c', "
+        "'-'), replace('a-b-c', '-', '+'), split_part('a,b,c', ',', 3), "
+        "split_part('a,b', ',', 5), lpad('7', 3, '0'), rpad('ab', 4, "
+        "'xy'), reverse('abc')"),
+      "abc,ABC,a b,abc,a+b+c,c,\\N,007,abxy,cba");
   T_STREQ(q("select regexp_like('abc123', '\\d+$'), regexp_like('abc', "
             "'^\\d'), regexp_replace('a1b22c', '\\d+', '#'), "
             "regexp_replace('a1b2', '\\d'), regexp_replace('john smith', "
@@ -754,10 +752,11 @@ static void test_functions(void) {
             "least('b', 'a'), if(1 < 2, 'yes', 'no'), if(1 > 2, 'yes'), "
             "nullif(1, 1), nullif(1, 2)"),
           "5,2,\\N,a,yes,\\N,\\N,1");
-  T_STREQ(q("select count(*), count(distinct user_id), approx_distinct(user_id), "
-            "sum(total_cost) > 100, avg(user_id) > 1, min(dt) < max(dt), "
-            "arbitrary(transaction_id) > 0 from transactions"),
-          "8,2,2,true,true,true,true");
+  T_STREQ(
+      q("select count(*), count(distinct user_id), approx_distinct(user_id), "
+        "sum(total_cost) > 100, avg(user_id) > 1, min(dt) < max(dt), "
+        "arbitrary(transaction_id) > 0 from transactions"),
+      "8,2,2,true,true,true,true");
   T_STREQ(q("select cast('12' as bigint) + 1, cast(12.6 as integer), cast(1 "
             "as double), cast('2026-01-02' as date), cast('2026-01-02' as "
             "timestamp), cast(true as varchar), cast(1.5 as varchar), "
@@ -974,7 +973,8 @@ T_MAIN("sql") {
   test_types_and_values();
   test_errors();
   test_deadline();
-  for (size_t i = 0; i < g_nkeep; i++) free(g_keep[i]);
+  for (size_t i = 0; i < g_nkeep; i++)
+    free(g_keep[i]);
   free(g_keep);
   free(g_root);
   char *rm = asl_sprintf("rm -rf '%s'", g_home);
