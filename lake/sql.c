@@ -618,13 +618,45 @@ static int tr_cast(tr *T, size_t *pi, size_t b) {
   return rc;
 }
 
+/* Where the latest complete operand starts in the output, so that
+ * "x + INTERVAL '1' DAY" can become asl_add_interval(x, ...): an operand
+ * is a name chain, a literal, a call or a parenthesised expression. */
+static void track(sql_toks *t, size_t a, size_t i0, size_t before, size_t *prim,
+                  size_t *open_off, int depth) {
+  sql_tok *k = &t->v[i0];
+  if (op_is(k, "(")) {
+    int fnp =
+        i0 > a && t->v[i0 - 1].k == TK_ID && !in_list(t->v[i0 - 1].v, FUNC_NOT);
+    open_off[depth] = fnp ? *prim : before;
+    return;
+  }
+  if (op_is(k, ")")) {
+    if (open_off[depth + 1] != (size_t)-1) *prim = open_off[depth + 1];
+    return;
+  }
+  if (k->k == TK_OP) return;
+  if (i0 > a && op_is(&t->v[i0 - 1], ".")) return;
+  *prim = before;
+}
+
+static void buf_insert(asl_buf *b, size_t at, const char *s) {
+  size_t n = strlen(s);
+  asl_buf_reserve(b, n + 1);
+  memmove(b->s + at + n, b->s + at, b->len - at + 1);
+  memcpy(b->s + at, s, n);
+  b->len += n;
+}
+
 static int translate(tr *T, size_t a, size_t b) {
   sql_toks *t = T->t;
+  size_t prim = (size_t)-1, open_off[MAX_DEPTH + 2];
+  for (size_t j = 0; j < MAX_DEPTH + 2; j++)
+    open_off[j] = (size_t)-1;
   int in_from[MAX_DEPTH + 1] = {0}, order[MAX_DEPTH + 1] = {0},
                           nulls[MAX_DEPTH + 1] = {0},
                           isfunc[MAX_DEPTH + 1] = {0};
   int depth = 0, expect_table = 0;
-  size_t i = a;
+  size_t i = a, i0 = a, before = T->out.len;
 #define END_ORDER(d)                                                           \
   do {                                                                         \
     if (order[d]) {                                                            \
@@ -632,7 +664,8 @@ static int translate(tr *T, size_t a, size_t b) {
       order[d] = 0;                                                            \
     }                                                                          \
   } while (0)
-  while (i < b) {
+  for (; i < b; track(t, a, i0, before, &prim, open_off, depth),
+                i0 = i, before = T->out.len) {
     sql_tok *k = &t->v[i];
     if (expect_table && k->k == TK_ID && in_list(k->v, RESERVED))
       return asl_error_set(T->err, IRE,
@@ -743,9 +776,28 @@ static int translate(tr *T, size_t a, size_t b) {
       }
       if (!strcmp(v, "interval"))
         return asl_error_set(T->err, IRE,
-                             "line %d:%d: NOT_SUPPORTED: asl does not support "
-                             "INTERVAL literals yet; use date_add(unit, n, d)",
+                             "line %d:%d: NOT_SUPPORTED: asl supports INTERVAL "
+                             "only as d + INTERVAL 'n' UNIT or d - INTERVAL "
+                             "'n' UNIT; use date_add(unit, n, d)",
                              k->line, k->col);
+      if (!strcmp(v, "extract") && call && i + 3 < b &&
+          t->v[i + 2].k == TK_ID && tk_is(&t->v[i + 3], "from")) {
+        /* EXTRACT(field FROM x) -> asl_extract('field', x) */
+        if (depth >= MAX_DEPTH)
+          return asl_error_set(T->err, IRE,
+                               "line %d:%d: the statement is nested too deeply",
+                               k->line, k->col);
+        mark(T, i);
+        out(T, "asl_extract(");
+        put_str_lit(&T->out, t->v[i + 2].v);
+        asl_buf_putc(&T->out, ',');
+        depth++;
+        in_from[depth] = order[depth] = nulls[depth] = 0;
+        isfunc[depth] = 1;
+        open_off[depth] = before;
+        i += 4;
+        continue;
+      }
       if ((!strcmp(v, "cast") || !strcmp(v, "try_cast")) && call) {
         if (tr_cast(T, &i, b) < 0) return -1;
         continue;
@@ -898,6 +950,27 @@ static int translate(tr *T, size_t a, size_t b) {
                            "line %d:%d: NOT_SUPPORTED: asl does not support "
                            "'%s' here yet",
                            k->line, k->col, k->v);
+    if ((op_is(k, "+") || op_is(k, "-")) && i + 3 < b &&
+        tk_is(&t->v[i + 1], "interval") && t->v[i + 2].k == TK_STR &&
+        t->v[i + 3].k == TK_ID) {
+      if (prim == (size_t)-1 || prim > T->out.len)
+        return asl_error_set(T->err, IRE,
+                             "line %d:%d: mismatched input 'INTERVAL'",
+                             t->v[i + 1].line, t->v[i + 1].col);
+      const char *ins = "asl_add_interval(";
+      if (prim < T->out.len && T->out.s[prim] == ' ') prim++;
+      buf_insert(&T->out, prim, ins);
+      for (size_t m = 0; m < T->nm; m++)
+        if (T->moff[m] >= prim) T->moff[m] += strlen(ins);
+      mark(T, i);
+      asl_buf_puts(&T->out, ", ");
+      put_str_lit(&T->out, t->v[i + 2].v);
+      asl_buf_puts(&T->out, ", ");
+      put_str_lit(&T->out, t->v[i + 3].v);
+      asl_buf_puts(&T->out, op_is(k, "-") ? ", -1)" : ", 1)");
+      i += 4;
+      continue;
+    }
     mark(T, i);
     if (op_is(k, "."))
       asl_buf_putc(&T->out, '.');
@@ -1059,7 +1132,11 @@ static void analyze_item(tr *T, size_t s, size_t e, item *it) {
   static const char *const no_alias[] = {
       "end", "null", "true", "false", "current_date", "current_timestamp",
       NULL};
+  int has_iv = 0;
+  for (size_t j = s; j < e; j++)
+    if (tk_is(&t->v[j], "interval")) has_iv = 1;
   if (e - s >= 2 && is_name_tok(&t->v[e - 1]) &&
+      !(e - s >= 3 && tk_is(&t->v[e - 3], "interval")) &&
       !(t->v[e - 1].k == TK_ID && in_list(t->v[e - 1].v, no_alias))) {
     const sql_tok *pv = &t->v[e - 2];
     if (tk_is(pv, "as") || op_is(pv, ")") || pv->k == TK_STR ||
@@ -1071,6 +1148,23 @@ static void analyze_item(tr *T, size_t s, size_t e, item *it) {
   }
   if (e <= s) return;
   const sql_tok *h = &t->v[s];
+  if (has_iv) {
+    static const char *const cmp[] = {
+        "=", "<", ">", "<=", ">=", "<>", "!=", NULL};
+    int d = 0;
+    for (size_t j = s; j < e; j++) {
+      if (op_is(&t->v[j], "("))
+        d++;
+      else if (op_is(&t->v[j], ")"))
+        d--;
+      else if (!d && t->v[j].k == TK_OP && in_list(t->v[j].v, cmp)) {
+        it->type = asl_strdup("boolean");
+        return;
+      }
+    }
+    it->point = 1;
+    return;
+  }
   if (op_is(&t->v[e - 1], "*")) {
     it->star = 1;
     return;
@@ -1905,8 +1999,55 @@ static int st_show(P *p, const asl_sql_sink *sink, asl_sql_info *info) {
     cJSON_Delete(spec);
     return rc;
   }
-  if (accept(p, "partitions") || accept(p, "columns") || accept(p, "views") ||
-      accept(p, "functions") || accept(p, "tblproperties"))
+  if (accept(p, "columns")) {
+    /* SHOW COLUMNS {IN|FROM} [db.]t [{IN|FROM} db]: column "field" */
+    if (!accept(p, "in") && expect(p, "from", "'IN', 'FROM'") < 0) return -1;
+    char *db, *name;
+    if (qname(p, &db, &name, NULL) < 0) return -1;
+    if (accept(p, "in") || accept(p, "from")) {
+      free(db);
+      db = NULL;
+      if (ident(p, &db) < 0) {
+        free(name);
+        return -1;
+      }
+    }
+    if (!db) db = asl_strdup(x->cur);
+    int rc = -1;
+    cJSON *spec = NULL;
+    if (!at_end(p)) {
+      syntax(p, pk(p), "<EOF>");
+    } else if (!table_get(x, db, name, NULL, &spec)) {
+      asl_error_set(p->err, IRE,
+                    "FAILED: SemanticException [Error 10001]: Table not found "
+                    "%s.%s",
+                    db, name);
+    } else {
+      info_set(info, "DDL", "SHOW_COLUMNS", 0);
+      textres r = {0};
+      const char *names[] = {"field"};
+      r.ncols = 1;
+      r.names = names;
+      for (int pass = 0; pass < 2; pass++) {
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
+                                  spec, pass ? "partitions" : "columns")) {
+          if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "type")))
+            continue;
+          const char *v =
+              cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring;
+          tr_add(&r, &v);
+        }
+      }
+      rc = tr_send(&r, sink, p->err);
+    }
+    cJSON_Delete(spec);
+    free(db);
+    free(name);
+    return rc;
+  }
+  if (accept(p, "partitions") || accept(p, "views") || accept(p, "functions") ||
+      accept(p, "tblproperties"))
     return not_supported(p, at, "this SHOW statement");
   return syntax(p, pk(p), "'DATABASES', 'SCHEMAS', 'TABLES', 'CREATE'");
 }
@@ -2223,6 +2364,7 @@ static int query_prepare(P *p, size_t a, size_t b, qrun *q) {
   analyze_select(&q->T, a, b, &q->it);
   if (refresh_refs(&q->T, p->err) < 0) return -1;
   const char *sql = q->T.out.s ? q->T.out.s : "";
+  if (getenv("ASL_SQL_DEBUG")) fprintf(stderr, "asl sql: %s\n", sql);
   int rc = sqlite3_prepare_v2(p->x->db, sql, -1, &q->st, NULL);
   if (rc != SQLITE_OK) return sqlite_fail(&q->T, rc, p->err);
   if (!sqlite3_stmt_readonly(q->st))

@@ -408,6 +408,84 @@ static void fn_date_add(sqlite3_context *c, int argc, sqlite3_value **argv) {
   result_point(c, ms, ht);
 }
 
+/* x + INTERVAL 'n' unit (sign 1) or x - INTERVAL 'n' unit (sign -1) */
+static void fn_add_interval(sqlite3_context *c, int argc,
+                            sqlite3_value **argv) {
+  if (any_null(argc, argv)) return;
+  long long ums, ms, n;
+  int months, ht;
+  const char *nt = arg_text(argv[1]), *u = arg_text(argv[2]);
+  char *e;
+  errno = 0;
+  n = strtoll(nt, &e, 10);
+  while (*e == ' ')
+    e++;
+  if (e == nt || *e || errno) {
+    result_err(c, "INVALID_LITERAL: '%s' is not a valid interval literal", nt);
+    return;
+  }
+  if (unit_ms(u, &ums, &months) < 0 || (ums && ums == 7 * 86400000LL)) {
+    result_err(c, "INVALID_LITERAL: '%s' is not a valid interval unit", u);
+    return;
+  }
+  if (arg_ts(c, argv[0], &ms, &ht) < 0) return;
+  n *= sqlite3_value_int64(argv[3]);
+  if (ums && ums < 86400000) ht = 1; /* a date plus hours is a timestamp */
+  ms = months ? add_months(ms, n * months) : ms + n * ums;
+  result_point(c, ms, ht);
+}
+
+static void fn_extract(sqlite3_context *c, int argc, sqlite3_value **argv) {
+  if (any_null(argc, argv)) return;
+  static const char *const f[][2] = {
+      {"year", "y"},         {"month", "m"},       {"day", "d"},
+      {"day_of_month", "d"}, {"quarter", "q"},     {"day_of_week", "w"},
+      {"dow", "w"},          {"day_of_year", "j"}, {"doy", "j"},
+      {"hour", "H"},         {"minute", "M"},      {"second", "S"}};
+  const char *field = arg_text(argv[0]);
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    if (strcasecmp(field, f[i][0]) != 0) continue;
+    long long ms;
+    if (arg_ts(c, argv[1], &ms, NULL) < 0) return;
+    long long days = floordiv(ms, 86400000LL), rest = ms - days * 86400000LL;
+    int y, m, d;
+    sql_civil_from_days(days, &y, &m, &d);
+    long long r = 0;
+    switch (f[i][1][0]) {
+    case 'y':
+      r = y;
+      break;
+    case 'm':
+      r = m;
+      break;
+    case 'd':
+      r = d;
+      break;
+    case 'q':
+      r = (m - 1) / 3 + 1;
+      break;
+    case 'w':
+      r = ((days % 7) + 7 + 3) % 7 + 1;
+      break;
+    case 'j':
+      r = days - sql_days_from_civil(y, 1, 1) + 1;
+      break;
+    case 'H':
+      r = rest / 3600000;
+      break;
+    case 'M':
+      r = rest / 60000 % 60;
+      break;
+    case 'S':
+      r = rest / 1000 % 60;
+      break;
+    }
+    sqlite3_result_int64(c, r);
+    return;
+  }
+  result_err(c, "INVALID_FUNCTION_ARGUMENT: Invalid EXTRACT field: %s", field);
+}
+
 static void fn_date_diff(sqlite3_context *c, int argc, sqlite3_value **argv) {
   if (any_null(argc, argv)) return;
   long long ums, a, b;
@@ -1247,6 +1325,8 @@ void sql_register_functions(sqlite3 *db) {
       {"asl_now", 0, fn_now, NULL, SQLITE_UTF8},
       {"date_add", 3, fn_date_add, NULL, det},
       {"date_diff", 3, fn_date_diff, NULL, det},
+      {"asl_add_interval", 4, fn_add_interval, NULL, det},
+      {"asl_extract", 2, fn_extract, NULL, det},
       {"date_trunc", 2, fn_date_trunc, NULL, det},
       {"date_format", 2, fn_date_format, NULL, det},
       {"date_parse", 2, fn_date_parse, NULL, det},

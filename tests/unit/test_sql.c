@@ -437,6 +437,10 @@ static void test_external(void) {
           "2026-01-01,2;2026-01-02,1");
   T_STREQ(q("select id from part where dt = '2026-01-02'"), "3");
   T_STREQ(q("describe part"), "id,bigint,;s,string,;dt,string,partition");
+  T_STREQ(q("show columns in part"), "id;s;dt");
+  T_STREQ(cols("show columns from users in mydatabase"), "field:varchar");
+  T_OK(err_has("show columns in nope", "Table not found mydatabase.nope"),
+       "show columns of a missing table");
   T_OK(err_has("CREATE EXTERNAL TABLE part2 (id bigint) PARTITIONED BY (id "
                "string) LOCATION 's3://raw/part/'",
                "Column repeated in partitioning columns"),
@@ -717,6 +721,29 @@ static void test_functions(void) {
             "'2026-08-01')"),
           "2026/03/04 15:06:07 PM Mar Wednesday 063,2026-03-04 "
           "03:06:00.000,2026-12-31,2026,3,4,2,3");
+  T_STREQ(q("select date '2026-01-31' + interval '1' month, date "
+            "'2026-03-01' - INTERVAL '1' DAY, timestamp '2026-01-01 "
+            "00:00:00' + interval '90' minute, (date '2026-01-01' + interval "
+            "'1' day) - interval '2' day, date '2026-01-01' + interval '1' "
+            "hour, date(dt) - interval '1' year from user_transactions "
+            "where user_id = 2 order by 6 limit 1"),
+          keep(asl_sprintf("2026-02-28,2026-02-28,2026-01-01 01:30:00.000,"
+                           "2025-12-31,2026-01-01 01:00:00.000,%d%s",
+                           atoi(days_ago(3)) - 1, days_ago(3) + 4)));
+  T_STREQ(cols("select current_date - interval '1' day x, current_date + "
+               "interval '1' hour"),
+          "x:date,_col1:timestamp");
+  T_STREQ(q("select current_date - interval '3' day = date_add('day', -3, "
+            "current_date)"),
+          "true");
+  T_STREQ(q("select extract(year from date '2026-05-06'), extract(dow FROM "
+            "date '2026-12-01'), extract(hour from timestamp '2026-01-01 "
+            "07:08:09'), extract(day from dt) = day(dt) from user_transactions "
+            "limit 1"),
+          "2026,2,7,true");
+  T_OK(err_has("select extract(century from date '2026-01-01')",
+               "Invalid EXTRACT field: century"),
+       "extract field");
   T_STREQ(q("select date_trunc('month', date '2026-03-04'), date_trunc('week', "
             "date '2026-12-03')"),
           "2026-03-01,2026-11-30");
@@ -880,9 +907,15 @@ static void test_errors(void) {
   T_OK(err_has("CREATE VIEW v AS SELECT 1", "does not support CREATE VIEW"),
        "view");
   T_OK(err_has("EXPLAIN SELECT 1", "does not support EXPLAIN"), "explain");
-  T_OK(err_has("SELECT date '2026-01-01' + INTERVAL '1' DAY",
-               "line 1:28: NOT_SUPPORTED: asl does not support INTERVAL"),
-       "interval");
+  T_OK(err_has("SELECT INTERVAL '1' DAY",
+               "line 1:8: NOT_SUPPORTED: asl supports INTERVAL only as"),
+       "a bare interval");
+  T_OK(err_has("SELECT date '2026-01-01' + INTERVAL 'x' DAY",
+               "INVALID_LITERAL: 'x' is not a valid interval literal"),
+       "a bad interval literal");
+  T_OK(err_has("SELECT date '2026-01-01' + INTERVAL '1' fortnight",
+               "not a valid interval unit"),
+       "a bad interval unit");
   T_OK(err_has("SHOW PARTITIONS part", "NOT_SUPPORTED"), "show partitions");
   asl_error e = {0};
   /* syntax errors name the line and column */
