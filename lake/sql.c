@@ -3471,30 +3471,75 @@ static int dispatch(P *p, const asl_sql_sink *sink, asl_sql_info *info) {
   p->i++;
   if (tk_is(f, "create")) {
     if (accept(p, "or") && expect(p, "replace", "'REPLACE'") < 0) return -1;
-    if (accept(p, "database") || accept(p, "schema"))
+    if (accept(p, "database") || accept(p, "schema")) {
+      info_set(info, "DDL", "CREATE_DATABASE", 0);
       return st_create_db(p, info);
+    }
     if (accept(p, "external")) {
+      info_set(info, "DDL", "CREATE_TABLE", 0);
       if (expect(p, "table", "'TABLE'") < 0) return -1;
       return st_create_external(p, info);
     }
-    if (accept(p, "table")) return st_create_table(p, info);
+    if (accept(p, "table")) {
+      int ctas = 0, d = 0;
+      for (size_t j = p->i; j < p->end && !ctas; j++) {
+        if (op_is(&p->t->v[j], "("))
+          d++;
+        else if (op_is(&p->t->v[j], ")"))
+          d--;
+        else if (!d && tk_is(&p->t->v[j], "as"))
+          ctas = 1;
+      }
+      info_set(info, ctas ? "DML" : "DDL",
+               ctas ? "CREATE_TABLE_AS_SELECT" : "CREATE_TABLE", 0);
+      return st_create_table(p, info);
+    }
     if (tk_is(pk(p), "view")) return not_supported(p, f, "CREATE VIEW");
     return syntax(p, pk(p), "'DATABASE', 'EXTERNAL', 'SCHEMA', 'TABLE'");
   }
   if (tk_is(f, "drop")) {
-    if (accept(p, "database") || accept(p, "schema"))
+    if (accept(p, "database") || accept(p, "schema")) {
+      info_set(info, "DDL", "DROP_DATABASE", 0);
       return st_drop_db(p, info);
-    if (accept(p, "table")) return st_drop_table(p, info);
+    }
+    if (accept(p, "table")) {
+      info_set(info, "DDL", "DROP_TABLE", 0);
+      return st_drop_table(p, info);
+    }
     if (tk_is(pk(p), "view")) return not_supported(p, f, "DROP VIEW");
     return syntax(p, pk(p), "'DATABASE', 'SCHEMA', 'TABLE'");
   }
-  if (tk_is(f, "show")) return st_show(p, sink, info);
-  if (tk_is(f, "describe") || tk_is(f, "desc"))
+  if (tk_is(f, "show")) {
+    if (tk_is(pk(p), "databases") || tk_is(pk(p), "schemas"))
+      info_set(info, "DDL", "SHOW_DATABASES", 0);
+    else if (tk_is(pk(p), "tables"))
+      info_set(info, "DDL", "SHOW_TABLES", 0);
+    else if (tk_is(pk(p), "columns"))
+      info_set(info, "DDL", "SHOW_COLUMNS", 0);
+    else if (tk_is(pk(p), "create"))
+      info_set(info, "UTILITY", "SHOW_CREATE_TABLE", 0);
+    return st_show(p, sink, info);
+  }
+  if (tk_is(f, "describe") || tk_is(f, "desc")) {
+    info_set(info, "UTILITY", "DESCRIBE_TABLE", 0);
     return st_describe(p, sink, info);
-  if (tk_is(f, "insert")) return st_insert(p, info);
-  if (tk_is(f, "merge")) return st_merge(p, info);
-  if (tk_is(f, "update")) return st_update_delete(p, 1, info);
-  if (tk_is(f, "delete")) return st_update_delete(p, 0, info);
+  }
+  if (tk_is(f, "insert")) {
+    info_set(info, "DML", "INSERT", 0);
+    return st_insert(p, info);
+  }
+  if (tk_is(f, "merge")) {
+    info_set(info, "DML", "MERGE", 0);
+    return st_merge(p, info);
+  }
+  if (tk_is(f, "update")) {
+    info_set(info, "DML", "UPDATE", 0);
+    return st_update_delete(p, 1, info);
+  }
+  if (tk_is(f, "delete")) {
+    info_set(info, "DML", "DELETE", 0);
+    return st_update_delete(p, 0, info);
+  }
   if (tk_is(f, "msck")) {
     if (expect(p, "repair", "'REPAIR'") < 0 ||
         expect(p, "table", "'TABLE'") < 0)

@@ -578,6 +578,12 @@ static void test_iceberg(void) {
   T_STREQ(q("select count(*) from ice"), "2");
   T_OK(err_has("INSERT INTO ice VALUES (1)", "1 values"), "too few values");
   T_OK(err_has("UPDATE ice SET nope = 1", "nope"), "update unknown column");
+  T_STREQ(g_info.substatement_type, "UPDATE");
+  T_OK(err_has("CREATE TABLE IF NOT EXISTS x AS SELECT nope",
+               "Column 'nope' cannot be resolved"),
+       "ctas with an unknown column");
+  T_STREQ(g_info.substatement_type, "CREATE_TABLE_AS_SELECT");
+  T_STREQ(g_info.statement_type, "DML");
   T_OK(err_has("INSERT INTO nope VALUES (1)",
                "Table 'awsdatacatalog.mydatabase.nope' does not exist"),
        "insert into missing");
