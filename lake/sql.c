@@ -655,8 +655,8 @@ static int translate(tr *T, size_t a, size_t b) {
   int in_from[MAX_DEPTH + 1] = {0}, order[MAX_DEPTH + 1] = {0},
                           nulls[MAX_DEPTH + 1] = {0},
                           isfunc[MAX_DEPTH + 1] = {0};
-  int depth = 0, expect_table = 0;
-  size_t i = a, i0 = a, before = T->out.len;
+  int depth = 0, expect_table = 0, fromsub[MAX_DEPTH + 1] = {0};
+  size_t i = a, i0 = a, before = T->out.len, paren_pos[MAX_DEPTH + 1] = {0};
 #define END_ORDER(d)                                                           \
   do {                                                                         \
     if (order[d]) {                                                            \
@@ -719,6 +719,7 @@ static int translate(tr *T, size_t a, size_t b) {
       i = j;
       continue;
     }
+    int was_expect = expect_table;
     expect_table = 0;
     if (k->k == TK_ID) {
       const char *v = k->v;
@@ -915,15 +916,68 @@ static int translate(tr *T, size_t a, size_t b) {
       depth++;
       in_from[depth] = order[depth] = nulls[depth] = 0;
       isfunc[depth] = fnp;
+      fromsub[depth] = was_expect;
       mark(T, i);
       if (T->out.len && !fnp) asl_buf_putc(&T->out, ' ');
+      paren_pos[depth] = T->out.len;
       asl_buf_putc(&T->out, '(');
       i++;
       continue;
     }
     if (op_is(k, ")")) {
       END_ORDER(depth);
+      int fs = fromsub[depth];
+      size_t pp = paren_pos[depth];
       if (depth > 0) depth--;
+      /* (query) [AS] x(a, b): SQLite has no column aliases there, so the
+       * query becomes (WITH "__asl_dN"(a, b) AS (query) SELECT * FROM
+       * "__asl_dN") AS x */
+      size_t j = i + 1;
+      if (fs && j < b && tk_is(&t->v[j], "as")) j++;
+      if (fs && j + 2 < b &&
+          (t->v[j].k == TK_QID ||
+           (t->v[j].k == TK_ID && !in_list(t->v[j].v, RESERVED))) &&
+          op_is(&t->v[j + 1], "(")) {
+        size_t c = j + 2;
+        asl_buf cl = {0};
+        int okc = 1;
+        for (;;) {
+          if (c >= b || (t->v[c].k != TK_ID && t->v[c].k != TK_QID)) {
+            okc = 0;
+            break;
+          }
+          char *qc = qid(t->v[c].v);
+          asl_buf_printf(&cl, "%s%s", cl.len ? ", " : "", qc);
+          free(qc);
+          c++;
+          if (c < b && op_is(&t->v[c], ",")) {
+            c++;
+            continue;
+          }
+          if (c < b && op_is(&t->v[c], ")")) break;
+          okc = 0;
+          break;
+        }
+        if (okc) {
+          char *cte = asl_sprintf("\"__asl_d%zu\"", i);
+          char *ins = asl_sprintf("WITH %s(%s) AS (", cte, cl.s);
+          buf_insert(&T->out, pp + 1, ins);
+          for (size_t m = 0; m < T->nm; m++)
+            if (T->moff[m] > pp) T->moff[m] += strlen(ins);
+          mark(T, i);
+          asl_buf_printf(&T->out, ") SELECT * FROM %s)", cte);
+          char *qa = qid(t->v[j].v);
+          out(T, "AS");
+          out(T, qa);
+          free(qa);
+          free(ins);
+          free(cte);
+          asl_buf_free(&cl);
+          i = c + 1;
+          continue;
+        }
+        asl_buf_free(&cl);
+      }
       mark(T, i);
       asl_buf_putc(&T->out, ')');
       i++;
@@ -2084,7 +2138,10 @@ static int st_describe(P *p, const asl_sql_sink *sink, asl_sql_info *info) {
       const char *v[3] = {
           cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring,
           cJSON_IsString(ty) ? ty->valuestring : "",
-          cJSON_IsString(cm) ? cm->valuestring : (pass ? "partition" : "")};
+          cJSON_IsString(cm)   ? cm->valuestring
+          : !pass              ? ""
+          : cJSON_IsString(ty) ? "partition"
+                               : "partition transform"};
       tr_add(&r, v);
     }
   }

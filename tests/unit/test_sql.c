@@ -552,6 +552,15 @@ static void test_iceberg(void) {
           "date, flag boolean) PARTITIONED BY (day(day)) LOCATION "
           "'s3://raw/ice/' TBLPROPERTIES ('table_type'='ICEBERG')"),
        "iceberg create");
+  T_STREQ(g_info.statement_type, "DDL");
+  T_STREQ(g_info.substatement_type, "CREATE_TABLE");
+  T_STREQ(q("describe ice"), "id,bigint,;name,string,;amount,double,;day,"
+                             "date,;flag,boolean,;day(day),,partition "
+                             "transform");
+  T_OK(err_has("CREATE TABLE ice3 (a int) PARTITIONED BY (b) TBLPROPERTIES "
+               "('table_type'='ICEBERG')",
+               "Partition column b is not a column"),
+       "iceberg partition of no column");
   T_OK(ok("INSERT INTO ice VALUES (1, 'a', 1.5, DATE '2026-01-01', true), "
           "(2, 'b', 2.25, DATE '2026-01-02', false)"),
        "insert values");
@@ -812,6 +821,14 @@ static void test_functions(void) {
   T_STREQ(q("with a as (select 1 x union all select 2), b as (select x * 10 y "
             "from a) select sum(y) from b"),
           "30");
+  T_STREQ(q("SELECT t.id, name FROM (VALUES (1, 'a'), (2, 'b')) AS t(id, "
+            "name) JOIN (select 1 x) u (k) ON u.k = t.id"),
+          "1,a");
+  T_STREQ(cols("SELECT * FROM (VALUES (1, 'a')) t(\"ID\", `Name`)"),
+          "id:bigint,name:varchar");
+  T_STREQ(q("select count(*) from (select id from users) as x (n) where n > "
+            "1"),
+          "1");
   T_STREQ(q("select x from (select 1 x union select 1 union select 2) order "
             "by x desc limit 1"),
           "2");
