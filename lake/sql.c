@@ -667,6 +667,12 @@ static int translate(tr *T, size_t a, size_t b) {
   for (; i < b; track(t, a, i0, before, &prim, open_off, depth),
                 i0 = i, before = T->out.len) {
     sql_tok *k = &t->v[i];
+    if (expect_table && (tk_is(k, "unnest") || tk_is(k, "lateral")))
+      return asl_error_set(T->err, IRE,
+                           "line %d:%d: NOT_SUPPORTED: asl does not support "
+                           "%s yet",
+                           k->line, k->col,
+                           tk_is(k, "unnest") ? "UNNEST" : "LATERAL");
     if (expect_table && k->k == TK_ID && in_list(k->v, RESERVED))
       return asl_error_set(T->err, IRE,
                            "line %d:%d: mismatched input '%.*s'. Expecting: "
@@ -1137,6 +1143,7 @@ typedef struct items {
   item *v;
   size_t n;
   int star;
+  int values; /* a bare VALUES: SQLite's column1.. are Trino's _col0.. */
 } items;
 
 static void items_free(items *it) {
@@ -1398,6 +1405,7 @@ static void analyze_select(tr *T, size_t a, size_t b, items *it) {
   }
   if (s >= b) {
     it->star = 1;
+    it->values = a < b && tk_is(&t->v[a], "values");
     return;
   }
   if (tk_is(&t->v[s], "distinct") || tk_is(&t->v[s], "all")) s++;
@@ -1491,7 +1499,10 @@ static void query_meta(sqlite3_stmt *st, const items *it, int have_row,
       m->cols[i].name = x->name ? x->name : own(m, asl_sprintf("_col%zu", i));
     } else {
       const char *nm = sqlite3_column_name(st, (int)i);
-      m->cols[i].name = own(m, asl_strdup(nm ? nm : ""));
+      if (it->values)
+        m->cols[i].name = own(m, asl_sprintf("_col%zu", i));
+      else
+        m->cols[i].name = own(m, asl_strdup(nm ? nm : ""));
     }
   }
 }
@@ -2100,7 +2111,86 @@ static int st_show(P *p, const asl_sql_sink *sink, asl_sql_info *info) {
     free(name);
     return rc;
   }
-  if (accept(p, "partitions") || accept(p, "views") || accept(p, "functions") ||
+  if (accept(p, "partitions")) {
+    /* SHOW PARTITIONS [db.]t: the col=value/... folders that hold rows of
+     * an external table (column "partition") */
+    char *db, *name, *kind = NULL;
+    cJSON *spec = NULL;
+    if (qname(p, &db, &name, NULL) < 0) return -1;
+    if (!db) db = asl_strdup(x->cur);
+    int rc = -1;
+    info_set(info, "DDL", "SHOW_PARTITIONS", 0);
+    const cJSON *parts = NULL;
+    if (!at_end(p)) {
+      syntax(p, pk(p), "<EOF>");
+    } else if (!table_get(x, db, name, &kind, &spec)) {
+      asl_error_set(p->err, IRE,
+                    "FAILED: SemanticException [Error 10001]: Table not found "
+                    "%s.%s",
+                    db, name);
+    } else if (strcmp(kind, "EXTERNAL") != 0 ||
+               !cJSON_GetArraySize(parts = cJSON_GetObjectItemCaseSensitive(
+                                       spec, "partitions"))) {
+      asl_error_set(p->err, IRE,
+                    "FAILED: SemanticException [Error 10241]: Table %s is not "
+                    "a partitioned table",
+                    name);
+    } else if (attach(x, db, p->err) == 0 &&
+               sql_ext_refresh(x, db, name, spec, p->err) == 0) {
+      asl_buf q = {0}, order = {0};
+      asl_buf_puts(&q, "SELECT DISTINCT ");
+      const cJSON *c;
+      int k = 0;
+      cJSON_ArrayForEach(c, parts) {
+        char *cn =
+            qid(cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring);
+        asl_buf_printf(&q, "%s%s", k ? ", " : "", cn);
+        asl_buf_printf(&order, "%s%s", k++ ? ", " : "", cn);
+        free(cn);
+      }
+      char *qd = qid(db), *qn = qid(name);
+      asl_buf_printf(&q, " FROM %s.%s ORDER BY %s", qd, qn, order.s);
+      free(qd);
+      free(qn);
+      asl_buf_free(&order);
+      char *sql = asl_buf_take(&q);
+      sqlite3_stmt *st = NULL;
+      textres r = {0};
+      const char *names[] = {"partition"};
+      r.ncols = 1;
+      r.names = names;
+      if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+          asl_buf line = {0};
+          int n = 0;
+          cJSON_ArrayForEach(c, parts) {
+            const char *v = (const char *)sqlite3_column_text(st, n);
+            asl_buf_printf(
+                &line, "%s%s=%s", n ? "/" : "",
+                cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring,
+                v ? v : "__HIVE_DEFAULT_PARTITION__");
+            n++;
+          }
+          char *lv = asl_buf_take(&line);
+          const char *cv = lv;
+          tr_add(&r, &cv);
+          free(lv);
+        }
+        sqlite3_finalize(st);
+        rc = tr_send(&r, sink, p->err);
+      } else {
+        asl_error_set(p->err, "InternalError", "%s", sqlite3_errmsg(x->db));
+        tr_send(&r, NULL, p->err);
+      }
+      free(sql);
+    }
+    free(kind);
+    cJSON_Delete(spec);
+    free(db);
+    free(name);
+    return rc;
+  }
+  if (accept(p, "views") || accept(p, "functions") ||
       accept(p, "tblproperties"))
     return not_supported(p, at, "this SHOW statement");
   return syntax(p, pk(p), "'DATABASES', 'SCHEMAS', 'TABLES', 'CREATE'");
@@ -3573,6 +3663,8 @@ static int dispatch(P *p, const asl_sql_sink *sink, asl_sql_info *info) {
       info_set(info, "DDL", "SHOW_TABLES", 0);
     else if (tk_is(pk(p), "columns"))
       info_set(info, "DDL", "SHOW_COLUMNS", 0);
+    else if (tk_is(pk(p), "partitions"))
+      info_set(info, "DDL", "SHOW_PARTITIONS", 0);
     else if (tk_is(pk(p), "create"))
       info_set(info, "UTILITY", "SHOW_CREATE_TABLE", 0);
     return st_show(p, sink, info);

@@ -430,6 +430,10 @@ static void test_external(void) {
        "partitioned table");
   T_OK(ok("MSCK REPAIR TABLE part"), "msck");
   T_STREQ(g_info.substatement_type, "MSCK_REPAIR_TABLE");
+  T_STREQ(q("SHOW PARTITIONS part"), "dt=2026-01-01;dt=2026-01-02");
+  T_STREQ(cols("SHOW PARTITIONS part"), "partition:varchar");
+  T_OK(err_has("SHOW PARTITIONS users", "is not a partitioned table"),
+       "show partitions of an unpartitioned table");
   T_OK(ok("ALTER TABLE part ADD IF NOT EXISTS PARTITION (dt='2026-01-03') "
           "LOCATION 's3://raw/part/dt=2026-01-03/'"),
        "add partition accepted");
@@ -939,7 +943,7 @@ static void test_errors(void) {
   T_OK(err_has("SELECT date '2026-01-01' + INTERVAL '1' fortnight",
                "not a valid interval unit"),
        "a bad interval unit");
-  T_OK(err_has("SHOW PARTITIONS part", "NOT_SUPPORTED"), "show partitions");
+  T_OK(err_has("SHOW VIEWS", "NOT_SUPPORTED"), "show views");
   asl_error e = {0};
   /* syntax errors name the line and column */
   T_OK(err_has("SELECT * FROM\n  WHERE x = 1", "line 2:3: mismatched input"),
@@ -986,6 +990,13 @@ static void test_errors(void) {
        "insert column list into external");
   /* a statement that must not write through SELECT */
   T_STREQ(q("values (1), (2)"), "1;2");
+  T_STREQ(cols("values (1, 'a')"), "_col0:bigint,_col1:varchar");
+  T_OK(err_has("select * from users cross join unnest(array[1, 2])",
+               "line 1:32: NOT_SUPPORTED: asl does not support UNNEST yet"),
+       "unnest");
+  T_OK(ok("INSERT INTO tgt WITH x AS (SELECT 9 AS id) SELECT id, 'nine', 9 "
+          "FROM x"),
+       "insert with a WITH query");
   T_OK(asl_sql_run(g_home, NULL, NULL, 0, NULL, NULL, &e) < 0, "NULL sql");
   asl_error_clear(&e);
 }
