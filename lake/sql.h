@@ -27,7 +27,13 @@
 
 /* One result column: its name and Athena type name ("varchar", "bigint",
  * "integer", "double", "float", "boolean", "date", "timestamp",
- * "decimal(10,2)", ...), as GetQueryResults' ColumnInfo gives them. */
+ * "decimal(10,2)", ...), as GetQueryResults' ColumnInfo gives them.
+ * A table column's type is the declared one (string -> varchar, int ->
+ * integer); an expression's comes from its shape (count -> bigint, date()
+ * -> date, CAST(x AS T) -> T, comparisons -> boolean, sum/min/max of a
+ * column -> the column's type) or else from its first value (integer ->
+ * bigint, real -> double, text -> varchar). Unnamed expressions are
+ * "_col0", "_col1", ... as Trino names them. */
 typedef struct asl_sql_col {
   const char *name;
   const char *type;
@@ -36,8 +42,14 @@ typedef struct asl_sql_col {
 /* Where a statement's result goes. Both callbacks may be NULL. columns is
  * called once, before any row, for every statement that has a result
  * (SELECT, SHOW, DESCRIBE; not DDL or DML). row gets each row's values as
- * text, as Athena prints them (NULL for SQL NULL); a nonzero return stops
- * the statement (it then fails with err set by the callback's caller). */
+ * text, as Athena prints them (NULL for SQL NULL): integers as digits,
+ * double and float as Java's Double.toString/Float.toString ("10.99",
+ * "1.0", "1.0E20", "1.0E-4"; trino-main's DoubleOperators.castToVarchar is
+ * String.valueOf), decimal(p,s) with s digits, date "YYYY-MM-DD",
+ * timestamp "YYYY-MM-DD HH:MM:SS.fff", boolean true/false. A nonzero
+ * return stops the statement: it fails with err->name "InternalError"
+ * ("the result sink stopped the statement"). The value arrays are only
+ * valid during the call. */
 typedef struct asl_sql_sink {
   void *ctx;
   int (*columns)(void *ctx, const asl_sql_col *cols, size_t n);
@@ -48,8 +60,13 @@ typedef struct asl_sql_sink {
 typedef struct asl_sql_info {
   /* Athena's StatementType: "DDL", "DML" or "UTILITY" (static). */
   const char *statement_type;
-  /* Athena's SubstatementType: "SELECT", "CREATE_TABLE", "MERGE",
-   * "SHOW_TABLES", ... (static). */
+  /* Athena's SubstatementType (static): DML: "SELECT", "INSERT", "UPDATE",
+   * "DELETE", "MERGE", "CREATE_TABLE_AS_SELECT"; DDL: "CREATE_DATABASE",
+   * "DROP_DATABASE", "CREATE_TABLE", "DROP_TABLE", "SHOW_DATABASES",
+   * "SHOW_TABLES", "SHOW_COLUMNS", "MSCK_REPAIR_TABLE",
+   * "ALTER_TABLE_ADD_PARTITION"; UTILITY: "DESCRIBE_TABLE",
+   * "SHOW_CREATE_TABLE". Set (from the statement's first words) even when
+   * the statement fails. */
   const char *substatement_type;
   /* 1 when GetQueryResults' first row is the column names (SELECT and
    * other DML with a result), 0 for SHOW, DESCRIBE and DDL, as Athena. */
@@ -62,11 +79,21 @@ typedef struct asl_sql_info {
  * the default database for unqualified names (QueryExecutionContext's
  * Database; NULL: "default"); deadline: epoch seconds, 0 for none (past
  * it the statement is interrupted and fails with err->name
- * "States.Timeout"). Returns 0 with *info filled, or -1 with err->name
- * "InvalidRequestException" for a statement Athena would refuse before
- * running (syntax, unknown database or table, unsupported statement) and
- * err->cause Athena's style of message ("line 1:8: ...", "SemanticException
- * ...", "NOT_SUPPORTED: ..."), or "InternalError" for I/O trouble. */
+ * "States.Timeout"). sink and info may be NULL. Returns 0 with *info
+ * filled, or -1 with err->name:
+ *  - "InvalidRequestException" for a statement Athena would refuse
+ *    (syntax, unknown database or table, unsupported statement) and also
+ *    for one that fails while running (a bad cast, a MERGE target row
+ *    matched twice, a malformed JSON line), err->cause being Athena's
+ *    message: "line 1:8: ...", "FAILED: SemanticException ...",
+ *    "NOT_SUPPORTED: ...", "INVALID_CAST_ARGUMENT: ...",
+ *    "MERGE_TARGET_ROW_MULTIPLE_MATCHES: ..." (an Athena Task reports these
+ *    as a FAILED query with this StateChangeReason);
+ *  - "States.Timeout" past the deadline;
+ *  - "InternalError" for I/O trouble (the catalog cannot be opened, ...).
+ * A failed statement changes nothing (DML and DDL run in one SQLite
+ * transaction). Setting ASL_SQL_DEBUG in the environment prints each
+ * query's SQLite translation on stderr. */
 int asl_sql_run(const char *home, const char *database, const char *sql,
                 double deadline, const asl_sql_sink *sink, asl_sql_info *info,
                 asl_error *err);

@@ -19,6 +19,7 @@ export ASL_HOME="$(mktemp -d)" # runs are recorded: not into the work tree
 sh tests/cli_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
 sh tests/store_cli_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
 sh tests/lake_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
+sh tests/query_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
 for t in tests/integration/*_test.py; do
   python3 "$t" "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
 done
@@ -32,6 +33,8 @@ if [ -n "$O" ]; then
     sed 's/^store-cli:/store-cli(O2, pool):/' >>"$out" || { status=1; head -40 "$out.err"; }
   sh tests/lake_test.sh "$O/asl" 2>"$out.err" |
     sed 's/^lake-cli:/lake-cli(O2, pool):/' >>"$out" || { status=1; head -40 "$out.err"; }
+  sh tests/query_test.sh "$O/asl" 2>"$out.err" |
+    sed 's/^query-cli:/query-cli(O2, pool):/' >>"$out" || { status=1; head -40 "$out.err"; }
   for t in tests/integration/*_test.py; do
     python3 "$t" "$O/asl" 2>"$out.err" | sed 's/^\([a-z-]*\):/\1(O2, pool):/' >>"$out" ||
       { status=1; head -40 "$out.err"; }
