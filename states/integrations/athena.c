@@ -183,12 +183,12 @@ static int athena_fail(const call *c, asl_error *err, const char *exception,
  * Value V at 'member' failed to satisfy constraint: Member must ...". */
 static int invalid_member(const call *c, asl_error *err, const cJSON *v,
                           const char *member, const char *constraint) {
-  char *shown = v ? cJSON_PrintUnformatted(v) : NULL;
+  char *shown = v ? asl_json_print(v) : NULL;
   int rc = INVALID(c, err,
                    "1 validation error detected: Value %s at '%s' failed to "
                    "satisfy constraint: Member must %s",
                    shown ? shown : "null", member, constraint);
-  cJSON_free(shown);
+  free(shown);
   return rc;
 }
 
@@ -472,10 +472,10 @@ static cJSON *respond(const call *c, cJSON *body) {
     return body;
   }
   sort_members(body);
-  char *text = cJSON_PrintUnformatted(body);
+  char *text = asl_json_print(body);
   char len[24], date[40];
   snprintf(len, sizeof len, "%zu", strlen(text));
-  cJSON_free(text);
+  free(text);
   http_date(date);
   static const char *const all_names[] = {"x-amzn-RequestId", "Content-Type",
                                           "Content-Length", "Date"};
@@ -841,7 +841,7 @@ static char *stats_json(double run_ms, double total_ms, double write_ms,
                           (double)(long long)write_ms);
   cJSON_AddNumberToObject(s, "TotalExecutionTimeInMillis",
                           (double)(long long)total_ms);
-  char *t = cJSON_PrintUnformatted(s);
+  char *t = asl_json_print(s);
   cJSON_Delete(s);
   return t;
 }
@@ -870,7 +870,7 @@ static int q_finish(call *c, const char *id, const char *state,
         cJSON_AddItemToArray(p, cJSON_CreateString(r->types[i]));
         cJSON_AddItemToArray(a, p);
       }
-      cols = cJSON_PrintUnformatted(a);
+      cols = asl_json_print(a);
       cJSON_Delete(a);
     }
     bind_opt(st, 1, state);
@@ -889,7 +889,7 @@ static int q_finish(call *c, const char *id, const char *state,
     ok = sqlite3_step(st) == SQLITE_DONE;
   }
   sqlite3_finalize(st);
-  cJSON_free(cols);
+  free(cols);
   int changed = ok ? sqlite3_changes(c->db) : 0;
   if (ok && changed && r && r->nrows) {
     st = NULL;
@@ -902,14 +902,14 @@ static int q_finish(call *c, const char *id, const char *state,
         cJSON_AddItemToArray(a, r->rows[i][j]
                                     ? cJSON_CreateString(r->rows[i][j])
                                     : cJSON_CreateNull());
-      char *t = cJSON_PrintUnformatted(a);
+      char *t = asl_json_print(a);
       cJSON_Delete(a);
       sqlite3_reset(st);
       sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
       sqlite3_bind_text(st, 3, t, -1, SQLITE_TRANSIENT);
       ok = sqlite3_step(st) == SQLITE_DONE;
-      cJSON_free(t);
+      free(t);
     }
     sqlite3_finalize(st);
   }
@@ -977,11 +977,11 @@ static int execute(call *c, const char *root, qrec *q, const char *bucket,
                    q->stype, err);
   } else {
     cJSON *ae = athena_error_json(category, type, msg);
-    char *aes = cJSON_PrintUnformatted(ae);
+    char *aes = asl_json_print(ae);
     cJSON_Delete(ae);
     out = q_finish(c, q->id, "FAILED", msg, aes, stats, NULL, NULL, q->stype,
                    err);
-    cJSON_free(aes);
+    free(aes);
   }
   /* a timeout is the Task's: it fails with States.Timeout */
   if (out == 0 && qe.name && strcmp(qe.name, "States.Timeout") == 0) {
@@ -1012,10 +1012,10 @@ static int sync_outcome(call *c, const qrec *q, cJSON **out, asl_error *err) {
     *out = r;
     return 0;
   }
-  char *cause = cJSON_PrintUnformatted(r);
+  char *cause = asl_json_print(r);
   cJSON_Delete(r);
   asl_error_set(err, "States.TaskFailed", "%s", cause);
-  cJSON_free(cause);
+  free(cause);
   return -1;
 }
 
@@ -1026,7 +1026,7 @@ static int same_opt(const char *a, const char *b) {
 static int do_start(call *c, const cJSON *p, cJSON **out, asl_error *err) {
   start_req s;
   if (check_start(c, p, &s, err) < 0) return -1;
-  char *params = s.params ? cJSON_PrintUnformatted(s.params) : NULL;
+  char *params = s.params ? asl_json_print(s.params) : NULL;
   const char *wg = s.workgroup ? s.workgroup : "primary";
   char *root = asl_lake_root();
   char *bucket = NULL, *prefix = NULL, *rcfg = NULL;
@@ -1051,7 +1051,7 @@ static int do_start(call *c, const cJSON *p, cJSON **out, asl_error *err) {
     const char *stype = guess_type(s.query);
     cJSON *cfg =
         s.result_config ? asl_json_dup(s.result_config) : cJSON_CreateObject();
-    rcfg = cJSON_PrintUnformatted(cfg);
+    rcfg = asl_json_print(cfg);
     cJSON_Delete(cfg);
     q.id = asl_strdup(id);
     q.token = s.token ? asl_strdup(s.token) : NULL;
