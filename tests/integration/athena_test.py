@@ -9,7 +9,7 @@ for .sync (TaskScheduled, TaskStarted, TaskSubmitted, TaskSucceeded).
 
 Checks that need the real SQL engine (an external table over a CSV put in
 the lake) are skipped while the temporary stand-in (lake/sql_stub.c,
-symbol asl_sql_is_stub) is linked. Prints "athena: N passed, N failed".
+symbol asl_sql_is_stub) is linked. Prints "athena-run: N passed, N failed".
 """
 import json
 import os
@@ -28,7 +28,7 @@ def check(cond, what):
         passed += 1
     else:
         failed += 1
-        print("FAIL athena:", what, file=sys.stderr)
+        print("FAIL athena-run:", what, file=sys.stderr)
 
 
 def stub_linked():
@@ -220,7 +220,7 @@ def main():
               "linked)", file=sys.stderr)
     else:
         real_engine(env, tmp, out_loc)
-    print("athena: %d passed, %d failed" % (passed, failed))
+    print("athena-run: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
 

@@ -777,7 +777,7 @@ static void test_store(void) {
   free(id);
 }
 
-T_MAIN("test_athena") {
+T_MAIN("athena") {
   T_OK(mkdtemp(g_home) != NULL, "mkdtemp");
   setenv("ASL_HOME", g_home, 1);
   g_root = asl_lake_root();
