@@ -477,9 +477,12 @@ static cJSON *respond(const call *c, cJSON *body) {
   snprintf(len, sizeof len, "%zu", strlen(text));
   free(text);
   http_date(date);
-  static const char *const all_names[] = {"x-amzn-RequestId", "Content-Type",
-                                          "Content-Length", "Date"};
-  const char *all_vals[] = {c->reqid, "application/x-amz-json-1.1", len, date};
+  /* AWS's orders (LocalStack's ECS runTask recordings, an x-amz-json-1.1
+   * service on the same SDK): AllHttpHeaders as received, HttpHeaders
+   * sorted without regard to case. */
+  static const char *const all_names[] = {"x-amzn-RequestId", "Content-Length",
+                                          "Date", "Content-Type"};
+  const char *all_vals[] = {c->reqid, len, date, "application/x-amz-json-1.1"};
   cJSON *m = cJSON_AddObjectToObject(body, "SdkHttpMetadata");
   cJSON *all = cJSON_AddObjectToObject(m, "AllHttpHeaders");
   for (int i = 0; i < 4; i++) {
