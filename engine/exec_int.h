@@ -124,6 +124,7 @@ struct task_job {
   cJSON *context;
   /* filled by the worker */
   cJSON *out;
+  cJSON *submitted; /* a .sync call's start response (req.submitted) */
   asl_error err;
   int rc;
   /* bookkeeping */

@@ -19,6 +19,7 @@ static void job_free(task_job *j) {
   cJSON_Delete(j->params);
   cJSON_Delete(j->context);
   cJSON_Delete(j->out);
+  cJSON_Delete(j->submitted);
   asl_error_clear(&j->err);
   free(j->token);
   cJSON_Delete(j->cb_out);
@@ -364,6 +365,7 @@ void exec_task_start(frame *f) {
   j->req.bindings = x->o.bindings;
   j->req.base_dir = x->o.base_dir;
   j->req.context = j->context;
+  j->req.submitted = &j->submitted;
   double scale = x->o.time_scale > 1 ? x->o.time_scale : 1;
   j->req.deadline = timeout ? exec_real_now() + (double)timeout / scale : 0;
   f->job = j;
@@ -528,6 +530,15 @@ void exec_task_complete(asl_exec *x, task_job *j) {
   f->job = NULL;
   f->phase = PH_TASK; /* no longer asleep on the timeout */
   const asl_task_spec *t = spec(f);
+  if (j->submitted) { /* a .sync job started: AWS's TaskSubmitted */
+    cJSON *d = NULL;
+    if (x->want_events && !f->quiet) {
+      d = task_det(t);
+      exec_payload(d, "output", j->submitted);
+    }
+    exec_event(x, f, "TaskSubmitted", "taskSubmittedEventDetails", d,
+               f->last);
+  }
   if (j->rc == 0 && !j->out) j->out = cJSON_CreateNull();
   if (j->rc == 0) {
     cJSON *d = NULL;

@@ -30,6 +30,11 @@ typedef struct asl_task_req {
   const char *base_dir;  /* folder of the definition, for relative paths */
   double deadline;       /* epoch seconds, 0: none */
   const cJSON *context;  /* the context object (borrowed) */
+  /* A .sync (Run a Job) call that got as far as starting its job puts the
+   * start call's response here (a new tree), as AWS records it in the
+   * TaskSubmitted event written before the Task's outcome. NULL when the
+   * caller keeps no such event (then nothing is put). */
+  cJSON **submitted;
 } asl_task_req;
 
 typedef struct asl_task_ops {

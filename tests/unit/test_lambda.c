@@ -116,7 +116,7 @@ static int run_ctx(const char *resource, const char *params, double timeout,
   cJSON *ctx = context ? cJSON_Parse(context) : NULL;
   asl_task_req req = {resource,   p,     "S",
                       g_bindings, g_dir, timeout > 0 ? now_s() + timeout : 0,
-                      ctx};
+                      ctx,        NULL};
   int rc = ops->run(&req, out, err);
   cJSON_Delete(p);
   cJSON_Delete(ctx);
