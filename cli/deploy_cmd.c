@@ -223,6 +223,12 @@ static int aws_error(const char *op, asl_error *e) {
             "asl deploy: An error occurred (%s) when calling the %s "
             "operation: %s\n",
             e->name, op, e->cause ? e->cause : "");
+  if (strcmp(e->name ? e->name : "", "InvalidSignatureException") == 0 ||
+      strcmp(e->name ? e->name : "", "UnrecognizedClientException") == 0 ||
+      strcmp(e->name ? e->name : "", "IncompleteSignatureException") == 0)
+    fprintf(stderr, "asl deploy: the endpoint refused these credentials "
+                    "(check the access key and secret key): nothing was "
+                    "changed\n");
   asl_error_clear(e);
   return conn ? EX_UNAVAILABLE : EX_FAILED;
 }
