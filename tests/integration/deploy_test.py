@@ -368,6 +368,32 @@ def test_serve_ini_and_open():
         check(rc != 0 and "InvalidSignatureException" in err, "ini: wrong secret")
     finally:
         srv.stop()
+    # temporary credentials: the session token must come along
+    tok = write("session.json", json.dumps([
+        {"AccessKeyId": "ASIATEMP", "SecretAccessKey": SECRET,
+         "SessionToken": "FQoGZXIvYXdzEXAMPLE"},
+        {"AccessKeyId": AKID, "SecretAccessKey": SECRET}]))
+    srv = Server("--credentials", tok)
+    try:
+        rc, out, err = aws(srv, env(akid="ASIATEMP",
+                                    AWS_SESSION_TOKEN="FQoGZXIvYXdzEXAMPLE"),
+                           "list-state-machines")
+        check(rc == 0, "a session token that matches: %d %s" % (rc, err))
+        rc, out, err = aws(srv, env(akid="ASIATEMP"), "list-state-machines")
+        check(rc != 0 and "UnrecognizedClientException" in err,
+              "a temporary key without its token is refused")
+        rc, out, err = aws(srv, env(akid="ASIATEMP", AWS_SESSION_TOKEN="other"),
+                           "list-state-machines")
+        check(rc != 0 and "UnrecognizedClientException" in err,
+              "a wrong session token is refused")
+        rc, out, err = deploy(srv.url(), os.path.join(TMP, "hello.json"),
+                              "--sub", "Greeting=ho",
+                              environ=env(akid="ASIATEMP",
+                                          AWS_SESSION_TOKEN="FQoGZXIvYXdzEXAMPLE"))
+        check(rc == 0 and "FQoGZXIvYXdzEXAMPLE" not in out + err,
+              "deploy signs with a session token: %d %r" % (rc, err))
+    finally:
+        srv.stop()
     srv = Server("--credentials", write("empty.json", "{}"))
     check(srv.port is None and srv.p.wait(timeout=10) == 65,
           "--credentials with no key is refused")
