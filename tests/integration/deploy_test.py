@@ -474,6 +474,55 @@ def test_throttling():
         httpd.shutdown()
 
 
+class Race(Throttler):
+    """Lists nothing, then says the machine exists (created meanwhile): the
+    ARN comes from the error message."""
+    calls = []
+    definition = None
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        op = self.headers["X-Amz-Target"].split(".")[1]
+        Race.calls.append(op)
+        if op == "ListStateMachines":
+            self.reply(200, {"stateMachines": []})
+        elif op == "CreateStateMachine":
+            self.reply(400, {"__type": "com.amazonaws.swf.service.v2.model#"
+                             "StateMachineAlreadyExists", "message":
+                             "State Machine Already Exists: '%s'" % ARN})
+        elif op == "DescribeStateMachine" and body["stateMachineArn"] == ARN:
+            self.reply(200, {"stateMachineArn": ARN, "name": "hello",
+                             "definition": Race.definition, "roleArn": ROLE,
+                             "type": "STANDARD", "creationDate": 1.0})
+        else:
+            self.reply(400, {"__type": "x#AccessDeniedException",
+                             "message": "unexpected %s" % op})
+
+
+def test_race():
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Race)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        d1 = os.path.join(TMP, "hello.json")
+        with open(d1) as f:
+            Race.definition = f.read().replace("${Greeting}", "r")
+        url = "http://127.0.0.1:%d" % httpd.server_address[1]
+        rc, out, err = deploy(url, d1, "--sub", "Greeting=r")
+        check(rc == 0 and out.strip() == ARN and "unchanged" in err and
+              Race.calls == ["ListStateMachines", "CreateStateMachine",
+                             "DescribeStateMachine"],
+              "AlreadyExists: the ARN from the message: %d %r %r" %
+              (rc, err, Race.calls))
+        Race.calls = []
+        rc, out, err = deploy(url, d1, "--sub", "Greeting=other")
+        check(rc == 1 and "AccessDeniedException" in err and
+              "UpdateStateMachine" in err and Race.calls[-1] ==
+              "UpdateStateMachine", "then an update, whose error is shown: "
+              "%d %r" % (rc, err))
+    finally:
+        httpd.shutdown()
+
+
 # ---- export ----
 
 def test_export():
@@ -581,6 +630,7 @@ def main():
         test_serve_and_deploy()
         test_serve_ini_and_open()
         test_throttling()
+        test_race()
         test_export()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
