@@ -281,7 +281,8 @@ int asl_aws_keys_load(const char *path, asl_aws_keys *out, char **msg) {
   int rc = 0;
   /* JSON: an object, or an array of objects ("[default]" is ini) */
   const char *t = s + 1;
-  while (isspace((unsigned char)*t)) t++;
+  while (isspace((unsigned char)*t))
+    t++;
   if (*s == '{' || (*s == '[' && (*t == '{' || *t == ']'))) {
     rc = keys_json(path, b.s, out, msg);
   } else {
