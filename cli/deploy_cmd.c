@@ -316,8 +316,9 @@ static int update_existing(asl_sfn_client *c, const dargs *a, const char *arn,
   if (rc < 0) return aws_error("DescribeStateMachine", &e);
   const char *def = str_of(out, "definition"), *role = str_of(out, "roleArn"),
              *type = str_of(out, "type");
-  const char *want_type = a->type ? a->type : "STANDARD";
-  if (type && strcmp(type, want_type) != 0) {
+  /* without --type, the deployed type stays */
+  const char *want_type = a->type ? a->type : type;
+  if (type && want_type && strcmp(type, want_type) != 0) {
     fprintf(stderr,
             "asl deploy: %s is a %s state machine: its type cannot become "
             "%s (delete it first, or deploy under another --name)\n",
