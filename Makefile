@@ -2,11 +2,11 @@
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I/usr/include/mariadb
-LIBS = -lcjson -lcrypto -lsqlite3 -lmicrohttpd -lgvc -lcgraph -lcdt -lmariadb -lpcre2-8 -lcsv -lpthread -lm
+LIBS = -lcjson -lcrypto -lsqlite3 -lmicrohttpd -lgvc -lcgraph -lcdt -lmariadb -lpcre2-8 -lcsv -lcurl -lpthread -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard lake/*.c) $(wildcard web/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
-HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard lake/*.h) $(wildcard web/*.h) $(wildcard cli/*.h) tests/unit/t.h
+LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard lake/*.c) $(wildcard web/*.c) $(wildcard deploy/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
+HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard lake/*.h) $(wildcard web/*.h) $(wildcard deploy/*.h) $(wildcard cli/*.h) tests/unit/t.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # The web UI's files, embedded in the binary as C (web/ui_assets.h).
 UI_ASSETS := $(sort $(wildcard web/assets/*))
@@ -102,7 +102,7 @@ fuzz: build/gen/ui_assets.c
 	done
 
 format:
-	clang-format -i $$(find engine states web cli tests fuzz -name '*.[ch]')
+	clang-format -i $$(find engine states web deploy cli tests fuzz -name '*.[ch]')
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -20,6 +20,7 @@
 #include "../engine/subst.h"
 #include "../states/integrations/lambda.h"
 #include "hasher.h"
+#include "deploy_cmd.h"
 #include "serve_cmd.h"
 #include "lake_cmd.h"
 #include "query_cmd.h"
@@ -63,6 +64,13 @@ static const char usage_text[] =
     "      the local data lake, $ASL_HOME/lake (s3://B/K is lake/B/K)\n"
     "  query SQL|- [--database DB] [--format table|csv|json]\n"
     "      run one Athena SQL statement ($ASL_HOME/athena, over the lake)\n"
+    "  deploy DEF --name NAME --role-arn ARN [--type T] [--sub K=V]...\n"
+    "         [--bindings FILE] [--tags K=V,...] [--endpoint-url URL]\n"
+    "         [--dry-run] [--profile P] [--region R]\n"
+    "      create or update the state machine in AWS Step Functions\n"
+    "  export cloudformation DEF --name NAME [--sub K=V]... [--bindings FILE]\n"
+    "         [--format json|yaml]\n"
+    "      a template: the state machine and a least-privilege IAM role\n"
     "  help\n"
     "\n"
     "exit codes: 0 succeeded, 1 failed, 2 timed out, 3 aborted,\n"
@@ -420,6 +428,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "serve") == 0) return asl_cmd_serve(argc - 2, argv + 2);
   if (strcmp(cmd, "lake") == 0) return asl_cmd_lake(argc - 2, argv + 2);
   if (strcmp(cmd, "query") == 0) return asl_cmd_query(argc - 2, argv + 2);
+  if (strcmp(cmd, "deploy") == 0) return asl_cmd_deploy(argc - 2, argv + 2);
+  if (strcmp(cmd, "export") == 0) return asl_cmd_export(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;

@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../deploy/creds.h"
+#include "../deploy/sigv4.h"
 #include "../engine/subst.h"
 #include "../states/integrations/lambda.h"
 #include "../web/api.h"
@@ -24,15 +27,20 @@
 
 static const char serve_usage[] =
     "usage: asl serve [--host ADDR] [--port N] [--db PATH] [--bindings FILE]\n"
-    "                 [--grace SECONDS]\n"
+    "                 [--grace SECONDS] [--credentials FILE]\n"
     "  serves the AWS Step Functions API (JSON 1.0, as the AWS CLI and SDKs\n"
     "  speak it) on http://ADDR:N/ (default 127.0.0.1:8083; --port 0 picks a\n"
     "  free port), recording into the store like `asl run`. --bindings\n"
     "  gives Lambda Tasks their local commands. SIGINT or SIGTERM stop it,\n"
-    "  after waiting up to --grace seconds (default 10) for executions.\n";
+    "  after waiting up to --grace seconds (default 10) for executions.\n"
+    "  With credentials (--credentials FILE: JSON {\"AccessKeyId\",\n"
+    "  \"SecretAccessKey\"[, \"SessionToken\"]} or an AWS credentials ini\n"
+    "  file; else AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) every API\n"
+    "  request must carry a valid SigV4 signature by one of those keys;\n"
+    "  without, every request is accepted.\n";
 
 typedef struct serve_args {
-  const char *host, *db, *bindings;
+  const char *host, *db, *bindings, *credentials;
   long port;
   double grace;
 } serve_args;
@@ -54,6 +62,8 @@ static int parse_serve(int argc, char **argv, serve_args *a) {
       a->db = argv[++i];
     else if (strcmp(s, "--bindings") == 0 && more)
       a->bindings = argv[++i];
+    else if (strcmp(s, "--credentials") == 0 && more)
+      a->credentials = argv[++i];
     else if (strcmp(s, "--port") == 0 && more) {
       a->port = strtol(argv[++i], &end, 10);
       if (*end || a->port < 0 || a->port > 65535)
@@ -111,13 +121,79 @@ static int load_bindings(const char *path, cJSON **out) {
   return 0;
 }
 
+/* ---- SigV4 verification (deploy/sigv4.h) ---- */
+
+static int key_lookup(void *ud, const char *id, sigv4_known *out) {
+  const asl_aws_key *k = asl_aws_keys_find(ud, id);
+  if (!k) return -1;
+  out->secret_key = k->secret_key;
+  out->session_token = k->session_token;
+  return 0;
+}
+
+/* The auth hook of the HTTP daemon: the request's signature against the
+ * keys, the clock now. Thread-safe (keys are read only). */
+static int verify_request(void *ud, const web_http_request *rq,
+                          web_http_denial *d) {
+  sigv4_header *h = asl_calloc(rq->nheaders + 1, sizeof *h);
+  for (size_t i = 0; i < rq->nheaders; i++) {
+    h[i].name = rq->headers[i].name;
+    h[i].value = rq->headers[i].value;
+  }
+  char hash[65];
+  sigv4_sha256_hex(rq->body, rq->body_len, hash);
+  sigv4_request r = {rq->method, rq->path, rq->query, h, rq->nheaders, hash};
+  sigv4_verdict v;
+  sigv4_status st = sigv4_verify(&r, 1, key_lookup, ud, time(NULL), &v);
+  free(h);
+  if (st == SIGV4_OK) return 0;
+  d->status = v.http_status;
+  d->error = v.error;
+  snprintf(d->message, sizeof d->message, "%s", v.message);
+  return -1;
+}
+
+/* The keys to verify with: --credentials FILE, else the environment.
+ * 0 (k->n may be 0: no verification), or an exit code. */
+static int load_keys(const serve_args *a, asl_aws_keys *k) {
+  char *msg = NULL;
+  if (a->credentials) {
+    if (asl_aws_keys_load(a->credentials, k, &msg) < 0) {
+      fprintf(stderr, "asl: --credentials %s\n", msg);
+      free(msg);
+      return EX_DATAERR;
+    }
+    fprintf(stderr,
+            "asl serve: verifying SigV4 signatures: %zu access key%s from "
+            "%s (%s%s)\n",
+            k->n, k->n == 1 ? "" : "s", a->credentials, k->v[0].access_key,
+            k->n > 1 ? ", ..." : "");
+  } else if (asl_aws_keys_from_env(k)) {
+    fprintf(stderr,
+            "asl serve: verifying SigV4 signatures: access key %s from "
+            "AWS_ACCESS_KEY_ID\n",
+            k->v[0].access_key);
+  } else {
+    fprintf(stderr, "asl serve: no credentials (--credentials FILE or "
+                    "AWS_ACCESS_KEY_ID): accepting every request, signed "
+                    "or not\n");
+  }
+  return 0;
+}
+
+static asl_aws_keys g_keys;
+
 /* Where the api lives once serving, so that a drain that times out can
  * leave it to the process's exit (workers still use it). */
 static web_api *g_api;
 
 /* Serves with api until SIGINT/SIGTERM; returns the exit code. */
 static int serve(const serve_args *a, web_api *api, const char *db) {
-  web_http_opts ho = {a->host, (int)a->port, api};
+  web_http_opts ho = {a->host, (int)a->port, api, NULL, NULL};
+  if (g_keys.n) {
+    ho.auth = verify_request;
+    ho.auth_ud = &g_keys;
+  }
   web_http *h;
   asl_error e = {0};
   if (web_http_start(&ho, &h, &e) < 0) {
@@ -149,11 +225,15 @@ static int serve(const serve_args *a, web_api *api, const char *db) {
 }
 
 int asl_cmd_serve(int argc, char **argv) {
-  serve_args a = {"127.0.0.1", NULL, NULL, 8083, 10};
+  serve_args a = {"127.0.0.1", NULL, NULL, NULL, 8083, 10};
   int rc = parse_serve(argc, argv, &a);
   if (rc) return rc < 0 ? 0 : rc;
   cJSON *bind = NULL;
-  if ((rc = load_bindings(a.bindings, &bind))) return rc;
+  if ((rc = load_keys(&a, &g_keys))) return rc;
+  if ((rc = load_bindings(a.bindings, &bind))) {
+    asl_aws_keys_free(&g_keys);
+    return rc;
+  }
   /* Blocked in every thread from here on; the main thread sigwaits. */
   sigset_t set;
   sigemptyset(&set);
@@ -201,5 +281,6 @@ int asl_cmd_serve(int argc, char **argv) {
   free(tmppath);
   free(base);
   cJSON_Delete(bind);
+  asl_aws_keys_free(&g_keys);
   return rc;
 }

@@ -76,6 +76,13 @@ static const struct {
     {"ValidationException", "com.amazon.coral.validate#", NULL, 400},
     {"RequestEntityTooLarge", "com.amazon.coral.service#",
      "RequestEntityTooLargeException", 413},
+    /* SigV4 verification (asl serve with credentials): AWS's names and
+       statuses for JSON-protocol services */
+    {"InvalidSignatureException", "com.amazon.coral.service#", NULL, 400},
+    {"IncompleteSignatureException", "com.amazon.coral.service#", NULL, 400},
+    {"MissingAuthenticationTokenException", "com.amazon.coral.service#", NULL,
+     403},
+    {"UnrecognizedClientException", "com.amazon.coral.service#", NULL, 400},
     {"Store.", "com.amazon.coral.service#", "InternalFailure", 500},
     {"Serve.", "com.amazon.coral.service#", "ServiceUnavailable", 503},
     {"", SERVICE_NS, NULL, 400},

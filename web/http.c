@@ -23,11 +23,17 @@ struct web_http {
   struct MHD_Daemon *d;
   web_api *api;
   int port;
+  web_http_auth_fn auth;
+  void *auth_ud;
 };
 
-/* One request in progress (MHD's per-request pointer). */
+/* One request in progress (MHD's per-request pointer), made by the URI
+ * log callback so that the raw request target is kept for the auth hook
+ * (MHD hands on_request the path unescaped and without its query). */
 typedef struct request {
   asl_buf body;
+  char *uri;   /* the request target as received */
+  int started; /* on_request has seen the headers */
   int too_big; /* the body passed WEB_MAX_BODY: discard the rest */
 } request;
 
@@ -69,9 +75,51 @@ static enum MHD_Result send_error(struct MHD_Connection *c, int status,
 typedef enum MHD_Result (*route_fn)(web_http *h, struct MHD_Connection *c,
                                     request *rq);
 
+/* Collects the headers of a connection (web_http_request.headers). */
+typedef struct header_list {
+  web_http_header *v;
+  size_t n, cap;
+} header_list;
+
+static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value) {
+  header_list *l = cls;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 16;
+    l->v = asl_realloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n].name = key;
+  l->v[l->n].value = value ? value : "";
+  l->n++;
+  return MHD_YES;
+}
+
+/* Runs the auth hook on a complete request; 0 accepted, -1 answered. */
+static int check_auth(web_http *h, struct MHD_Connection *c, request *rq,
+                      const char *method, enum MHD_Result *res) {
+  if (!h->auth) return 0;
+  header_list l = {0};
+  MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, &l);
+  char *path = asl_strdup(rq->uri ? rq->uri : "/");
+  char *q = strchr(path, '?');
+  if (q) *q++ = 0;
+  web_http_request r = {
+      method, path, q, l.v, l.n, rq->body.s ? rq->body.s : "", rq->body.len};
+  web_http_denial d = {0};
+  int rc = h->auth(h->auth_ud, &r, &d);
+  free(l.v);
+  free(path);
+  if (rc == 0) return 0;
+  *res = send_error(c, d.status ? d.status : 403,
+                    d.error ? d.error : "AccessDeniedException", d.message);
+  return -1;
+}
+
 /* POST /: the API. The operation is the X-Amz-Target header's suffix. */
 static enum MHD_Result route_api(web_http *h, struct MHD_Connection *c,
                                  request *rq) {
+  enum MHD_Result denied;
+  if (!rq->too_big && check_auth(h, c, rq, "POST", &denied) < 0) return denied;
   if (rq->too_big) {
     char msg[128];
     snprintf(msg, sizeof msg, "Request body is larger than %d bytes",
@@ -127,8 +175,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   size_t *size, void **ptr) {
   web_http *h = cls;
   request *rq = *ptr;
-  if (!rq) {
-    rq = *ptr = asl_calloc(1, sizeof *rq);
+  if (!rq) rq = *ptr = asl_calloc(1, sizeof *rq);
+  if (!rq->started) {
+    rq->started = 1;
     const char *cl = MHD_lookup_connection_value(
         c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     /* Too big: the body is read and dropped, then answered, so the client
@@ -159,8 +208,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ptr,
   request *rq = *ptr;
   if (!rq) return;
   asl_buf_free(&rq->body);
+  free(rq->uri);
   free(rq);
   *ptr = NULL;
+}
+
+/* MHD's first call on a request, with the target as received: the
+ * request record starts here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+  request *rq = asl_calloc(1, sizeof *rq);
+  rq->uri = asl_strdup(uri ? uri : "/");
+  return rq;
 }
 
 /* ---- start and stop ---- */
@@ -190,6 +248,8 @@ int web_http_start(const web_http_opts *o, web_http **out, asl_error *e) {
   if (resolve(o->host, o->port, &ss, &sslen, e) < 0) return -1;
   web_http *h = asl_calloc(1, sizeof *h);
   h->api = o->api;
+  h->auth = o->auth;
+  h->auth_ud = o->auth_ud;
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
                    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                    MHD_USE_ERROR_LOG;
@@ -197,8 +257,9 @@ int web_http_start(const web_http_opts *o, web_http **out, asl_error *e) {
   h->d = MHD_start_daemon(
       flags, (uint16_t)o->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_END);
+      MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)IDLE_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)MAX_CONNECTIONS, MHD_OPTION_END);
   if (!h->d) {
     free(h);
     return asl_error_set(e, "Serve.Listen",
