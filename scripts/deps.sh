@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages asl needs, only those missing.
 set -e
-PKGS="build-essential clang libcjson-dev libssl-dev libsqlite3-dev python3 libmicrohttpd-dev libgraphviz-dev awscli python3-boto3 libmariadb-dev mariadb-server mariadb-client libpcre2-dev libcsv-dev"
+PKGS="build-essential clang libcjson-dev libssl-dev libsqlite3-dev python3 libmicrohttpd-dev libgraphviz-dev awscli python3-boto3 libmariadb-dev mariadb-server mariadb-client libpcre2-dev libcsv-dev libsnappy-dev libzstd-dev zlib1g-dev"
 # Headless Chromium drives the web UI test; the build does not need it.
 OPTIONAL="chromium"
 missing=""
