@@ -94,7 +94,7 @@ static int cmd_schema(int argc, char **argv) {
     cJSON_AddItemToObject(o, "columns", cols);
     char *s = cJSON_PrintUnformatted(o);
     puts(s);
-    free(s);
+    cJSON_free(s);
     cJSON_Delete(o);
   } else {
     printf("%s: %lld rows, %d row groups, created by %s\n", path,

