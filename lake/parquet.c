@@ -509,6 +509,13 @@ static uint8_t *decompress(int codec, const uint8_t *src, size_t n, size_t want,
     return o;
   }
   if (codec == 6) {
+    /* a frame that states its size must state the page's */
+    unsigned long long fs = ZSTD_getFrameContentSize(src, n);
+    if (fs == ZSTD_CONTENTSIZE_ERROR ||
+        (fs != ZSTD_CONTENTSIZE_UNKNOWN && fs != want)) {
+      *why = "zstd data whose size is not the page's uncompressed size";
+      return NULL;
+    }
     uint8_t *o = asl_malloc(want ? want : 1);
     size_t got = ZSTD_decompress(o, want, src, n);
     if (ZSTD_isError(got) || got != want) {
@@ -519,6 +526,11 @@ static uint8_t *decompress(int codec, const uint8_t *src, size_t n, size_t want,
     return o;
   }
   if (codec == 2) {
+    /* deflate cannot expand more than 1032:1 */
+    if (want / 1032 > n + 64) {
+      *why = "gzip data too short for the page's uncompressed size";
+      return NULL;
+    }
     uint8_t *o = asl_malloc(want ? want : 1);
     z_stream z;
     memset(&z, 0, sizeof z);

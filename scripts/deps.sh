@@ -12,6 +12,12 @@ optional=""
 for p in $OPTIONAL; do
   dpkg -s "$p" >/dev/null 2>&1 || optional="$optional $p"
 done
+# Node.js and npm run the independent Parquet readers (tests/node: DuckDB's
+# @duckdb/node-api and hyparquet) for tests/integration/parquet_test.py; any
+# node >= 18 does (Debian's is 18; this machine's is NodeSource's 20).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing="$missing nodejs npm"
+fi
 [ -z "$missing$optional" ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo

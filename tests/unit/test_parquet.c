@@ -47,30 +47,73 @@ static asl_pq_value gen(int64_t r, int c) {
   asl_pq_value v = {0};
   if (c == 14 || (g_cols[c].nullable && (r + c) % 3 == 0)) return v;
   switch (c) {
-  case 0: v.kind = ASL_PQ_V_BOOL; v.b = (r / 2) % 2; break;
-  case 1: v.kind = ASL_PQ_V_INT; v.i = (int64_t)((r * 7919) % 200001) - 100000; break;
-  case 2: v.kind = ASL_PQ_V_INT; v.i = r * 1000003LL - 5000000000LL; break;
-  case 3: v.kind = ASL_PQ_V_DOUBLE; v.d = (float)(r * 0.25f - 3.5f); break;
-  case 4: v.kind = ASL_PQ_V_DOUBLE; v.d = r / 7.0 - 100; break;
+  case 0:
+    v.kind = ASL_PQ_V_BOOL;
+    v.b = (r / 2) % 2;
+    break;
+  case 1:
+    v.kind = ASL_PQ_V_INT;
+    v.i = (int64_t)((r * 7919) % 200001) - 100000;
+    break;
+  case 2:
+    v.kind = ASL_PQ_V_INT;
+    v.i = r * 1000003LL - 5000000000LL;
+    break;
+  case 3:
+    v.kind = ASL_PQ_V_DOUBLE;
+    v.d = (float)(r * 0.25f - 3.5f);
+    break;
+  case 4:
+    v.kind = ASL_PQ_V_DOUBLE;
+    v.d = r / 7.0 - 100;
+    break;
   case 5:
     snprintf(g_s[c], sizeof g_s[c], "name %lld \xc3\xa9", (long long)(r % 37));
-    v.kind = ASL_PQ_V_BYTES; v.s = g_s[c]; v.n = strlen(g_s[c]);
+    v.kind = ASL_PQ_V_BYTES;
+    v.s = g_s[c];
+    v.n = strlen(g_s[c]);
     break;
   case 6:
-    snprintf(g_s[c], sizeof g_s[c], "%c%lld,\"x\"", (char)(r % 3), (long long)r);
-    v.kind = ASL_PQ_V_BYTES; v.s = g_s[c]; v.n = strlen(g_s[c] + 1) + 1;
+    snprintf(g_s[c], sizeof g_s[c], "%c%lld,\"x\"", (char)(r % 3),
+             (long long)r);
+    v.kind = ASL_PQ_V_BYTES;
+    v.s = g_s[c];
+    v.n = strlen(g_s[c] + 1) + 1;
     if (r % 5 == 1) v.n = 0; /* empty strings too */
     break;
-  case 7: v.kind = ASL_PQ_V_DATE; v.i = r - 1000; break;
-  case 8: v.kind = ASL_PQ_V_TIMESTAMP; v.i = 1700000000000000LL + r * 1234567LL - 500000000; break;
-  case 9: v.kind = ASL_PQ_V_TIMESTAMP; v.i = (1600000000000LL - r * 999) * 1000; break;
-  case 10: v.kind = ASL_PQ_V_DECIMAL; v.scale = 2; v.i = (r * 12345) % 999999999 - 5000; break;
-  case 11: v.kind = ASL_PQ_V_DECIMAL; v.scale = 4; v.i = r * 123456789LL - 99; break;
-  case 12: v.kind = ASL_PQ_V_DECIMAL; v.scale = 3; v.i = (r % 2 ? -1 : 1) * r * 987654321LL; break;
+  case 7:
+    v.kind = ASL_PQ_V_DATE;
+    v.i = r - 1000;
+    break;
+  case 8:
+    v.kind = ASL_PQ_V_TIMESTAMP;
+    v.i = 1700000000000000LL + r * 1234567LL - 500000000;
+    break;
+  case 9:
+    v.kind = ASL_PQ_V_TIMESTAMP;
+    v.i = (1600000000000LL - r * 999) * 1000;
+    break;
+  case 10:
+    v.kind = ASL_PQ_V_DECIMAL;
+    v.scale = 2;
+    v.i = (r * 12345) % 999999999 - 5000;
+    break;
+  case 11:
+    v.kind = ASL_PQ_V_DECIMAL;
+    v.scale = 4;
+    v.i = r * 123456789LL - 99;
+    break;
+  case 12:
+    v.kind = ASL_PQ_V_DECIMAL;
+    v.scale = 3;
+    v.i = (r % 2 ? -1 : 1) * r * 987654321LL;
+    break;
   case 13:
     memcpy(g_s[c], "abcd", 4);
     g_s[c][3] = (char)('a' + r % 26);
-    v.kind = ASL_PQ_V_BYTES; v.s = g_s[c]; v.n = 4;
+    v.kind = ASL_PQ_V_BYTES;
+    v.s = g_s[c];
+    v.n = 4;
     break;
   }
   return v;
@@ -79,25 +122,35 @@ static asl_pq_value gen(int64_t r, int c) {
 static int same(const asl_pq_value *a, const asl_pq_value *b) {
   if (a->kind != b->kind) return 0;
   switch (a->kind) {
-  case ASL_PQ_V_NULL: return 1;
-  case ASL_PQ_V_BOOL: return !a->b == !b->b;
-  case ASL_PQ_V_DOUBLE: return a->d == b->d;
-  case ASL_PQ_V_BYTES: return a->n == b->n && (!a->n || !memcmp(a->s, b->s, a->n));
-  case ASL_PQ_V_DECIMAL: return a->i == b->i && a->scale == b->scale;
-  default: return a->i == b->i;
+  case ASL_PQ_V_NULL:
+    return 1;
+  case ASL_PQ_V_BOOL:
+    return !a->b == !b->b;
+  case ASL_PQ_V_DOUBLE:
+    return a->d == b->d;
+  case ASL_PQ_V_BYTES:
+    return a->n == b->n && (!a->n || !memcmp(a->s, b->s, a->n));
+  case ASL_PQ_V_DECIMAL:
+    return a->i == b->i && a->scale == b->scale;
+  default:
+    return a->i == b->i;
   }
 }
 
-static char *path_of(const char *name) { return asl_sprintf("%s/%s", g_dir, name); }
+static char *path_of(const char *name) {
+  return asl_sprintf("%s/%s", g_dir, name);
+}
 
-static int write_rows(const char *path, const asl_pq_write_opts *o, int64_t rows) {
+static int write_rows(const char *path, const asl_pq_write_opts *o,
+                      int64_t rows) {
   asl_error e = {0};
   asl_pq_writer *w = asl_pq_writer_create(path, g_cols, NCOL, o, &e);
   T_OK(w != NULL, "create %s: %s", path, e.cause ? e.cause : "");
   if (!w) return -1;
   asl_pq_value row[NCOL];
   for (int64_t r = 0; r < rows; r++) {
-    for (int c = 0; c < NCOL; c++) row[c] = gen(r, c);
+    for (int c = 0; c < NCOL; c++)
+      row[c] = gen(r, c);
     if (asl_pq_writer_append(w, row, &e) < 0) {
       T_OK(0, "append row %lld: %s", (long long)r, e.cause);
       asl_error_clear(&e);
@@ -120,7 +173,8 @@ static int64_t check_rows(const char *path, int64_t rows, const char *what) {
     asl_error_clear(&e);
     return 1;
   }
-  T_OK(asl_pq_nrows(r) == rows, "%s: rows %lld", what, (long long)asl_pq_nrows(r));
+  T_OK(asl_pq_nrows(r) == rows, "%s: rows %lld", what,
+       (long long)asl_pq_nrows(r));
   T_OK(asl_pq_ncolumns(r) == NCOL, "%s: columns", what);
   int64_t bad = 0, n = 0;
   const asl_pq_value *row;
@@ -130,8 +184,8 @@ static int64_t check_rows(const char *path, int64_t rows, const char *what) {
       asl_pq_value want = gen(n, c);
       if (!same(&row[c], &want)) {
         if (bad < 3)
-          fprintf(stderr, "%s: row %lld column %s: kind %d/%d i %lld/%lld\n", what,
-                  (long long)n, g_cols[c].name, row[c].kind, want.kind,
+          fprintf(stderr, "%s: row %lld column %s: kind %d/%d i %lld/%lld\n",
+                  what, (long long)n, g_cols[c].name, row[c].kind, want.kind,
                   (long long)row[c].i, (long long)want.i);
         bad++;
       }
@@ -146,12 +200,15 @@ static int64_t check_rows(const char *path, int64_t rows, const char *what) {
 }
 
 static void test_round_trips(void) {
-  asl_pq_codec codecs[] = {ASL_PQ_UNCOMPRESSED, ASL_PQ_SNAPPY, ASL_PQ_GZIP, ASL_PQ_ZSTD};
+  asl_pq_codec codecs[] = {ASL_PQ_UNCOMPRESSED, ASL_PQ_SNAPPY, ASL_PQ_GZIP,
+                           ASL_PQ_ZSTD};
   for (int ci = 0; ci < 4; ci++)
     for (int v2 = 0; v2 < 2; v2++)
       for (int nd = 0; nd < 2; nd++) {
-        asl_pq_write_opts o = {.codec = codecs[ci], .row_group_rows = 1500,
-                               .page_v2 = v2, .no_dictionary = nd};
+        asl_pq_write_opts o = {.codec = codecs[ci],
+                               .row_group_rows = 1500,
+                               .page_v2 = v2,
+                               .no_dictionary = nd};
         char name[64];
         snprintf(name, sizeof name, "rt_%d_%d_%d.parquet", ci, v2, nd);
         char *p = path_of(name);
@@ -161,8 +218,10 @@ static void test_round_trips(void) {
           asl_error e = {0};
           asl_pq_reader *r = asl_pq_open(p, &e);
           if (r) {
-            T_OK(asl_pq_nrow_groups(r) == 4, "%s: %d row groups", name, asl_pq_nrow_groups(r));
-            T_OK(asl_pq_row_group_rows(r, 3) == 500, "%s: last row group rows", name);
+            T_OK(asl_pq_nrow_groups(r) == 4, "%s: %d row groups", name,
+                 asl_pq_nrow_groups(r));
+            T_OK(asl_pq_row_group_rows(r, 3) == 500, "%s: last row group rows",
+                 name);
             const char *want[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD"};
             T_STREQ(asl_pq_chunk_codec(r, 1, 5), want[ci]);
             asl_pq_close(r);
@@ -219,17 +278,18 @@ static void test_stats(void) {
         }
       }
       T_OK(asl_pq_stats(r, g, c, &mn, &mx, &nulls) == 0, "stats call");
-      T_OK(nulls == wnulls, "rg %d %s: null_count %lld want %lld", g, g_cols[c].name,
-           (long long)nulls, (long long)wnulls);
+      T_OK(nulls == wnulls, "rg %d %s: null_count %lld want %lld", g,
+           g_cols[c].name, (long long)nulls, (long long)wnulls);
       if (mn.kind == ASL_PQ_V_DOUBLE && mn.d == 0) mn.d = 0; /* -0.0 */
-      T_OK(same(&mn, &wmn), "rg %d %s: min differs (%lld vs %lld)", g, g_cols[c].name,
-           (long long)mn.i, (long long)wmn.i);
-      T_OK(same(&mx, &wmx), "rg %d %s: max differs (%lld vs %lld)", g, g_cols[c].name,
-           (long long)mx.i, (long long)wmx.i);
+      T_OK(same(&mn, &wmn), "rg %d %s: min differs (%lld vs %lld)", g,
+           g_cols[c].name, (long long)mn.i, (long long)wmn.i);
+      T_OK(same(&mx, &wmx), "rg %d %s: max differs (%lld vs %lld)", g,
+           g_cols[c].name, (long long)mx.i, (long long)wmx.i);
       if (wmn.kind == ASL_PQ_V_BYTES) free((char *)wmn.s);
       if (wmx.kind == ASL_PQ_V_BYTES) free((char *)wmx.s);
     }
-  T_OK(asl_pq_stats(r, 3, 0, NULL, NULL, NULL) < 0, "stats out of range refused");
+  T_OK(asl_pq_stats(r, 3, 0, NULL, NULL, NULL) < 0,
+       "stats out of range refused");
   asl_pq_close(r);
   free(p);
 }
@@ -238,13 +298,15 @@ static void test_stats(void) {
  * of one row group (plus one page per column), far below the file's size;
  * with row groups of 500,000 rows the peak grows with them. */
 static void test_bounded_memory(void) {
-  asl_pq_column cols[2] = {{"id", ASL_PQ_INT64, ASL_PQ_L_NONE, 0, 0, 0, 0},
-                           {"name", ASL_PQ_BYTE_ARRAY, ASL_PQ_L_STRING, 0, 0, 0, 1}};
+  asl_pq_column cols[2] = {
+      {"id", ASL_PQ_INT64, ASL_PQ_L_NONE, 0, 0, 0, 0},
+      {"name", ASL_PQ_BYTE_ARRAY, ASL_PQ_L_STRING, 0, 0, 0, 1}};
   char *p = path_of("big.parquet");
   size_t peaks[2];
   int64_t rgrows[2] = {20000, 500000};
   for (int k = 0; k < 2; k++) {
-    asl_pq_write_opts o = {.codec = ASL_PQ_UNCOMPRESSED, .row_group_rows = rgrows[k],
+    asl_pq_write_opts o = {.codec = ASL_PQ_UNCOMPRESSED,
+                           .row_group_rows = rgrows[k],
                            .no_dictionary = 1};
     asl_error e = {0};
     asl_pq_writer *w = asl_pq_writer_create(p, cols, 2, &o, &e);
@@ -255,26 +317,31 @@ static void test_bounded_memory(void) {
     for (int64_t r = 0; r < 2000000; r++) {
       row[0] = (asl_pq_value){.kind = ASL_PQ_V_INT, .i = r};
       snprintf(buf, sizeof buf, "user-%012lld@example.com", (long long)r);
-      row[1] = (asl_pq_value){.kind = r % 10 ? ASL_PQ_V_BYTES : ASL_PQ_V_NULL, .s = buf,
+      row[1] = (asl_pq_value){.kind = r % 10 ? ASL_PQ_V_BYTES : ASL_PQ_V_NULL,
+                              .s = buf,
                               .n = strlen(buf)};
       if (asl_pq_writer_append(w, row, &e) < 0) break;
     }
     peaks[k] = asl_pq_writer_peak_bytes(w);
-    T_OK(asl_pq_writer_close(w, &e) == 0, "big close: %s", e.cause ? e.cause : "");
+    T_OK(asl_pq_writer_close(w, &e) == 0, "big close: %s",
+         e.cause ? e.cause : "");
     asl_error_clear(&e);
   }
   struct stat st;
   stat(p, &st);
-  T_OK(st.st_size > 50 * 1000 * 1000, "big file is %lld bytes", (long long)st.st_size);
-  T_OK(peaks[0] < 8u << 20, "peak %zu bytes for row groups of 20000 rows", peaks[0]);
-  T_OK(peaks[0] * 2 < peaks[1], "peak grows with the row group: %zu vs %zu", peaks[0],
-       peaks[1]);
+  T_OK(st.st_size > 50 * 1000 * 1000, "big file is %lld bytes",
+       (long long)st.st_size);
+  T_OK(peaks[0] < 8u << 20, "peak %zu bytes for row groups of 20000 rows",
+       peaks[0]);
+  T_OK(peaks[0] * 2 < peaks[1], "peak grows with the row group: %zu vs %zu",
+       peaks[0], peaks[1]);
   T_OK(peaks[1] < (size_t)st.st_size / 2, "peak %zu vs file %lld", peaks[1],
        (long long)st.st_size);
   /* the reader's count and a spot check */
   asl_error e = {0};
   asl_pq_reader *r = asl_pq_open(p, &e);
-  T_OK(r && asl_pq_nrows(r) == 2000000 && asl_pq_nrow_groups(r) == 4, "big read back");
+  T_OK(r && asl_pq_nrows(r) == 2000000 && asl_pq_nrow_groups(r) == 4,
+       "big read back");
   if (r) {
     int want[2] = {1, 0};
     asl_pq_project(r, want);
@@ -284,7 +351,8 @@ static void test_bounded_memory(void) {
       if (row[0].i != n || row[1].kind != ASL_PQ_V_NULL) bad++;
       n++;
     }
-    T_OK(n == 2000000 && bad == 0, "big: %lld rows, %lld bad", (long long)n, (long long)bad);
+    T_OK(n == 2000000 && bad == 0, "big: %lld rows, %lld bad", (long long)n,
+         (long long)bad);
     asl_pq_close(r);
   }
   asl_error_clear(&e);
@@ -322,14 +390,16 @@ static char *read_all(const char *path) {
     asl_pq_close(r);
   }
   char *c = e.cause ? asl_strdup(e.cause) : NULL;
-  if (e.name) T_OK(strcmp(e.name, "Parquet.Error") == 0, "error name %s", e.name);
+  if (e.name)
+    T_OK(strcmp(e.name, "Parquet.Error") == 0, "error name %s", e.name);
   asl_error_clear(&e);
   return c;
 }
 
 static void expect_error(const char *path, const char *want, const char *what) {
   char *c = read_all(path);
-  T_OK(c && strstr(c, want), "%s: got [%s], want [...%s...]", what, c ? c : "(read fine)", want);
+  T_OK(c && strstr(c, want), "%s: got [%s], want [...%s...]", what,
+       c ? c : "(read fine)", want);
   free(c);
 }
 
@@ -368,23 +438,28 @@ static void test_malformed(void) {
   memcpy(m, b, n);
   m[n - 8 - flen] = 0x1e; /* field 1, type 14: not a compact type */
   spit(bad, m, n);
-  expect_error(bad, "footer does not parse: unknown field type at offset", "bad thrift");
+  expect_error(bad, "footer does not parse: unknown field type at offset",
+               "bad thrift");
   memcpy(m, b, n);
   memset(m + n - 8 - flen + 2, 0xff, 12); /* varints that never end */
   spit(bad, m, n);
   expect_error(bad, "footer", "bad thrift varints");
   /* the page header: 15 00 | 15 08 | 15 08 (uncompressed = compressed = 4) */
-  T_OK(b[4] == 0x15 && b[6] == 0x15 && b[7] == 0x08 && b[8] == 0x15 && b[9] == 0x08,
+  T_OK(b[4] == 0x15 && b[6] == 0x15 && b[7] == 0x08 && b[8] == 0x15 &&
+           b[9] == 0x08,
        "page header where expected");
   memcpy(m, b, n);
   m[9] = 100; /* compressed size 50 */
   spit(bad, m, n);
-  expect_error(bad, "column 'x' row group 0 page 1 at offset 4: page says 50 compressed bytes",
+  expect_error(bad,
+               "column 'x' row group 0 page 1 at offset 4: page says 50 "
+               "compressed bytes",
                "page size lies");
   memcpy(m, b, n);
   m[7] = 100; /* uncompressed size 50 */
   spit(bad, m, n);
-  expect_error(bad, "page 1 at offset 4: uncompressed page whose two sizes differ",
+  expect_error(bad,
+               "page 1 at offset 4: uncompressed page whose two sizes differ",
                "uncompressed size lies");
   free(b);
   free(m);
@@ -395,7 +470,9 @@ static void test_malformed(void) {
   asl_pq_write_opts od = {0};
   w = asl_pq_writer_create(p, &sc, 1, &od, &e);
   for (int k = 0; k < 10; k++) {
-    asl_pq_value sv = {.kind = ASL_PQ_V_BYTES, .s = k % 2 ? "odd" : "even", .n = k % 2 ? 3 : 4};
+    asl_pq_value sv = {.kind = ASL_PQ_V_BYTES,
+                       .s = k % 2 ? "odd" : "even",
+                       .n = k % 2 ? 3 : 4};
     asl_pq_writer_append(w, &sv, &e);
   }
   T_OK(asl_pq_writer_close(w, &e) == 0, "dict close");
@@ -409,7 +486,8 @@ static void test_malformed(void) {
     }
   T_OK(found, "dictionary page header found");
   spit(bad, b, n);
-  expect_error(bad, "dictionary index 1 out of range (1 entries)", "dictionary index");
+  expect_error(bad, "dictionary index 1 out of range (1 entries)",
+               "dictionary index");
   free(b);
 
   /* random corruption of a rich file: never a crash, always a clean end */
@@ -421,7 +499,8 @@ static void test_malformed(void) {
   for (int k = 0; k < runs; k++) {
     memcpy(m, b, n);
     int flips = 1 + rand() % 4;
-    for (int f = 0; f < flips; f++) m[(size_t)rand() % n] = (unsigned char)rand();
+    for (int f = 0; f < flips; f++)
+      m[(size_t)rand() % n] = (unsigned char)rand();
     spit(bad, m, n);
     char *c = read_all(bad);
     errors += c != NULL;
@@ -446,13 +525,19 @@ static void test_writer_refuses(void) {
   asl_error e = {0};
   char *p = path_of("refuse.parquet");
   asl_pq_column c96 = {"t", ASL_PQ_INT96, ASL_PQ_L_NONE, 0, 0, 0, 1};
-  T_OK(!asl_pq_writer_create(p, &c96, 1, NULL, &e) && strstr(e.cause, "INT96"), "INT96");
+  T_OK(!asl_pq_writer_create(p, &c96, 1, NULL, &e) && strstr(e.cause, "INT96"),
+       "INT96");
   asl_error_clear(&e);
-  asl_pq_column dup[2] = {{"a", ASL_PQ_INT32, 0, 0, 0, 0, 1}, {"a", ASL_PQ_INT64, 0, 0, 0, 0, 1}};
-  T_OK(!asl_pq_writer_create(p, dup, 2, NULL, &e) && strstr(e.cause, "duplicate"), "dup");
+  asl_pq_column dup[2] = {{"a", ASL_PQ_INT32, 0, 0, 0, 0, 1},
+                          {"a", ASL_PQ_INT64, 0, 0, 0, 0, 1}};
+  T_OK(!asl_pq_writer_create(p, dup, 2, NULL, &e) &&
+           strstr(e.cause, "duplicate"),
+       "dup");
   asl_error_clear(&e);
   asl_pq_column bd = {"d", ASL_PQ_INT32, ASL_PQ_L_DECIMAL, 0, 12, 2, 1};
-  T_OK(!asl_pq_writer_create(p, &bd, 1, NULL, &e) && strstr(e.cause, "precision 9"), "dec");
+  T_OK(!asl_pq_writer_create(p, &bd, 1, NULL, &e) &&
+           strstr(e.cause, "precision 9"),
+       "dec");
   asl_error_clear(&e);
 
   asl_pq_column cols[3] = {{"req", ASL_PQ_INT32, 0, 0, 0, 0, 0},
@@ -460,20 +545,27 @@ static void test_writer_refuses(void) {
                            {"fx", ASL_PQ_FIXED_LEN_BYTE_ARRAY, 0, 3, 0, 0, 1}};
   asl_pq_writer *w = asl_pq_writer_create(p, cols, 3, NULL, &e);
   T_OK(w != NULL, "create");
-  asl_pq_value row[3] = {{.kind = ASL_PQ_V_NULL}, {.kind = ASL_PQ_V_NULL}, {.kind = ASL_PQ_V_NULL}};
-  T_OK(asl_pq_writer_append(w, row, &e) < 0 && strstr(e.cause, "row 0 column 'req': NULL"),
+  asl_pq_value row[3] = {{.kind = ASL_PQ_V_NULL},
+                         {.kind = ASL_PQ_V_NULL},
+                         {.kind = ASL_PQ_V_NULL}};
+  T_OK(asl_pq_writer_append(w, row, &e) < 0 &&
+           strstr(e.cause, "row 0 column 'req': NULL"),
        "NULL in required: %s", e.cause);
   asl_error_clear(&e);
   row[0] = (asl_pq_value){.kind = ASL_PQ_V_INT, .i = 1LL << 40};
-  T_OK(asl_pq_writer_append(w, row, &e) < 0 && strstr(e.cause, "INT32 range"), "int32 range");
+  T_OK(asl_pq_writer_append(w, row, &e) < 0 && strstr(e.cause, "INT32 range"),
+       "int32 range");
   asl_error_clear(&e);
   row[0].i = 1;
   row[1] = (asl_pq_value){.kind = ASL_PQ_V_DECIMAL, .i = 123456, .scale = 2};
-  T_OK(asl_pq_writer_append(w, row, &e) < 0 && strstr(e.cause, "precision"), "dec digits");
+  T_OK(asl_pq_writer_append(w, row, &e) < 0 && strstr(e.cause, "precision"),
+       "dec digits");
   asl_error_clear(&e);
-  row[1] = (asl_pq_value){.kind = ASL_PQ_V_DECIMAL, .i = 5, .scale = 0}; /* 5 -> 5.00 */
+  row[1] = (asl_pq_value){
+      .kind = ASL_PQ_V_DECIMAL, .i = 5, .scale = 0}; /* 5 -> 5.00 */
   row[2] = (asl_pq_value){.kind = ASL_PQ_V_BYTES, .s = "ab", .n = 2};
-  T_OK(asl_pq_writer_append(w, row, &e) < 0 && strstr(e.cause, "fixed length"), "fixed len");
+  T_OK(asl_pq_writer_append(w, row, &e) < 0 && strstr(e.cause, "fixed length"),
+       "fixed len");
   asl_error_clear(&e);
   row[2].s = "abc";
   row[2].n = 3;
@@ -481,8 +573,8 @@ static void test_writer_refuses(void) {
   T_OK(asl_pq_writer_close(w, &e) == 0, "close");
   asl_pq_reader *r = asl_pq_open(p, &e);
   const asl_pq_value *got;
-  T_OK(r && asl_pq_nrows(r) == 1 && asl_pq_next(r, &got, &e) == 1 && got[1].i == 500 &&
-           got[1].scale == 2 && got[2].n == 3,
+  T_OK(r && asl_pq_nrows(r) == 1 && asl_pq_next(r, &got, &e) == 1 &&
+           got[1].i == 500 && got[1].scale == 2 && got[2].n == 3,
        "only the good row was written, the decimal rescaled");
   asl_pq_close(r);
   asl_error_clear(&e);
@@ -494,16 +586,20 @@ static void test_text(void) {
   asl_pq_column *cols;
   size_t n;
   asl_error e = {0};
-  T_OK(asl_pq_parse_schema("a:int64!, b:decimal(10,2),c:timestamp,d:fixed(3)", &cols, &n,
-                           &e) == 0 && n == 4,
+  T_OK(asl_pq_parse_schema("a:int64!, b:decimal(10,2),c:timestamp,d:fixed(3)",
+                           &cols, &n, &e) == 0 &&
+           n == 4,
        "parse schema");
   if (n == 4) {
-    T_OK(!cols[0].nullable && cols[1].physical == ASL_PQ_INT64 && cols[1].scale == 2 &&
-             cols[2].logical == ASL_PQ_L_TIMESTAMP_US && cols[3].type_length == 3,
+    T_OK(!cols[0].nullable && cols[1].physical == ASL_PQ_INT64 &&
+             cols[1].scale == 2 && cols[2].logical == ASL_PQ_L_TIMESTAMP_US &&
+             cols[3].type_length == 3,
          "schema fields");
     asl_pq_columns_free(cols, n);
   }
-  T_OK(asl_pq_parse_schema("a:nope", &cols, &n, &e) < 0 && strstr(e.cause, "'a:nope'"), "bad");
+  T_OK(asl_pq_parse_schema("a:nope", &cols, &n, &e) < 0 &&
+           strstr(e.cause, "'a:nope'"),
+       "bad");
   asl_error_clear(&e);
   asl_pq_column tc = {"t", ASL_PQ_INT64, ASL_PQ_L_TIMESTAMP_US, 0, 0, 0, 1};
   cJSON *j = cJSON_CreateString("2024-02-29T13:14:15.123456Z");
@@ -518,21 +614,24 @@ static void test_text(void) {
   cJSON_Delete(j);
   asl_pq_column dc = {"d", ASL_PQ_INT64, ASL_PQ_L_DECIMAL, 0, 12, 3, 1};
   j = cJSON_CreateString("-0.05");
-  T_OK(asl_pq_value_from_json(&dc, j, &v, &why) == 0 && v.i == -50, "decimal parse");
+  T_OK(asl_pq_value_from_json(&dc, j, &v, &why) == 0 && v.i == -50,
+       "decimal parse");
   asl_pq_value_text(&b, &v, 1);
   s = asl_buf_take(&b);
   T_STREQ(s, "-0.050");
   free(s);
   cJSON_Delete(j);
   j = cJSON_CreateString("1.2345");
-  T_OK(asl_pq_value_from_json(&dc, j, &v, &why) < 0, "decimal with too many digits");
+  T_OK(asl_pq_value_from_json(&dc, j, &v, &why) < 0,
+       "decimal with too many digits");
   cJSON_Delete(j);
   asl_pq_column dt = {"d", ASL_PQ_INT32, ASL_PQ_L_DATE, 0, 0, 0, 1};
   j = cJSON_CreateString("2023-02-29");
   T_OK(asl_pq_value_from_json(&dt, j, &v, &why) < 0, "no Feb 29 in 2023");
   cJSON_Delete(j);
   j = cJSON_CreateString("1969-12-31");
-  T_OK(asl_pq_value_from_json(&dt, j, &v, &why) == 0 && v.i == -1, "date before the epoch");
+  T_OK(asl_pq_value_from_json(&dt, j, &v, &why) == 0 && v.i == -1,
+       "date before the epoch");
   cJSON_Delete(j);
 }
 
