@@ -1358,7 +1358,10 @@ static int load_page(asl_pq_reader *r, int c, asl_error *e) {
     if (why) goto fail;
     cu->page_n = num;
     cu->vals_n = nonnull;
-    if (num == 0) continue;
+    if (num == 0) { /* an empty page: on to the next */
+      cur_free_page(cu);
+      continue;
+    }
     return 0;
   }
 fail:
