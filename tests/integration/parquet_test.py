@@ -359,6 +359,22 @@ def test_writer(tmp, have_node):
                 if have_node:
                     compare(rows, node_read("duckdb", out), "duckdb", what)
                     compare(rows, node_read("hyparquet", out), "hyparquet", what)
+    # a dictionary that passes 1 MiB: dictionary pages, then PLAIN ones
+    src2 = os.path.join(tmp, "unique.jsonl")
+    uniq = [{"u": None if r % 7 == 0 else "unique-value-%08d-padding-padding" % r, "n": r} for r in range(60000)]
+    with open(src2, "w") as fh:
+        for o in uniq:
+            fh.write(json.dumps(o) + "\n")
+    out = os.path.join(tmp, "unique.parquet")
+    r = run([ASL, "parquet", "write", "--schema", "u:string,n:int64!", "--codec", "snappy", src2, out])
+    check(r.returncode == 0, "unique: write %s" % r.stderr)
+    readers = [("asl", asl_cat(out))]
+    if have_node:
+        readers += [("duckdb", node_read("duckdb", out)), ("hyparquet", node_read("hyparquet", out))]
+    for name, got in readers:
+        ok = got is not None and len(got) == 60000 and all(
+            g.get("u") == o["u"] and int(g.get("n")) == o["n"] for g, o in zip(got, uniq))
+        check(ok, "dictionary fallback read by %s" % name)
     # bad input: a clear message naming the line and column, exit 65
     bad = os.path.join(tmp, "bad.jsonl")
     with open(bad, "w") as fh:
