@@ -2032,7 +2032,7 @@ typedef struct {
   size_t *ent_off; /* entry k is dict.p[ent_off[k] .. ent_off[k+1]) */
   size_t ent_cap;
   int64_t dict_n;
-  uint32_t *slots; /* hash: 0 empty, else entry + 1 */
+  uint64_t *slots; /* hash: 0 empty, else tag | entry + 1 */
   size_t nslots;
   /* encoded pages of the chunk */
   pq_buf chunk;
@@ -2082,7 +2082,7 @@ static size_t wr_buffered(const asl_pq_writer *w) {
   for (size_t k = 0; k < w->ncols; k++) {
     const pq_wcol *c = &w->c[k];
     t += c->vals.cap + c->idx_cap * 4 + c->defs_cap + c->dict.cap +
-         c->ent_cap * sizeof(size_t) + c->nslots * 4 + c->chunk.cap +
+         c->ent_cap * sizeof(size_t) + c->nslots * 8 + c->chunk.cap +
          c->mn.s.cap + c->mx.s.cap;
   }
   return t;
@@ -2196,34 +2196,51 @@ asl_pq_writer *asl_pq_writer_create(const char *path, const asl_pq_column *cols,
   return w;
 }
 
+/* A fast 64-bit hash of bytes: 8 at a time, multiply and fold. */
 static uint64_t hash_bytes(const uint8_t *p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t k = 0; k < n; k++)
-    h = (h ^ p[k]) * 1099511628211ull;
-  return h;
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+    p += 8;
+    n -= 8;
+  }
+  uint64_t w = 0;
+  memcpy(&w, p, n);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 29;
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 32);
 }
 
-/* The dictionary index of the PLAIN value p[0..n), added when new. */
+/* The dictionary index of the PLAIN value p[0..n), added when new. Slots
+ * hold the entry + 1 in the low 32 bits and the hash's high 32 bits above,
+ * so most mismatches are seen without touching the entry. */
 static uint32_t dict_index(pq_wcol *c, const uint8_t *p, size_t n) {
   if ((size_t)(c->dict_n + 1) * 2 > c->nslots) {
     size_t ns = c->nslots ? c->nslots * 2 : 1024;
-    uint32_t *sl = asl_calloc(ns, sizeof *sl);
-    for (int64_t k = 0; k < c->dict_n; k++) {
-      size_t a = c->ent_off[k], b = c->ent_off[k + 1];
-      size_t h = (size_t)hash_bytes(c->dict.p + a, b - a) & (ns - 1);
+    uint64_t *sl = asl_calloc(ns, sizeof *sl);
+    for (size_t k = 0; k < c->nslots; k++) {
+      if (!c->slots[k]) continue;
+      size_t h = (size_t)(c->slots[k] >> 32) & (ns - 1);
       while (sl[h])
         h = (h + 1) & (ns - 1);
-      sl[h] = (uint32_t)k + 1;
+      sl[h] = c->slots[k];
     }
     free(c->slots);
     c->slots = sl;
     c->nslots = ns;
   }
-  size_t h = (size_t)hash_bytes(p, n) & (c->nslots - 1);
+  uint64_t hv = hash_bytes(p, n), tag = hv >> 32 << 32;
+  size_t h = (size_t)(hv >> 32) & (c->nslots - 1);
   while (c->slots[h]) {
-    uint32_t k = c->slots[h] - 1;
-    size_t a = c->ent_off[k], b = c->ent_off[k + 1];
-    if (b - a == n && memcmp(c->dict.p + a, p, n) == 0) return k;
+    if ((c->slots[h] & 0xffffffff00000000ull) == tag) {
+      uint32_t k = (uint32_t)c->slots[h] - 1;
+      size_t a = c->ent_off[k], b = c->ent_off[k + 1];
+      if (b - a == n && memcmp(c->dict.p + a, p, n) == 0) return k;
+    }
     h = (h + 1) & (c->nslots - 1);
   }
   if ((size_t)c->dict_n + 2 > c->ent_cap) {
@@ -2233,7 +2250,7 @@ static uint32_t dict_index(pq_wcol *c, const uint8_t *p, size_t n) {
   if (c->dict_n == 0) c->ent_off[0] = 0;
   buf_put(&c->dict, p, n);
   c->ent_off[c->dict_n + 1] = c->dict.n;
-  c->slots[h] = (uint32_t)c->dict_n + 1;
+  c->slots[h] = tag | ((uint64_t)c->dict_n + 1);
   return (uint32_t)c->dict_n++;
 }
 
@@ -3069,9 +3086,20 @@ static int parse_decimal_text(const char *s, int scale, int64_t *out) {
   return 0;
 }
 
+/* n decimal digits at s, or -1. */
+static int digits(const char *s, int n) {
+  int v = 0;
+  for (int k = 0; k < n; k++) {
+    if (s[k] < '0' || s[k] > '9') return -1;
+    v = v * 10 + (s[k] - '0');
+  }
+  return v;
+}
+
 static int parse_date_text(const char *s, int64_t *days) {
-  int y, m, d, used = 0;
-  if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10)
+  int y = digits(s, 4), m, d;
+  if (y < 0 || s[4] != '-' || (m = digits(s + 5, 2)) < 0 || s[7] != '-' ||
+      (d = digits(s + 8, 2)) < 0)
     return -1;
   if (m < 1 || m > 12 || d < 1 || d > 31) return -1;
   *days = asl_pq_days_from_civil(y, (unsigned)m, (unsigned)d);
@@ -3092,25 +3120,25 @@ static int parse_ts_text(const char *s, int64_t *us) {
   s += 10;
   int64_t sec = 0, frac = 0;
   if (*s == 'T' || *s == ' ') {
-    int h, mi, se, used = 0;
-    if (sscanf(s + 1, "%2d:%2d:%2d%n", &h, &mi, &se, &used) != 3 || used != 8)
-      return -1;
-    if (h > 23 || mi > 59 || se > 60 || h < 0 || mi < 0 || se < 0) return -1;
+    int h = digits(s + 1, 2), mi = -1, se = -1;
+    if (h >= 0 && s[3] == ':') mi = digits(s + 4, 2);
+    if (mi >= 0 && s[6] == ':') se = digits(s + 7, 2);
+    if (h < 0 || mi < 0 || se < 0 || h > 23 || mi > 59 || se > 60) return -1;
     sec = h * 3600 + mi * 60 + se;
     s += 9;
     if (*s == '.') {
       s++;
-      int digits = 0;
+      int nd = 0;
       while (*s >= '0' && *s <= '9') {
-        if (digits < 6)
+        if (nd < 6)
           frac = frac * 10 + (*s - '0');
         else if (*s != '0')
           return -1; /* below a microsecond */
-        digits++;
+        nd++;
         s++;
       }
-      if (!digits) return -1;
-      for (; digits < 6; digits++)
+      if (!nd) return -1;
+      for (; nd < 6; nd++)
         frac *= 10;
     }
     if (*s == 'Z')
