@@ -2067,6 +2067,7 @@ struct asl_pq_writer {
   int nrg, rgcap;
   size_t peak;
   pq_buf scratch, scratch2, vbuf;
+  char *created_by;
   int failed;
 };
 
@@ -2180,6 +2181,7 @@ asl_pq_writer *asl_pq_writer_create(const char *path, const asl_pq_column *cols,
   w->f = f;
   w->path = asl_strdup(path);
   w->o = opts;
+  w->created_by = asl_strdup(opts.created_by ? opts.created_by : "asl parquet writer");
   w->o.created_by = NULL;
   w->ncols = ncols;
   w->c = asl_calloc(ncols, sizeof *w->c);
@@ -2818,6 +2820,7 @@ static void wr_free(asl_pq_writer *w) {
   buf_free(&w->scratch);
   buf_free(&w->scratch2);
   buf_free(&w->vbuf);
+  free(w->created_by);
   free(w->path);
   free(w);
 }
@@ -2891,8 +2894,7 @@ int asl_pq_writer_close(asl_pq_writer *w, asl_error *e) {
     tw_i64(&t, 6, rg->comp);
     tw_end(&t);
   }
-  const char *cb = "asl parquet writer";
-  tw_bin(&t, 6, cb, strlen(cb));
+  tw_bin(&t, 6, w->created_by, strlen(w->created_by));
   tw_list(&t, 7, CT_STRUCT, w->ncols); /* ColumnOrder: TYPE_ORDER */
   for (size_t k = 0; k < w->ncols; k++) {
     tw_begin(&t);

@@ -141,8 +141,10 @@ void asl_pq_project(asl_pq_reader *r, const int *want);
 
 /* Next row: *row points at asl_pq_ncolumns values, valid (strings too)
  * until the next call or asl_pq_close. 1 a row, 0 no more rows, -1 + *e
- * a malformed page (the cause names column, row group, page and offset).
- * Memory: the decoded values of one row group. */
+ * a malformed page (the cause names column, row group, page and offset);
+ * after -1 only asl_pq_close is meaningful. Memory: per wanted column, the
+ * compressed bytes of the current column chunk and the decoded values of
+ * the current page. */
 int asl_pq_next(asl_pq_reader *r, const asl_pq_value **row, asl_error *e);
 
 /* ---------------------------------------------------------------- writer */

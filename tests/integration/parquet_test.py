@@ -375,6 +375,14 @@ def test_writer(tmp, have_node):
         ok = got is not None and len(got) == 60000 and all(
             g.get("u") == o["u"] and int(g.get("n")) == o["n"] for g, o in zip(got, uniq))
         check(ok, "dictionary fallback read by %s" % name)
+    # no rows at all: a footer without row groups
+    empty = os.path.join(tmp, "empty.parquet")
+    r = run([ASL, "parquet", "write", "--schema", "a:int64,b:string", os.devnull, empty])
+    check(r.returncode == 0, "empty: write %s" % r.stderr)
+    check(asl_cat(empty) == [], "empty: asl reads no rows")
+    if have_node:
+        check(node_read("duckdb", empty) == [], "empty: duckdb reads no rows")
+        check(node_read("hyparquet", empty) == [], "empty: hyparquet reads no rows")
     # bad input: a clear message naming the line and column, exit 65
     bad = os.path.join(tmp, "bad.jsonl")
     with open(bad, "w") as fh:

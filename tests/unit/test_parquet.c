@@ -234,13 +234,16 @@ static void test_round_trips(void) {
 
 /* Statistics: recomputed from gen() for each row group and compared. */
 static void test_stats(void) {
-  asl_pq_write_opts o = {.codec = ASL_PQ_SNAPPY, .row_group_rows = 1000};
+  asl_pq_write_opts o = {.codec = ASL_PQ_SNAPPY,
+                         .row_group_rows = 1000,
+                         .created_by = "asl unit test"};
   char *p = path_of("stats.parquet");
   write_rows(p, &o, 2500);
   asl_error e = {0};
   asl_pq_reader *r = asl_pq_open(p, &e);
   T_OK(r != NULL, "stats open");
   if (!r) return;
+  T_STREQ(asl_pq_created_by(r), "asl unit test");
   int cols[] = {1, 2, 3, 4, 5, 7, 8, 10, 12, 14};
   for (int g = 0; g < 3; g++)
     for (size_t k = 0; k < sizeof cols / sizeof *cols; k++) {
