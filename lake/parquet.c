@@ -1244,7 +1244,9 @@ static int load_page(asl_pq_reader *r, int c, asl_error *e) {
     size_t comp = (size_t)h.comp;
     cu->pos += hlen + comp;
     if (h.type == 2) { /* dictionary page */
-      if (!h.has_dict || h.dict_num < 0 || h.dict_num > PQ_MAX_PAGE_VALUES) {
+      /* PLAIN takes at least a bit a value: more entries than bits lie */
+      if (!h.has_dict || h.dict_num < 0 || h.dict_num > PQ_MAX_PAGE_VALUES ||
+          (int64_t)h.dict_num > (int64_t)h.uncomp * 8) {
         why = "dictionary page header invalid";
         goto fail;
       }
@@ -1896,6 +1898,7 @@ static asl_pq_reader *open_reader(int fd, int own, asl_error *e) {
       int et;
       tr_list(&t, &et, &nel);
       if (et != CT_STRUCT) tr_fail(&t, "schema is not a list of structs");
+      if (nel > 100000) tr_fail(&t, "schema with more than 100000 elements");
       free(els);
       els = asl_calloc((size_t)(nel ? nel : 1), sizeof *els);
       for (int64_t k = 0; k < nel && !t.failed; k++)
@@ -2181,7 +2184,8 @@ asl_pq_writer *asl_pq_writer_create(const char *path, const asl_pq_column *cols,
   w->f = f;
   w->path = asl_strdup(path);
   w->o = opts;
-  w->created_by = asl_strdup(opts.created_by ? opts.created_by : "asl parquet writer");
+  w->created_by =
+      asl_strdup(opts.created_by ? opts.created_by : "asl parquet writer");
   w->o.created_by = NULL;
   w->ncols = ncols;
   w->c = asl_calloc(ncols, sizeof *w->c);
