@@ -1976,8 +1976,14 @@ static asl_pq_reader *open_reader(int fd, int own, asl_error *e) {
             r->cols[c].name, g, ch->type);
         return open_fail(r, e, "footer: %s%lld", msg, 0);
       }
-      const pq_raw *mn = ch->min.set ? &ch->min : &ch->old_min;
-      const pq_raw *mx = ch->max.set ? &ch->max : &ch->old_max;
+      /* the deprecated min/max compare byte arrays as signed bytes: only
+       * min_value/max_value are trusted for those */
+      int old_ok = r->cols[c].physical != ASL_PQ_BYTE_ARRAY &&
+                   r->cols[c].physical != ASL_PQ_FIXED_LEN_BYTE_ARRAY &&
+                   r->cols[c].logical != ASL_PQ_L_INT;
+      static const pq_raw none = {0};
+      const pq_raw *mn = ch->min.set ? &ch->min : old_ok ? &ch->old_min : &none;
+      const pq_raw *mx = ch->max.set ? &ch->max : old_ok ? &ch->old_max : &none;
       stat_value(&r->cols[c], mn, &ch->vmin);
       stat_value(&r->cols[c], mx, &ch->vmax);
     }

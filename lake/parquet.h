@@ -128,8 +128,10 @@ const char *asl_pq_created_by(const asl_pq_reader *r);
 const char *asl_pq_chunk_codec(const asl_pq_reader *r, int rg, int col);
 
 /* Column-chunk statistics: min and max (decoded like values; kind NULL
- * when the file has none) and the null count (-1 when absent). Strings in
- * min/max are borrowed from the reader. 0, or -1 when rg/col are out of
+ * when the file has none, or only the deprecated min/max of a byte array
+ * or an unsigned/sized integer, whose order is not the logical one) and the
+ * null count (-1 when absent). Floating-point min/max never hold NaN. Strings
+ * in min/max are borrowed from the reader. 0, or -1 when rg/col are out of
  * range. */
 int asl_pq_stats(const asl_pq_reader *r, int rg, int col, asl_pq_value *min,
                  asl_pq_value *max, int64_t *null_count);
