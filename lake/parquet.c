@@ -1812,6 +1812,7 @@ static void stat_value(const asl_pq_column *c, const pq_raw *raw,
     x.n = n;
   }
   if (finish_value(c, &x)) return;
+  if (x.kind == ASL_PQ_V_DOUBLE && isnan(x.d)) return; /* no order: no bound */
   *v = x;
 }
 
