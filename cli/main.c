@@ -5,10 +5,10 @@
  * Exit codes: 0 SUCCEEDED (or valid), 1 FAILED, 2 TIMED_OUT, 3 ABORTED,
  * 64 bad usage, 65 invalid definition or input, 66 file not found. */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -20,9 +20,9 @@
 #include "../engine/subst.h"
 #include "../states/integrations/lambda.h"
 #include "hasher.h"
+#include "serve_cmd.h"
 #include "lake_cmd.h"
 #include "parquet_cmd.h"
-#include "serve_cmd.h"
 #include "store_cmds.h"
 
 #define EX_OK 0
@@ -42,8 +42,7 @@ static const char usage_text[] =
     "      the DescribeExecution response); --history prints the events\n"
     "      on stderr; --no-wait runs Wait states and retry back-off on a\n"
     "      virtual clock; --time-scale F divides every Wait, retry interval\n"
-    "      and timeout by F on the real clock. Bindings (docs/bindings.md) "
-    "default to\n"
+    "      and timeout by F on the real clock. Bindings (docs/bindings.md) default to\n"
     "      NAME.bindings.json beside NAME.json; --sub sets a ${K}\n"
     "      definition substitution; --max-payload lifts AWS's 256 KiB\n"
     "      payload limit (local runs over big data); --stats prints load\n"
@@ -163,7 +162,8 @@ static int load_bindings(run_args *a) {
                asl_lambda_check_bindings(a->bind, &msg) < 0) {
       fprintf(stderr, "asl: %s\n", msg ? msg : path);
       rc = EX_DATAERR;
-    } else if (a->make_buckets && asl_lake_ensure_buckets(a->bind, &msg) < 0) {
+    } else if (a->make_buckets &&
+               asl_lake_ensure_buckets(a->bind, &msg) < 0) {
       fprintf(stderr, "asl: %s: %s\n", path, msg);
       rc = EX_DATAERR;
     }
@@ -230,18 +230,16 @@ static int load_text(run_args *a, asl_machine **m, int print_diags,
   asl_load_opts o = {a->type, mname, NULL};
   *m = asl_machine_load(text, strlen(text), &o, &d);
   free(mname);
-  if (text_out && *m)
-    *text_out = text;
-  else
-    free(text);
+  if (text_out && *m) *text_out = text;
+  else free(text);
   if (print_diags) {
     cJSON *j = asl_diags_to_json(&d);
     print_json(stdout, j, 1);
     cJSON_Delete(j);
   } else if (!*m) {
     for (size_t i = 0; i < d.n; i++)
-      fprintf(stderr, "%s: %s: %s at %s\n", a->def, d.v[i].code, d.v[i].message,
-              d.v[i].location ? d.v[i].location : "null");
+      fprintf(stderr, "%s: %s: %s at %s\n", a->def, d.v[i].code,
+              d.v[i].message, d.v[i].location ? d.v[i].location : "null");
   }
   asl_diags_free(&d);
   return *m ? 0 : EX_DATAERR;
@@ -255,47 +253,35 @@ static int parse_run(int argc, char **argv, run_args *a) {
   for (int i = 0; i < argc; i++) {
     const char *s = argv[i];
     int more = i + 1 < argc;
-    if (strcmp(s, "--input") == 0 && more)
-      a->input = argv[++i];
-    else if (strcmp(s, "--name") == 0 && more)
-      a->name = argv[++i];
-    else if (strcmp(s, "--type") == 0 && more)
-      a->type = argv[++i];
-    else if (strcmp(s, "--bindings") == 0 && more)
-      a->bindings = argv[++i];
-    else if (strcmp(s, "--mock") == 0 && more)
-      a->mock = argv[++i];
-    else if (strcmp(s, "--db") == 0 && more)
-      a->db = argv[++i];
+    if (strcmp(s, "--input") == 0 && more) a->input = argv[++i];
+    else if (strcmp(s, "--name") == 0 && more) a->name = argv[++i];
+    else if (strcmp(s, "--type") == 0 && more) a->type = argv[++i];
+    else if (strcmp(s, "--bindings") == 0 && more) a->bindings = argv[++i];
+    else if (strcmp(s, "--mock") == 0 && more) a->mock = argv[++i];
+    else if (strcmp(s, "--db") == 0 && more) a->db = argv[++i];
     else if (strcmp(s, "--sub") == 0 && more) {
       if (a->nsubs == 64) return usage("too many --sub"), -1;
       a->subs[a->nsubs++] = argv[++i];
-    } else if (strcmp(s, "--describe") == 0)
-      a->describe = 1;
-    else if (strcmp(s, "--history") == 0)
-      a->history = 1;
-    else if (strcmp(s, "--no-wait") == 0)
-      a->no_wait = 1;
-    else if (strcmp(s, "--stats") == 0)
-      a->stats = 1;
+    } else if (strcmp(s, "--describe") == 0) a->describe = 1;
+    else if (strcmp(s, "--history") == 0) a->history = 1;
+    else if (strcmp(s, "--no-wait") == 0) a->no_wait = 1;
+    else if (strcmp(s, "--stats") == 0) a->stats = 1;
     else if (strcmp(s, "--time-scale") == 0 && more) {
       char *end;
       a->time_scale = strtod(argv[++i], &end);
       if (*end || !(a->time_scale >= 1) || a->time_scale > 1e9)
         return usage("--time-scale takes a factor of 1 or more"), -1;
-    } else if (strcmp(s, "--max-payload") == 0 && more) {
+    }
+    else if (strcmp(s, "--max-payload") == 0 && more) {
       char *end;
       a->max_payload = strtoll(argv[++i], &end, 10);
       if (*end || a->max_payload < 1)
         return usage("--max-payload takes a number of bytes"), -1;
-    } else if (s[0] == '-' && s[1])
-      return usage("unknown option or missing "
-                   "value"),
-             -1;
-    else if (!a->def)
-      a->def = s;
-    else
-      return usage("more than one definition given"), -1;
+    }
+    else if (s[0] == '-' && s[1]) return usage("unknown option or missing "
+                                               "value"), -1;
+    else if (!a->def) a->def = s;
+    else return usage("more than one definition given"), -1;
   }
   if (!a->def) return usage("no definition file given"), -1;
   if (a->type && strcmp(a->type, "STANDARD") != 0 &&
@@ -393,8 +379,7 @@ static int cmd_run(int argc, char **argv) {
     print_json(stdout, r.describe, 1);
     rc = 0;
   } else {
-    if (r.output)
-      print_json(stdout, r.output, 0);
+    if (r.output) print_json(stdout, r.output, 0);
     else
       fprintf(stderr, "asl: execution %s: %s%s%s\n", r.status,
               r.error ? r.error : "", r.cause ? ": " : "",
@@ -430,11 +415,13 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "executions") == 0)
     return asl_cmd_executions(argc - 2, argv + 2);
   if (strcmp(cmd, "history") == 0) return asl_cmd_history(argc - 2, argv + 2);
-  if (strcmp(cmd, "describe") == 0) return asl_cmd_describe(argc - 2, argv + 2);
+  if (strcmp(cmd, "describe") == 0)
+    return asl_cmd_describe(argc - 2, argv + 2);
   if (strcmp(cmd, "resume") == 0) return asl_cmd_resume(argc - 2, argv + 2);
   if (strcmp(cmd, "serve") == 0) return asl_cmd_serve(argc - 2, argv + 2);
   if (strcmp(cmd, "lake") == 0) return asl_cmd_lake(argc - 2, argv + 2);
-  if (strcmp(cmd, "parquet") == 0) return asl_cmd_parquet(argc - 2, argv + 2);
+  if (strcmp(cmd, "parquet") == 0)
+    return asl_cmd_parquet(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;
