@@ -2,7 +2,7 @@
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I/usr/include/mariadb
-LIBS = -lcjson -lcrypto -lsqlite3 -lmicrohttpd -lgvc -lcgraph -lcdt -lmariadb -lpcre2-8 -lcsv -lcurl -lpthread -lm
+LIBS = -lcjson -lcrypto -lsqlite3 -lmicrohttpd -lgvc -lcgraph -lcdt -lmariadb -lpcre2-8 -lcsv -lcurl -lsnappy -lzstd -lz -lpthread -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard lake/*.c) $(wildcard web/*.c) $(wildcard deploy/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))

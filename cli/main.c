@@ -24,6 +24,7 @@
 #include "serve_cmd.h"
 #include "lake_cmd.h"
 #include "query_cmd.h"
+#include "parquet_cmd.h"
 #include "store_cmds.h"
 
 #define EX_OK 0
@@ -71,6 +72,9 @@ static const char usage_text[] =
     "  export cloudformation DEF --name NAME [--sub K=V]... [--bindings FILE]\n"
     "         [--format json|yaml]\n"
     "      a template: the state machine and a least-privilege IAM role\n"
+    "  parquet schema FILE | cat FILE [--format jsonl|csv] |\n"
+    "       write --schema 'name:type,...' IN.jsonl OUT.parquet\n"
+    "      read and write Parquet files (asl parquet help)\n"
     "  help\n"
     "\n"
     "exit codes: 0 succeeded, 1 failed, 2 timed out, 3 aborted,\n"
@@ -430,6 +434,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "query") == 0) return asl_cmd_query(argc - 2, argv + 2);
   if (strcmp(cmd, "deploy") == 0) return asl_cmd_deploy(argc - 2, argv + 2);
   if (strcmp(cmd, "export") == 0) return asl_cmd_export(argc - 2, argv + 2);
+  if (strcmp(cmd, "parquet") == 0)
+    return asl_cmd_parquet(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;
