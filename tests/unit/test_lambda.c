@@ -745,7 +745,12 @@ static void test_bindings_file(void) {
       {"[]", "must be a JSON object {\"Functions\": {...}, "
              "\"Substitutions\": {...}}, not array"},
       {"{\"Function\":{}}",
-       "/Function: unknown field (expected Functions, Substitutions)"},
+       "/Function: unknown field (expected Functions, Substitutions, Buckets)"},
+      {"{\"Buckets\":[\"a-b\",\"lake\"]}", NULL},
+      {"{\"Buckets\":\"lake\"}",
+       "/Buckets: must be an array of bucket names, not string"},
+      {"{\"Buckets\":[\"lake\",\"\"]}",
+       "/Buckets/1: must be a bucket name (a non-empty string)"},
       {"{\"Functions\":{\"f\":{\"command\":[\"a\",2]}}}",
        "/Functions/f/command/1: must be a non-empty string"},
       {"{\"Functions\":{\"f\":{\"command\":[]}}}",
