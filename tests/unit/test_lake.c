@@ -506,6 +506,101 @@ static void test_integration(void) {
   cJSON_Delete(p);
 }
 
+static int tmp_files_left(void) {
+  char *tmp = asl_sprintf("%s/.tmp", g_root);
+  DIR *d = opendir(tmp);
+  int left = 0;
+  for (struct dirent *x; d && (x = readdir(d));)
+    if (x->d_name[0] != '.') left++;
+  if (d) closedir(d);
+  free(tmp);
+  return left;
+}
+
+/* The streaming writer: many small writes and writes larger than its
+ * buffer give the same bytes and ETag as one put; nothing is visible
+ * before commit; abort leaves nothing; finish stages without publishing. */
+static void test_writer(void) {
+  asl_error e = {0};
+  asl_lake_obj info = {0}, pinfo = {0};
+  /* 300,000 bytes: several 64 KiB buffers, a pattern that shows order */
+  size_t n = 300000;
+  char *big = asl_malloc(n);
+  for (size_t i = 0; i < n; i++)
+    big[i] = (char)('a' + (i * 7 + i / 1000) % 26);
+  asl_lake_writer *w = asl_lake_write_open(g_root, "data", "w/big.bin", &e);
+  T_OK(w != NULL, "write_open: %s", e.cause ? e.cause : "");
+  if (!w) return;
+  size_t off = 0, step = 1;
+  while (off < n) { /* sizes 1, 2, 3, ... then one large write */
+    size_t k = off + step > n ? n - off : step;
+    if (step > 700) k = n - off;
+    T_OK(asl_lake_write(w, big + off, k, &e) == 0, "write %zu", k);
+    off += k, step++;
+  }
+  T_OK(asl_lake_write_size(w) == (long long)n, "size so far");
+  T_OK(!file_exists("data/w/big.bin"), "not visible before commit");
+  T_OK(tmp_files_left() == 1, "one temp file while writing");
+  T_OK(asl_lake_write_commit(w, &info, &e) == 0, "commit: %s",
+       e.cause ? e.cause : "");
+  T_OK(info.size == (long long)n, "commit info size %lld", info.size);
+  char *data = NULL;
+  size_t len = 0;
+  T_OK(asl_lake_get(g_root, "data", "w/big.bin", &data, &len, &pinfo, &e) ==
+               0 &&
+           len == n && memcmp(data, big, n) == 0,
+       "streamed bytes read back");
+  free(data);
+  T_STREQ(info.etag, pinfo.etag);
+  T_OK(asl_lake_put(g_root, "data", "w/put.bin", big, n, &pinfo, &e) == 0,
+       "put the same bytes");
+  T_STREQ(info.etag, pinfo.etag);
+  T_OK(tmp_files_left() == 0, "no temp file after commit");
+
+  /* abort: nothing published, the temp file removed, the old object kept */
+  w = asl_lake_write_open(g_root, "data", "w/big.bin", &e);
+  T_OK(w && asl_lake_write(w, "xyz", 3, &e) == 0, "second writer");
+  asl_lake_write_abort(w);
+  T_OK(tmp_files_left() == 0, "abort removes the temp file");
+  T_OK(asl_lake_head(g_root, "data", "w/big.bin", &pinfo, &e) == 0 &&
+           pinfo.size == (long long)n,
+       "abort keeps the old object");
+  asl_lake_write_abort(NULL);
+
+  /* finish stages; commit after finish publishes; an empty object */
+  w = asl_lake_write_open(g_root, "data", "w/empty", &e);
+  T_OK(w && asl_lake_write_finish(w, &e) == 0, "finish");
+  T_OK(w && asl_lake_write(w, "x", 1, &e) < 0 && err_is(&e, "InternalError"),
+       "no write after finish");
+  T_OK(!file_exists("data/w/empty"), "finished is not published");
+  T_OK(w && asl_lake_write_commit(w, &info, &e) == 0 && info.size == 0,
+       "commit after finish");
+  T_STREQ(info.etag, "\"d41d8cd98f00b204e9800998ecf8427e\"");
+  T_OK(file_exists("data/w/empty"), "published");
+
+  /* names and buckets are checked at open */
+  T_OK(asl_lake_write_open(g_root, "nobucket", "k", &e) == NULL &&
+           err_is(&e, "NoSuchBucket"),
+       "open in a missing bucket");
+  T_OK(asl_lake_write_open(g_root, "data", "../k", &e) == NULL &&
+           err_is(&e, "InvalidKey"),
+       "open a bad key");
+  T_OK(asl_lake_write_open(g_root, "data", NULL, &e) == NULL &&
+           err_is(&e, "InvalidKey"),
+       "open a NULL key");
+  /* a key below an object: refused at commit, the temp file removed */
+  w = asl_lake_write_open(g_root, "data", "w/empty/x", &e);
+  T_OK(w && asl_lake_write_commit(w, NULL, &e) < 0 &&
+           err_is(&e, "InvalidArgument"),
+       "commit below an object");
+  T_OK(tmp_files_left() == 0, "no temp file after a refused commit");
+  asl_lake_delete(g_root, "data", "w/big.bin", &e);
+  asl_lake_delete(g_root, "data", "w/put.bin", &e);
+  asl_lake_delete(g_root, "data", "w/empty", &e);
+  asl_error_clear(&e);
+  free(big);
+}
+
 T_MAIN("lake") {
   if (!mkdtemp(g_home)) {
     perror("mkdtemp");
@@ -523,6 +618,7 @@ T_MAIN("lake") {
                                                       "lake)");
   test_names();
   test_objects();
+  test_writer();
   test_list();
   test_integration();
   free(g_root);
