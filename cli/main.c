@@ -22,6 +22,7 @@
 #include "hasher.h"
 #include "serve_cmd.h"
 #include "lake_cmd.h"
+#include "mysql_cmd.h"
 #include "store_cmds.h"
 
 #define EX_OK 0
@@ -60,6 +61,8 @@ static const char usage_text[] =
     "  lake ls [s3://B[/PREFIX]] | cat s3://B/K | put FILE|- s3://B/K |\n"
     "       rm s3://B/K | mb s3://B\n"
     "      the local data lake, $ASL_HOME/lake (s3://B/K is lake/B/K)\n"
+    "  mysql start | status | stop | sql \"STATEMENT\"\n"
+    "      the embedded MariaDB server, $ASL_HOME/mysql (socket only)\n"
     "  help\n"
     "\n"
     "exit codes: 0 succeeded, 1 failed, 2 timed out, 3 aborted,\n"
@@ -410,6 +413,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "resume") == 0) return asl_cmd_resume(argc - 2, argv + 2);
   if (strcmp(cmd, "serve") == 0) return asl_cmd_serve(argc - 2, argv + 2);
   if (strcmp(cmd, "lake") == 0) return asl_cmd_lake(argc - 2, argv + 2);
+  if (strcmp(cmd, "mysql") == 0) return asl_cmd_mysql(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;

@@ -93,6 +93,7 @@ static const struct {
     {"add", b_add},
     {"echo", b_echo},
     {"fail", b_fail},
+    {"mysql-extract", asl_builtin_mysql_extract},
     {"sleep", b_sleep},
 };
 

@@ -32,6 +32,11 @@ typedef asl_builtin_status (*asl_builtin_fn)(const cJSON *event,
 /* The built-in task called name, or NULL. */
 asl_builtin_fn asl_builtin_find(const char *name);
 
+/* mysql-extract (mysql_extract.c): MySQL tables and queries into the
+ * lake, as Aurora's SELECT INTO OUTFILE S3 writes them. */
+asl_builtin_status asl_builtin_mysql_extract(const cJSON *event,
+                                             double deadline, cJSON **out);
+
 /* "add, echo, fail, sleep": the names, for messages. New string. */
 char *asl_builtin_names(void);
 
