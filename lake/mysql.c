@@ -7,6 +7,8 @@
 #include <ftw.h>
 #include <limits.h>
 #include <math.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -73,6 +75,37 @@ static unsigned secs_left(double deadline) {
   return left < 1 ? 1 : left > 86400 ? 86400 : (unsigned)left;
 }
 
+/* The errno of a plain TCP connect to host:port (ETIMEDOUT after
+ * timeout seconds), 0 when it connects. Connector/C reports a refused
+ * connection as "(115)" (EINPROGRESS, from its non-blocking connect); this
+ * finds the real reason for the message. */
+static int probe_tcp(const char *host, unsigned port, unsigned timeout) {
+  struct addrinfo hints = {0}, *ai = NULL;
+  hints.ai_socktype = SOCK_STREAM;
+  char ps[16];
+  snprintf(ps, sizeof ps, "%u", port);
+  if (getaddrinfo(host, ps, &hints, &ai) != 0 || !ai) return EHOSTUNREACH;
+  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int e = 0;
+  if (fd < 0) {
+    e = errno;
+  } else if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    e = errno;
+    if (e == EINPROGRESS) {
+      struct pollfd pf = {fd, POLLOUT, 0};
+      int r = poll(&pf, 1, (int)timeout * 1000);
+      socklen_t len = sizeof e;
+      if (r == 0)
+        e = ETIMEDOUT;
+      else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+        e = errno;
+    }
+  }
+  if (fd >= 0) close(fd);
+  freeaddrinfo(ai);
+  return e;
+}
+
 int asl_mysql_connect(const asl_mysql_opts *o, asl_mysql **out,
                       asl_error *err) {
   *out = NULL;
@@ -107,6 +140,22 @@ int asl_mysql_connect(const asl_mysql_opts *o, asl_mysql **out,
                           o->database, host ? (o->port ? o->port : 3306) : 0,
                           host ? NULL : sock, 0)) {
     rc = db_error(db, o->deadline, err);
+    unsigned code = mysql_errno(db);
+    const char *msg = mysql_error(db);
+    size_t ml = strlen(msg);
+    unsigned port = o->port ? o->port : 3306;
+    if (host && rc < 0 && err->name && strcmp(err->name, "States.Timeout") &&
+        (code == 2002 || code == 2003) && ml > 5 &&
+        strcmp(msg + ml - 5, "(115)") == 0) {
+      int e = probe_tcp(host, port, ct);
+      asl_error_set(err, "MySQL.2003", "Can't connect to server on '%s' (%d)",
+                    host, e ? e : EINPROGRESS);
+    } else if (host && code == 2013 && strstr(msg, "handshake") &&
+               strstr(msg, "110")) {
+      /* no answer at all: a connect that timed out */
+      asl_error_set(err, "MySQL.2003", "Can't connect to server on '%s' (%d)",
+                    host, ETIMEDOUT);
+    }
     mysql_close(db);
   } else {
     asl_mysql *m = asl_calloc(1, sizeof *m);
