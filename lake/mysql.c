@@ -237,11 +237,10 @@ int asl_mysql_exec(asl_mysql *m, const char *sql, asl_error *err) {
  * default, which Aurora's INTO OUTFILE S3 keeps) writes NULL as \N and puts
  * the escape character before: itself, the first character of FIELDS
  * TERMINATED BY, the first character of LINES TERMINATED BY, and ASCII NUL
- * (written as \0). Values of numeric columns are escaped only when the
- * field terminator is a character a number can hold (".0123456789e+-"),
- * as MySQL's select_export does. */
-#define NUMERIC_CHARS ".0123456789e+-"
-
+ * (written as \0). Values of numeric columns are written as they are, even
+ * when the field terminator is a character a number holds ('.'): that is
+ * what MariaDB's own INTO OUTFILE writes (tests/integration/mysql_test.py
+ * compares our bytes with it). */
 static int must_escape(unsigned char c, unsigned char ft, unsigned char lt) {
   return c == '\\' || c == ft || c == lt || c == 0;
 }
@@ -253,11 +252,11 @@ void asl_mysql_outfile_field(asl_buf *buf, const char *v, size_t len,
     asl_buf_add(buf, "\\N", 2);
     return;
   }
-  unsigned char ft = (unsigned char)fterm[0], lt = (unsigned char)lterm[0];
-  if (numeric && !strchr(NUMERIC_CHARS, ft)) {
+  if (numeric) {
     asl_buf_add(buf, v, len);
     return;
   }
+  unsigned char ft = (unsigned char)fterm[0], lt = (unsigned char)lterm[0];
   size_t from = 0;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)v[i];

@@ -96,8 +96,7 @@ void asl_mysql_export_result_free(asl_mysql_export_result *r);
 
 /* Writes one field in OUTFILE's escaping into buf (NULL as \N; '\\', NUL,
  * and the first characters of the two terminators escaped with '\\';
- * numbers are escaped only when the field terminator could be part of
- * one). Exposed for tests. */
+ * values of numeric columns as they are). Exposed for tests. */
 void asl_mysql_outfile_field(asl_buf *buf, const char *v, size_t len,
                              int numeric, const char *fterm, const char *lterm);
 
