@@ -582,6 +582,7 @@ def test_embedded(e):
 def main():
     tmp = tempfile.mkdtemp(prefix="asl_mysql_")
     srv = None
+    times = []
     try:
         e = Env(tmp)
         e.asl("lake", "mb", "s3://asl-datalake")
@@ -590,15 +591,17 @@ def main():
         check(srv.ok, "the throwaway MariaDB started")
         if srv.ok:
             env = dict(e.env, ETL_MYSQL_PASSWORD=srv.password)
-            test_seed(e, srv, env)
-            test_outfile_oracle(e, srv, env)
-            test_parts(e, srv, env)
-            test_errors(e, srv, env)
-            test_killed(e, srv, env)
-            test_catch_and_timeout(e, srv, env)
-            test_big(e, srv, env)
+            for t in (test_seed, test_outfile_oracle, test_parts, test_errors,
+                      test_killed, test_catch_and_timeout, test_big):
+                t1 = time.monotonic()
+                t(e, srv, env)
+                times.append("%s %.1f" % (t.__name__[5:],
+                                          time.monotonic() - t1))
+        t1 = time.monotonic()
         test_embedded(e)
-        print("mysql: took %.1f s" % (time.monotonic() - t0))
+        times.append("embedded %.1f" % (time.monotonic() - t1))
+        print("mysql: took %.1f s (%s)" % (time.monotonic() - t0,
+                                           ", ".join(times)))
     finally:
         if srv:
             srv.stop()
