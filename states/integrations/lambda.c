@@ -53,8 +53,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -798,7 +798,8 @@ static int call_prepare(call *c, asl_error *err) {
   if (rc) return -1;
   c->arn = target_arn(&c->t);
   size_t n = 0;
-  if (c->event) n = strlen(c->event);
+  if (c->event)
+    n = strlen(c->event);
   else if (!asl_json_size_within(c->req->params, MAX_REQUEST))
     n = asl_json_size(c->req->params);
   if (n > MAX_REQUEST)
@@ -1293,6 +1294,14 @@ int asl_lambda_check_bindings(const cJSON *bindings, char **msg) {
   for (const cJSON *f = cJSON_IsObject(fns) ? fns->child : NULL; f;
        f = f->next) {
     const cJSON *b = asl_json_get(f, "builtin");
+    char *why = NULL;
+    if (cJSON_IsString(b) && asl_builtin_find(b->valuestring) &&
+        asl_builtin_check(b->valuestring, asl_json_get(f, "args"), &why) < 0) {
+      *msg = asl_sprintf("/Functions/%s/args%s%s", f->string,
+                         why && why[0] == '/' ? "" : ": ", why ? why : "");
+      free(why);
+      return -1;
+    }
     if (!cJSON_IsString(b) || asl_builtin_find(b->valuestring)) continue;
     char *names = asl_builtin_names();
     *msg = asl_sprintf("/Functions/%s/builtin: no built-in task named '%s' "

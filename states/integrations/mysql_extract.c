@@ -258,14 +258,15 @@ static char *quote_table(const char *t) {
   return asl_buf_take(&b);
 }
 
-/* Reads the connection options; the password from the environment. */
+/* Reads the connection options; the password from the environment
+ * (unless check_only: bindings are checked before the run's environment
+ * matters). */
 static asl_builtin_status read_connection(const cJSON *event, asl_mysql_opts *o,
-                                          cJSON **out) {
+                                          int check_only, cJSON **out) {
   const cJSON *c = asl_json_get(event, "connection");
   memset(o, 0, sizeof *o);
   if (!c || cJSON_IsNull(c)) return ASL_BUILTIN_OK; /* the embedded server */
-  if (!cJSON_IsObject(c))
-    return bad_arg(out, "\"connection\" must be an object");
+  if (!cJSON_IsObject(c)) return bad_arg(out, "/connection: must be an object");
   if (asl_json_get(c, "password"))
     return bad_arg(out, "/connection/password: a password is never written "
                         "in a bindings file or an input; put it in an "
@@ -304,7 +305,7 @@ static asl_builtin_status read_connection(const cJSON *event, asl_mysql_opts *o,
     return bad_arg(out, "/connection/connect_timeout: must be a whole number "
                         "of seconds >= 1");
   o->connect_timeout = ct > 0 ? (unsigned)ct : 0;
-  if (penv) {
+  if (penv && !check_only) {
     const char *pw = getenv(penv);
     if (!pw) {
       char *m = asl_sprintf(
@@ -355,7 +356,7 @@ static asl_builtin_status read_exports(const cJSON *event, export_spec **out_s,
   const cJSON *ex = asl_json_get(event, "exports");
   if (!ex || cJSON_IsNull(ex)) return ASL_BUILTIN_OK;
   if (!cJSON_IsArray(ex))
-    return bad_arg(out, "\"exports\" must be an array of objects");
+    return bad_arg(out, "/exports: must be an array of objects");
   long long def_part = opt_count(event, "part_size", 1);
   if (def_part == -2)
     return bad_arg(out, "/part_size: must be a whole number of bytes >= 1");
@@ -416,24 +417,49 @@ static asl_builtin_status read_exports(const cJSON *event, export_spec **out_s,
   return ASL_BUILTIN_OK;
 }
 
+static asl_builtin_status check_setup(const cJSON *setup, cJSON **out) {
+  if (!setup || cJSON_IsNull(setup)) return ASL_BUILTIN_OK;
+  if (!cJSON_IsArray(setup))
+    return bad_arg(out, "/setup: must be an array of SQL statements");
+  int i = 0;
+  for (const cJSON *s = setup->child; s; s = s->next, i++)
+    if (!cJSON_IsString(s))
+      return bad_arg(out, "/setup/%d: must be a string (one SQL statement)", i);
+  return ASL_BUILTIN_OK;
+}
+
+int asl_mysql_extract_check(const cJSON *args, char **msg) {
+  *msg = NULL;
+  cJSON *out = NULL;
+  asl_mysql_opts o;
+  export_spec *specs = NULL;
+  size_t n = 0;
+  asl_builtin_status st = ASL_BUILTIN_OK;
+  if (!cJSON_IsObject(args)) st = bad_arg(&out, "must be an object");
+  if (st == ASL_BUILTIN_OK) st = read_connection(args, &o, 1, &out);
+  if (st == ASL_BUILTIN_OK) st = check_setup(asl_json_get(args, "setup"), &out);
+  if (st == ASL_BUILTIN_OK) st = read_exports(args, &specs, &n, &out);
+  specs_free(specs, n);
+  if (st == ASL_BUILTIN_OK) return 0;
+  const cJSON *m = asl_json_get(out, "errorMessage");
+  const char *text = cJSON_IsString(m) ? m->valuestring : "bad arguments";
+  if (strncmp(text, "mysql-extract: ", 15) == 0) text += 15;
+  *msg = asl_strdup(text);
+  cJSON_Delete(out);
+  return -1;
+}
+
 asl_builtin_status asl_builtin_mysql_extract(const cJSON *event,
                                              double deadline, cJSON **out) {
   if (!cJSON_IsObject(event))
     return bad_arg(out, "the event must be an object");
   asl_mysql_opts o;
-  asl_builtin_status st = read_connection(event, &o, out);
+  asl_builtin_status st = read_connection(event, &o, 0, out);
   if (st != ASL_BUILTIN_OK) return st;
   o.deadline = deadline;
   const cJSON *setup = asl_json_get(event, "setup");
-  if (setup && !cJSON_IsNull(setup)) {
-    if (!cJSON_IsArray(setup))
-      return bad_arg(out, "\"setup\" must be an array of SQL statements");
-    int i = 0;
-    for (const cJSON *s = setup->child; s; s = s->next, i++)
-      if (!cJSON_IsString(s))
-        return bad_arg(out, "/setup/%d: must be a string (one SQL statement)",
-                       i);
-  }
+  st = check_setup(setup, out);
+  if (st != ASL_BUILTIN_OK) return st;
   export_spec *specs;
   size_t nspecs;
   st = read_exports(event, &specs, &nspecs, out);

@@ -116,7 +116,8 @@ class Env:
                 "builtin": "mysql-extract", "args": args}}}, f)
         return d
 
-    def run(self, args, name="wf", definition=None, env=None, popen=False):
+    def run(self, args, name="wf", definition=None, env=None, popen=False,
+            inp=b"{}"):
         """Runs a one-Task workflow; returns DescribeExecution's answer."""
         definition = definition or {"StartAt": "Extract", "States": {
             "Extract": {"Type": "Task", "Resource":
@@ -128,7 +129,7 @@ class Env:
             return subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, env=env or self.env)
-        r = subprocess.run(cmd, input=b"{}", capture_output=True,
+        r = subprocess.run(cmd, input=inp, capture_output=True,
                            env=env or self.env, timeout=180)
         sanitizer_clean(r.stderr, "run " + name)
         try:
@@ -410,12 +411,24 @@ def test_errors(e, srv, env):
     check(err == "KeyError" and "ETL_MYSQL_PASSWORD" in
           cause.get("errorMessage", ""),
           "missing password variable named: %s %s" % (err, cause))
+    # a password in the bindings: refused when they load, with its place
     c = dict(conn(srv), password="secret")
-    d = e.run({"connection": c, "exports": []}, env=env)
+    e.write_wf("pw", {"StartAt": "P", "States": {"P": {"Type": "Pass",
+                                                      "End": True}}},
+               {"connection": c, "exports": []})
+    r = e.asl("run", os.path.join(e.tmp, "pw.json"), "--input", "-",
+              inp=b"{}", env=env)
+    msg = r.stderr.decode()
+    check(r.returncode == 65 and "/Functions/mysql-lambda/args/connection/"
+          "password: " in msg and "password_env" in msg and
+          "secret" not in msg, "bindings with a password: %r" % msg)
+    # ... and in the Task's input: the Task fails, the password unshown
+    d = e.run({"exports": []}, inp=json.dumps({"connection": c}).encode(),
+              env=env)
     err, cause = failure(d)
     check(err == "ValueError" and "password_env" in
-          cause.get("errorMessage", "") and "secret" not in json.dumps(d),
-          "a password member is refused: %s %s" % (err, cause))
+          cause.get("errorMessage", "") and "secret" not in d.get("cause"),
+          "a password member in the input is refused: %s %s" % (err, cause))
     d = e.run({"connection": dict(conn(srv), port=free_port()),
                "exports": []}, env=env)
     err, cause = failure(d)
