@@ -158,13 +158,20 @@ static int resolve(const char *root, const char *bucket, const char *key,
   return 0;
 }
 
-/* mkdir -p for the folders of path below base (base exists). */
+/* mkdir -p for the folders of path below base (base exists). -2 (err
+ * not set) when a folder vanished meanwhile (a concurrent delete removes
+ * folders it leaves empty): the caller tries again. */
 static int make_parents(const char *base, char *path, asl_error *err) {
   for (char *s = path + strlen(base) + 1; *s; s++) {
     if (*s != '/') continue;
     *s = 0;
     int rc = mkdir(path, 0777);
     int e = errno;
+    if (rc != 0 && e == ENOENT) { /* a concurrent delete removed a parent */
+      *s = '/';
+      errno = e;
+      return -2;
+    }
     if (rc != 0 && e != EEXIST) {
       *s = '/';
       errno = e;
@@ -358,11 +365,17 @@ int asl_lake_write_commit(asl_lake_writer *w, asl_lake_obj *info,
   if (asl_lake_write_finish(w, err) < 0) goto out;
   /* a delete in another thread may remove a folder we just made (it was
    * empty): make it again, a few times */
-  int tries = 0, moved;
+  int tries = 0, moved, made;
   do {
-    if (make_parents(w->bdir, w->path, err) < 0) goto out;
-    moved = rename(w->tmp, w->path) == 0;
-  } while (!moved && errno == ENOENT && ++tries < 8);
+    made = make_parents(w->bdir, w->path, err);
+    if (made == -1) goto out;
+    moved = made == 0 && rename(w->tmp, w->path) == 0;
+    if (made == -2) errno = ENOENT;
+  } while (!moved && errno == ENOENT && ++tries < 64);
+  if (made == -2) {
+    io_error(err, "cannot create folder for", w->path);
+    goto out;
+  }
   if (!moved) {
     if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
       asl_error_set(err, "InvalidArgument",
