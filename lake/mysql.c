@@ -28,10 +28,20 @@
 
 #include "lake.h"
 
+/* With a deadline, a watchdog thread shuts the connection's socket when
+ * it passes: whatever call is blocked in a read or write returns at once
+ * (read timeouts alone would let a statement started just before the
+ * deadline run for a whole timeout more). */
 struct asl_mysql {
   MYSQL *db;
   double deadline;
+  int has_dog, closing;
+  pthread_t dog;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
 };
+
+static void *watchdog(void *arg);
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static int lib_ok;
@@ -161,14 +171,44 @@ int asl_mysql_connect(const asl_mysql_opts *o, asl_mysql **out,
     asl_mysql *m = asl_calloc(1, sizeof *m);
     m->db = db;
     m->deadline = o->deadline;
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->cv, NULL); /* CLOCK_REALTIME: deadlines are epoch */
+    if (o->deadline > 0)
+      m->has_dog = pthread_create(&m->dog, NULL, watchdog, m) == 0;
     *out = m;
   }
   free(embedded);
   return rc;
 }
 
+static void *watchdog(void *arg) {
+  asl_mysql *m = arg;
+  struct timespec until;
+  until.tv_sec = (time_t)m->deadline;
+  until.tv_nsec = (long)((m->deadline - (double)until.tv_sec) * 1e9);
+  pthread_mutex_lock(&m->mu);
+  int rc = 0;
+  while (!m->closing && rc != ETIMEDOUT)
+    rc = pthread_cond_timedwait(&m->cv, &m->mu, &until);
+  if (!m->closing) {
+    int fd = (int)mysql_get_socket(m->db);
+    if (fd >= 0) shutdown(fd, SHUT_RDWR);
+  }
+  pthread_mutex_unlock(&m->mu);
+  return NULL;
+}
+
 void asl_mysql_close(asl_mysql *m) {
   if (!m) return;
+  if (m->has_dog) {
+    pthread_mutex_lock(&m->mu);
+    m->closing = 1;
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    pthread_join(m->dog, NULL);
+  }
+  pthread_mutex_destroy(&m->mu);
+  pthread_cond_destroy(&m->cv);
   mysql_close(m->db);
   free(m);
 }
