@@ -224,6 +224,15 @@ def test_seed(e, srv, env):
                      "transactions.part_00000"]}],
         "setup_statements": 3}
     check(out == want, "seed result: %s" % out)
+    # the same server over its Unix socket
+    d = e.run({"connection": {"socket": srv.vars["MDB_SOCKET"],
+                              "user": "root",
+                              "password_env": "ETL_MYSQL_PASSWORD"},
+               "exports": [{"table": "myschema.users",
+                            "to": "s3://asl-datalake/sock/users"}]}, env=env)
+    check(d.get("status") == "SUCCEEDED" and
+          e.cat("s3://asl-datalake/sock/users.part_00000") == users.encode(),
+          "export over a Unix socket: %s" % d.get("status"))
     # a second run: CREATE ... IF NOT EXISTS keeps the tables, same bytes
     d = e.run(args, env=env)
     check(d.get("status") == "SUCCEEDED" and e.cat(
