@@ -428,7 +428,9 @@ int asl_mysql_export(asl_mysql *m, const char *sql,
   MYSQL_RES *r = mysql_use_result(m->db);
   if (!r) {
     if (mysql_field_count(m->db) == 0)
-      asl_error_set(err, "MySQL.0", "the export's statement gave no rows: %s",
+      asl_error_set(err, "MySQL.0",
+                    "/exports: the statement returns no result set (an "
+                    "export needs a SELECT): %s",
                     sql);
     else
       db_error(m->db, deadline, err);

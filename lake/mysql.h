@@ -11,6 +11,8 @@
  *   - name "MySQL.NNNN": the server's or the client library's error number
  *     NNNN (asl_mysql_errno gives it), cause: its message as the server
  *     (or Connector/C) wrote it;
+ *   - name "MySQL.0": not the server's: a row callback stopped the query,
+ *     or an export's statement returns no result set;
  *   - name "States.Timeout": the deadline passed first;
  *   - a lake error name (NoSuchBucket, InvalidKey, InternalError, ...) when
  *     writing the objects failed;

@@ -192,6 +192,11 @@ static asl_builtin_status fail_with(asl_error *err, const char *host,
     st = raise_error(out, "OperationalError", text);
     free(text);
     free(m);
+  } else if (err->name && strcmp(err->name, "MySQL.0") == 0) {
+    /* not the server's: an export whose statement gives no rows */
+    char *m = asl_sprintf("mysql-extract: %s", err->cause ? err->cause : "");
+    st = raise_error(out, "ValueError", m);
+    free(m);
   } else if (err->name && strncmp(err->name, "MySQL.", 6) == 0) {
     unsigned code = asl_mysql_errno(err);
     char *m = code >= 2000 && code < 3000

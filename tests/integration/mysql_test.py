@@ -441,6 +441,12 @@ def test_errors(e, srv, env):
           "([Errno 111] Connection refused)\")",
           "refused connection: %s %s" % (err, cause))
     d = e.run({"connection": conn(srv), "exports": [
+        {"query": "DO 1", "to": "s3://asl-datalake/do/do"}]}, env=env)
+    err, cause = failure(d)
+    check(err == "ValueError" and "no result set" in
+          cause.get("errorMessage", ""), "an export without rows: %s %s"
+          % (err, cause))
+    d = e.run({"connection": conn(srv), "exports": [
         {"table": "myschema.users", "to": "s3://no-such-bucket/u"}]}, env=env)
     err, cause = failure(d)
     check(err == "OperationalError" and "NoSuchBucket" in
