@@ -53,8 +53,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdint.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -798,8 +798,7 @@ static int call_prepare(call *c, asl_error *err) {
   if (rc) return -1;
   c->arn = target_arn(&c->t);
   size_t n = 0;
-  if (c->event)
-    n = strlen(c->event);
+  if (c->event) n = strlen(c->event);
   else if (!asl_json_size_within(c->req->params, MAX_REQUEST))
     n = asl_json_size(c->req->params);
   if (n > MAX_REQUEST)

@@ -6,8 +6,8 @@
 #include "lambda.h"
 #include "s3.h"
 
-const asl_task_ops *const asl_task_integrations[] = {&asl_lambda_ops,
-                                                     &asl_s3_ops, NULL};
+const asl_task_ops *const asl_task_integrations[] = {&asl_lambda_ops, &asl_s3_ops,
+                                                    NULL};
 
 const asl_task_ops *asl_task_find(const char *resource, const char **rtype,
                                   const char **rname, int *lambda_events) {
