@@ -25,6 +25,7 @@
 #include "lake_cmd.h"
 #include "query_cmd.h"
 #include "parquet_cmd.h"
+#include "mysql_cmd.h"
 #include "store_cmds.h"
 
 #define EX_OK 0
@@ -75,6 +76,8 @@ static const char usage_text[] =
     "  parquet schema FILE | cat FILE [--format jsonl|csv] |\n"
     "       write --schema 'name:type,...' IN.jsonl OUT.parquet\n"
     "      read and write Parquet files (asl parquet help)\n"
+    "  mysql start | status | stop | sql \"STATEMENT\"\n"
+    "      the embedded MariaDB server, $ASL_HOME/mysql (socket only)\n"
     "  help\n"
     "\n"
     "exit codes: 0 succeeded, 1 failed, 2 timed out, 3 aborted,\n"
@@ -436,6 +439,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "export") == 0) return asl_cmd_export(argc - 2, argv + 2);
   if (strcmp(cmd, "parquet") == 0)
     return asl_cmd_parquet(argc - 2, argv + 2);
+  if (strcmp(cmd, "mysql") == 0) return asl_cmd_mysql(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;

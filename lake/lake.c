@@ -158,13 +158,20 @@ static int resolve(const char *root, const char *bucket, const char *key,
   return 0;
 }
 
-/* mkdir -p for the folders of path below base (base exists). */
+/* mkdir -p for the folders of path below base (base exists). -2 (err
+ * not set) when a folder vanished meanwhile (a concurrent delete removes
+ * folders it leaves empty): the caller tries again. */
 static int make_parents(const char *base, char *path, asl_error *err) {
   for (char *s = path + strlen(base) + 1; *s; s++) {
     if (*s != '/') continue;
     *s = 0;
     int rc = mkdir(path, 0777);
     int e = errno;
+    if (rc != 0 && e == ENOENT) { /* a concurrent delete removed a parent */
+      *s = '/';
+      errno = e;
+      return -2;
+    }
     if (rc != 0 && e != EEXIST) {
       *s = '/';
       errno = e;
@@ -239,52 +246,136 @@ static int stat_obj(const char *path, const char *key, asl_lake_obj *info,
   return etag_of_file(path, info->etag, err);
 }
 
-/* Writes data into a new file under ROOT/.tmp and renames it to path. */
-static int write_atomic(const char *root, const char *bdir, char *path,
-                        const void *data, size_t len, asl_error *err) {
+/* ---- streaming writes ---- */
+
+#define WRITE_BUF 65536
+
+/* A new object's bytes go to tmp (under ROOT/.tmp, on the lake's file
+ * system) through buf; commit renames tmp to path. The MD5 is computed as
+ * the bytes pass, so the ETag needs no second read. */
+struct asl_lake_writer {
+  char *root, *bdir, *path, *tmp;
+  int fd;         /* -1 once finished */
+  char *buf;      /* WRITE_BUF bytes; NULL once finished */
+  size_t used;    /* bytes in buf */
+  long long size; /* bytes written so far */
+  EVP_MD_CTX *md5;
+  unsigned char digest[16];
+};
+
+/* Writes w's buffer to its file. */
+static int flush_buf(asl_lake_writer *w, asl_error *err) {
+  const char *p = w->buf;
+  size_t left = w->used;
+  while (left > 0) {
+    ssize_t n = write(w->fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return io_error(err, "cannot write", w->tmp);
+    p += n, left -= (size_t)n;
+  }
+  w->used = 0;
+  return 0;
+}
+
+asl_lake_writer *asl_lake_write_open(const char *root, const char *bucket,
+                                     const char *key, asl_error *err) {
+  char *path;
+  if (!key) {
+    asl_lake_check_key("", err);
+    return NULL;
+  }
+  if (resolve(root, bucket, key, &path, err) < 0) return NULL;
   char *tdir = asl_sprintf("%s/" TMP_DIR, root);
   mkdir(tdir, 0777);
   unsigned char rnd[8] = {0};
-  if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-    memcpy(rnd, &len, sizeof rnd < sizeof len ? sizeof rnd : sizeof len);
+  if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    memcpy(rnd, &ts.tv_nsec,
+           sizeof rnd < sizeof ts.tv_nsec ? sizeof rnd : sizeof ts.tv_nsec);
+  }
   char *tmp = asl_sprintf("%s/put-%d-%02x%02x%02x%02x%02x%02x%02x%02x", tdir,
                           (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
                           rnd[5], rnd[6], rnd[7]);
   free(tdir);
-  int rc = -1;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    io_error(err, "cannot create", tmp);
-    goto out;
-  }
-  const char *p = data;
-  size_t left = len;
-  while (left > 0) {
-    ssize_t w = write(fd, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      io_error(err, "cannot write", tmp);
+  EVP_MD_CTX *md5 = fd < 0 ? NULL : EVP_MD_CTX_new();
+  if (fd < 0 || !md5 || EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1) {
+    if (fd < 0)
+      io_error(err, "cannot create", tmp);
+    else
+      asl_error_set(err, "InternalError", "MD5 is not available");
+    if (fd >= 0) {
       close(fd);
       unlink(tmp);
-      goto out;
     }
-    p += w, left -= (size_t)w;
+    EVP_MD_CTX_free(md5);
+    free(tmp);
+    free(path);
+    return NULL;
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    io_error(err, "cannot write", tmp);
-    unlink(tmp);
-    goto out;
+  asl_lake_writer *w = asl_calloc(1, sizeof *w);
+  w->root = asl_strdup(root);
+  w->bdir = asl_sprintf("%s/%s", root, bucket);
+  w->path = path;
+  w->tmp = tmp;
+  w->fd = fd;
+  w->buf = asl_malloc(WRITE_BUF);
+  w->md5 = md5;
+  return w;
+}
+
+int asl_lake_write(asl_lake_writer *w, const void *data, size_t len,
+                   asl_error *err) {
+  if (w->fd < 0)
+    return asl_error_set(err, "InternalError",
+                         "write after the object was finished: %s", w->path);
+  if (len && EVP_DigestUpdate(w->md5, data, len) != 1)
+    return asl_error_set(err, "InternalError", "MD5 failed");
+  const char *p = data;
+  w->size += (long long)len;
+  while (len > 0) {
+    size_t room = WRITE_BUF - w->used, n = len < room ? len : room;
+    memcpy(w->buf + w->used, p, n);
+    w->used += n, p += n, len -= n;
+    if (w->used == WRITE_BUF && flush_buf(w, err) < 0) return -1;
   }
+  return 0;
+}
+
+int asl_lake_write_finish(asl_lake_writer *w, asl_error *err) {
+  if (w->fd < 0) return 0;
+  int rc = flush_buf(w, err);
+  if (rc == 0 && fsync(w->fd) != 0) rc = io_error(err, "cannot write", w->tmp);
+  if (close(w->fd) != 0 && rc == 0) rc = io_error(err, "cannot write", w->tmp);
+  w->fd = -1;
+  free(w->buf);
+  w->buf = NULL;
+  unsigned int n = 0;
+  if (rc == 0 && (EVP_DigestFinal_ex(w->md5, w->digest, &n) != 1 || n != 16))
+    rc = asl_error_set(err, "InternalError", "MD5 failed");
+  return rc;
+}
+
+long long asl_lake_write_size(const asl_lake_writer *w) { return w->size; }
+
+int asl_lake_write_commit(asl_lake_writer *w, asl_lake_obj *info,
+                          asl_error *err) {
+  int rc = -1;
+  if (asl_lake_write_finish(w, err) < 0) goto out;
   /* a delete in another thread may remove a folder we just made (it was
    * empty): make it again, a few times */
-  int tries = 0, moved;
+  int tries = 0, moved, made;
   do {
-    if (make_parents(bdir, path, err) < 0) {
-      unlink(tmp);
-      goto out;
-    }
-    moved = rename(tmp, path) == 0;
-  } while (!moved && errno == ENOENT && ++tries < 8);
+    made = make_parents(w->bdir, w->path, err);
+    if (made == -1) goto out;
+    moved = made == 0 && rename(w->tmp, w->path) == 0;
+    if (made == -2) errno = ENOENT;
+  } while (!moved && errno == ENOENT && ++tries < 64);
+  if (made == -2) {
+    io_error(err, "cannot create folder for", w->path);
+    goto out;
+  }
   if (!moved) {
     if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
       asl_error_set(err, "InvalidArgument",
@@ -292,14 +383,41 @@ static int write_atomic(const char *root, const char *bdir, char *path,
                     "keys as files, so one cannot be both an object and a "
                     "folder of others.");
     else
-      io_error(err, "cannot rename into", path);
-    unlink(tmp);
+      io_error(err, "cannot rename into", w->path);
     goto out;
+  }
+  free(w->tmp); /* renamed: nothing to remove */
+  w->tmp = NULL;
+  if (info) {
+    struct stat sb;
+    info->key = NULL;
+    info->size = w->size;
+    info->mtime = stat(w->path, &sb) == 0 ? mtime_of(&sb) : 0;
+    info->etag[0] = '"';
+    for (int i = 0; i < 16; i++) {
+      info->etag[1 + 2 * i] = "0123456789abcdef"[w->digest[i] >> 4];
+      info->etag[2 + 2 * i] = "0123456789abcdef"[w->digest[i] & 15];
+    }
+    info->etag[33] = '"';
+    info->etag[34] = 0;
   }
   rc = 0;
 out:
-  free(tmp);
+  asl_lake_write_abort(w);
   return rc;
+}
+
+void asl_lake_write_abort(asl_lake_writer *w) {
+  if (!w) return;
+  if (w->fd >= 0) close(w->fd);
+  if (w->tmp) unlink(w->tmp);
+  EVP_MD_CTX_free(w->md5);
+  free(w->buf);
+  free(w->tmp);
+  free(w->path);
+  free(w->bdir);
+  free(w->root);
+  free(w);
 }
 
 /* ---- objects ---- */
@@ -378,14 +496,13 @@ void asl_lake_free_names(char **names, size_t n) {
 int asl_lake_put(const char *root, const char *bucket, const char *key,
                  const void *data, size_t len, asl_lake_obj *info,
                  asl_error *err) {
-  char *path;
-  if (resolve(root, bucket, key, &path, err) < 0) return -1;
-  char *bdir = asl_sprintf("%s/%s", root, bucket);
-  int rc = write_atomic(root, bdir, path, data, len, err);
-  if (rc == 0 && info) rc = stat_obj(path, key, info, err);
-  free(bdir);
-  free(path);
-  return rc;
+  asl_lake_writer *w = asl_lake_write_open(root, bucket, key, err);
+  if (!w) return -1;
+  if (asl_lake_write(w, data, len, err) < 0) {
+    asl_lake_write_abort(w);
+    return -1;
+  }
+  return asl_lake_write_commit(w, info, err);
 }
 
 int asl_lake_head(const char *root, const char *bucket, const char *key,

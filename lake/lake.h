@@ -76,6 +76,32 @@ int asl_lake_put(const char *root, const char *bucket, const char *key,
                  const void *data, size_t len, asl_lake_obj *info,
                  asl_error *err);
 
+/* ---- streaming writes: an object of any size in bounded memory ----
+ *
+ * open checks the names and that the bucket exists, and creates a file
+ * under ROOT/.tmp; write appends through a fixed 64 KiB buffer (the MD5
+ * for the ETag is computed as the bytes pass); commit renames the file
+ * into place atomically, as asl_lake_put does (a reader sees the old
+ * object or the whole new one, never a part). commit and abort free the
+ * writer, whatever happens; abort removes the temporary file. finish
+ * (optional) flushes and closes the file and frees the buffer without
+ * publishing it, so a caller can stage many objects and publish them
+ * together (an export's parts); commit then only renames. One writer is
+ * used by one thread at a time. */
+typedef struct asl_lake_writer asl_lake_writer;
+
+asl_lake_writer *asl_lake_write_open(const char *root, const char *bucket,
+                                     const char *key, asl_error *err);
+int asl_lake_write(asl_lake_writer *w, const void *data, size_t len,
+                   asl_error *err);
+int asl_lake_write_finish(asl_lake_writer *w, asl_error *err);
+/* Bytes written so far. */
+long long asl_lake_write_size(const asl_lake_writer *w);
+/* info (may be NULL) gets size, mtime and ETag. */
+int asl_lake_write_commit(asl_lake_writer *w, asl_lake_obj *info,
+                          asl_error *err);
+void asl_lake_write_abort(asl_lake_writer *w); /* NULL is a no-op */
+
 /* Reads the object: *data is a new NUL-terminated buffer of *len bytes.
  * info (may be NULL) gets size, mtime, ETag. */
 int asl_lake_get(const char *root, const char *bucket, const char *key,

@@ -85,15 +85,18 @@ static asl_builtin_status b_add(const cJSON *event, double deadline,
   return ASL_BUILTIN_OK;
 }
 
-/* Sorted by name, as asl_builtin_names lists them. */
+/* Sorted by name, as asl_builtin_names lists them. check (may be NULL)
+ * looks at a binding's "args" when the bindings load. */
 static const struct {
   const char *name;
   asl_builtin_fn fn;
+  int (*check)(const cJSON *args, char **msg);
 } builtins[] = {
-    {"add", b_add},
-    {"echo", b_echo},
-    {"fail", b_fail},
-    {"sleep", b_sleep},
+    {"add", b_add, NULL},
+    {"echo", b_echo, NULL},
+    {"fail", b_fail, NULL},
+    {"mysql-extract", asl_builtin_mysql_extract, asl_mysql_extract_check},
+    {"sleep", b_sleep, NULL},
 };
 
 #define N_BUILTINS (sizeof builtins / sizeof builtins[0])
@@ -102,6 +105,14 @@ asl_builtin_fn asl_builtin_find(const char *name) {
   for (size_t i = 0; name && i < N_BUILTINS; i++)
     if (strcmp(builtins[i].name, name) == 0) return builtins[i].fn;
   return NULL;
+}
+
+int asl_builtin_check(const char *name, const cJSON *args, char **msg) {
+  *msg = NULL;
+  for (size_t i = 0; name && i < N_BUILTINS; i++)
+    if (strcmp(builtins[i].name, name) == 0 && builtins[i].check && args)
+      return builtins[i].check(args, msg);
+  return 0;
 }
 
 char *asl_builtin_names(void) {

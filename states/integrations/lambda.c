@@ -1293,6 +1293,14 @@ int asl_lambda_check_bindings(const cJSON *bindings, char **msg) {
   for (const cJSON *f = cJSON_IsObject(fns) ? fns->child : NULL; f;
        f = f->next) {
     const cJSON *b = asl_json_get(f, "builtin");
+    char *why = NULL;
+    if (cJSON_IsString(b) && asl_builtin_find(b->valuestring) &&
+        asl_builtin_check(b->valuestring, asl_json_get(f, "args"), &why) < 0) {
+      *msg = asl_sprintf("/Functions/%s/args%s%s", f->string,
+                         why && why[0] == '/' ? "" : ": ", why ? why : "");
+      free(why);
+      return -1;
+    }
     if (!cJSON_IsString(b) || asl_builtin_find(b->valuestring)) continue;
     char *names = asl_builtin_names();
     *msg = asl_sprintf("/Functions/%s/builtin: no built-in task named '%s' "

@@ -32,6 +32,19 @@ typedef asl_builtin_status (*asl_builtin_fn)(const cJSON *event,
 /* The built-in task called name, or NULL. */
 asl_builtin_fn asl_builtin_find(const char *name);
 
+/* mysql-extract (mysql_extract.c): MySQL tables and queries into the
+ * lake, as Aurora's SELECT INTO OUTFILE S3 writes them. */
+asl_builtin_status asl_builtin_mysql_extract(const cJSON *event,
+                                             double deadline, cJSON **out);
+/* Checks a mysql-extract binding's "args" (what they hold; the Task's
+ * input may add the rest): 0, or -1 and *msg, a new string
+ * "/connection/password: ...". Environment variables are not read. */
+int asl_mysql_extract_check(const cJSON *args, char **msg);
+
+/* Runs the named built-in's check of a binding's "args" (when it has one):
+ * 0, or -1 and *msg (new string, a JSON Pointer below args first). */
+int asl_builtin_check(const char *name, const cJSON *args, char **msg);
+
 /* "add, echo, fail, sleep": the names, for messages. New string. */
 char *asl_builtin_names(void);
 

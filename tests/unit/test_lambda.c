@@ -382,7 +382,7 @@ static const err_row ERRS[] = {
      "TypeError", NULL, "add needs numbers"},
     {INVOKE, "{\"FunctionName\":\"b_nope\"}", 10, "States.Runtime",
      "bindings: /Functions/b_nope/builtin: no built-in task named 'nope' "
-     "(built-ins: add, echo, fail, sleep)",
+     "(built-ins: add, echo, fail, mysql-extract, sleep)",
      NULL},
 };
 
@@ -668,11 +668,46 @@ static void test_builtins(void) {
   char *msg = NULL;
   T_OK(asl_lambda_check_bindings(g_bindings, &msg) == -1, "checks");
   T_STREQ(msg, "/Functions/b_nope/builtin: no built-in task named 'nope' "
-               "(built-ins: add, echo, fail, sleep)");
+               "(built-ins: add, echo, fail, mysql-extract, sleep)");
   free(msg);
   cJSON *ok = cJSON_Parse("{\"Functions\":{\"a\":{\"builtin\":\"add\"}}}");
   T_OK(asl_lambda_check_bindings(ok, &msg) == 0 && !msg, "all known");
   cJSON_Delete(ok);
+  /* mysql-extract's args are checked when the bindings load */
+  static const struct {
+    const char *args, *msg; /* msg NULL: accepted */
+  } my[] = {
+      {"{}", NULL},
+      {"{\"connection\":{\"host\":\"h\",\"password_env\":\"NOT_SET_X\"},"
+       "\"setup\":[\"SELECT 1\"],\"exports\":[{\"table\":\"a.b\","
+       "\"to\":\"s3://bkt/p\",\"part_size\":10}]}",
+       NULL},
+      {"{\"connection\":{\"password\":\"x\"}}",
+       "/Functions/m/args/connection/password: a password is never written "
+       "in a bindings file or an input; put it in an environment variable "
+       "and name that variable with \"password_env\""},
+      {"{\"connection\":{\"port\":0}}",
+       "/Functions/m/args/connection/port: must be a port number 1..65535"},
+      {"{\"setup\":[1]}",
+       "/Functions/m/args/setup/0: must be a string (one SQL statement)"},
+      {"{\"exports\":[{\"table\":\"t\",\"query\":\"q\",\"to\":\"s3://b/p\"}]}",
+       "/Functions/m/args/exports/0: give exactly one of \"table\" and "
+       "\"query\""},
+      {"[]", "/Functions/m/args: must be an object"},
+  };
+  for (size_t i = 0; i < sizeof my / sizeof my[0]; i++) {
+    char *text = asl_sprintf(
+        "{\"Functions\":{\"m\":{\"builtin\":\"mysql-extract\",\"args\":%s}}}",
+        my[i].args);
+    cJSON *b = cJSON_Parse(text);
+    int rc = asl_lambda_check_bindings(b, &msg);
+    T_OK(rc == (my[i].msg ? -1 : 0), "mysql-extract args %zu: rc %d", i, rc);
+    T_STREQ(msg, my[i].msg);
+    free(msg);
+    msg = NULL;
+    cJSON_Delete(b);
+    free(text);
+  }
 }
 
 /* ---- substitutions ---- */
