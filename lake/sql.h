@@ -63,7 +63,7 @@ typedef struct asl_sql_info {
   /* Athena's SubstatementType (static): DML: "SELECT", "INSERT", "UPDATE",
    * "DELETE", "MERGE", "CREATE_TABLE_AS_SELECT"; DDL: "CREATE_DATABASE",
    * "DROP_DATABASE", "CREATE_TABLE", "DROP_TABLE", "SHOW_DATABASES",
-   * "SHOW_TABLES", "SHOW_COLUMNS", "MSCK_REPAIR_TABLE",
+   * "SHOW_TABLES", "SHOW_COLUMNS", "SHOW_PARTITIONS", "MSCK_REPAIR_TABLE",
    * "ALTER_TABLE_ADD_PARTITION"; UTILITY: "DESCRIBE_TABLE",
    * "SHOW_CREATE_TABLE". Set (from the statement's first words) even when
    * the statement fails. */

@@ -151,6 +151,31 @@ expect 0 "--database" -- "$ASL" query "select count(*) n from user_transactions"
 same "$T/out" "n
 7" "unqualified names in --database"
 
+# --- several processes at once: MERGEs and reloads serialise on the
+# catalog (busy timeout), none fails, the result is the same 7 rows ---
+printf '9,2,0.01,%s\n' "$(d 0)" >"$T/more.part"
+"$ASL" lake put "$T/more.part" s3://datalake/data/myschema/transactions/transactions.part_00001 >/dev/null
+pids=""
+for i in 1 2 3 4; do
+  sh -c "\"$ASL\" query - <\"$T/merge.sql\"" >"$T/par$i.out" 2>"$T/par$i.err" &
+  pids="$pids $!"
+done
+for i in 1 2; do
+  "$ASL" query "select count(*) from mydatabase.transactions" --format csv >"$T/sel$i.out" 2>"$T/sel$i.err" &
+  pids="$pids $!"
+done
+nfail=0
+for p in $pids; do wait "$p" || nfail=$((nfail + 1)); done
+if [ "$nfail" = 0 ]; then ok; else bad "concurrent statements: $nfail failed: $(cat "$T"/par*.err "$T"/sel*.err | head -c 300)"; fi
+for i in 1 2; do same "$T/sel$i.out" "_col0
+8" "concurrent reload $i"; done
+expect 0 "after the concurrent MERGEs" -- "$ASL" query "select count(*), sum(total_cost_usd) from mydatabase.user_transactions where user_id = 2" --format csv
+same "$T/out" "_col0,_col1
+2,9.99" "7 rows still, the new extract merged"
+expect 0 "the 7 rows again" -- "$ASL" query "select count(*) from mydatabase.user_transactions" --format csv
+same "$T/out" "_col0
+7" "7 rows"
+
 # --- csv quoting and NULL ---
 expect 0 "csv quoting" -- "$ASL" query "select 'a,b' x, 'say \"hi\"' y, NULL z, 'plain' w" --format csv
 same "$T/out" 'x,y,z,w
