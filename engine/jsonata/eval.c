@@ -549,7 +549,9 @@ int jn_arity(jv *f) {
   jfn *fn = f->u.fn;
   switch (fn->kind) {
   case FK_LAMBDA: return fn->params ? fn->nparams : fn->lam->nparams;
-  case FK_BUILTIN: return fn->bi->csig ? fn->bi->csig->n : 1;
+  case FK_BUILTIN:
+    if (!strcmp(fn->bi->name, "string")) return 1;
+    return fn->bi->csig ? fn->bi->csig->n : 1;
   case FK_PARTIAL: return fn->holes;
   case FK_REGEX: return 1;
   default: return 1;
@@ -674,7 +676,11 @@ static jv **validate(E *e, jsig *sig, jv **args, int *pn, jv *ctx) {
                                              : "arrays";
             jn_throw(e, "T0412", 0, NULL, arg, NULL, ai + 1, tn);
           }
-          if (single != 'a') arg = seq1(e, arg);
+          if (single != 'a') {
+            jv *w = jn_arr(e, 1);
+            jn_push(e, w, arg);
+            arg = w;
+          }
         }
       }
       out[on++] = arg;
@@ -1045,7 +1051,7 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
   default: jn_throw(e, "S0206", x->pos, NULL, NULL, NULL, 0, NULL);
   }
   for (int i = 0; i < x->npreds; i++) r = filter(e, x->preds[i].expr, r, en);
-  if (x->type != N_PATH && x->grp) r = eval_group(e, x->grp, r, en);
+  if (x->type != N_PATH && x->type != N_OBJECT && x->grp) r = eval_group(e, x->grp, r, en);
   e->depth--;
   if (r && r->t == JT_ARR && (r->f & JF_SEQ) && !(r->f & JF_TUPLES)) {
     if (x->keep_array) r->f |= JF_KEEP;

@@ -1068,5 +1068,7 @@ node *jn_parse(jn_arena *a, const char *text, jsonata_error *err) {
   lex(&p, 0);
   node *x = expression(&p, 0);
   if (p.t.type != 'e') perr(&p, "S0201", p.t.pos, p.t.val, NULL);
-  return process(&p, x);
+  node *r = process(&p, x);
+  if (r->type == N_PARENT || r->nseeking) perr(&p, "S0217", r->pos, NULL, NULL);
+  return r;
 }

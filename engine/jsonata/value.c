@@ -479,6 +479,7 @@ static void strfy(E *e, jbuf *b, jv *v, int pretty, int prec15, int lvl) {
   case JT_NULL: jb_puts(b, "null"); break;
   case JT_BOOL: jb_puts(b, v->u.b ? "true" : "false"); break;
   case JT_NUM:
+    if (!isfinite(v->u.n) && prec15) jn_throw(e, "D1001", 0, NULL, v, NULL, 0, NULL);
     jn_numfmt(prec15 ? jn_prec15(v->u.n) : v->u.n, nb);
     jb_puts(b, nb);
     break;
