@@ -94,12 +94,29 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "%s/aws_excluded.txt", dir);
   char *excluded = slurp(path);
   int pass = 0, fail = 0, known = 0, skipped = 0, total = 0;
-  char *line = all;
+  char *line = all, *line_next = NULL;
   while (line && *line) {
     char *nl = strchr(line, '\n');
     if (nl) *nl = 0;
+    char *copy = malloc(strlen(line) * 2 + 1);
+    if (!copy) abort();
+    strcpy(copy, line);
+    line_next = nl ? nl + 1 : NULL;
+    line = copy;
+    /* cJSON refuses JSON's lone UTF-16 surrogate escapes (2 cases pass one
+     * in a string literal): hand them to the JSONata lexer as its own \\u
+     * escape instead, which makes the same string. */
+    for (char *q = line; (q = strstr(q, "\\ud")); q += 2) {
+      int hi = q[3] == '8' || q[3] == '9' || q[3] == 'a' || q[3] == 'b';
+      if (q > line && q[-1] == '\\') continue;
+      if (hi && strncmp(q + 6, "\\ud", 4) != 0) {
+        memmove(q + 1, q, strlen(q) + 1);
+        q++;
+      }
+    }
     cJSON *c = cJSON_Parse(line);
-    line = nl ? nl + 1 : NULL;
+    free(copy);
+    line = line_next;
     if (!c) {
       fprintf(stderr, "jsonata_suite: unparsable case line\n");
       fail++;

@@ -892,146 +892,139 @@ static int match_ci(const char *s, size_t n, size_t i, const char *w) {
   return 1;
 }
 
-/* Parses timestamp s against a date/time picture; returns 0 when it does not match. */
-static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
-  size_t i = 0;
-  int have[128] = {0};
-  double val[128] = {0};
-  for (int k = 0; k < sp->n; k++) {
-    dpart *p = &sp->p[k];
-    if (p->literal) {
-      jv *l = encode(e, &p->lit);
-      if (i + l->u.s.n > n || memcmp(s + i, l->u.s.p, l->u.s.n)) return 0;
-      i += l->u.s.n;
-      continue;
-    }
-    uint32_t c = p->comp;
-    if (c >= 128) return 0;
-    int next_is_marker = k + 1 < sp->n && !sp->p[k + 1].literal;
-    if (p->names) {
-      int found = 0;
-      if (c == 'M' || c == 'x') {
-        for (int m = 0; m < 12 && !found; m++) {
-          char nm[16];
-          snprintf(nm, sizeof nm, "%s", MONTHS[m]);
-          if (p->wmax >= 0 && (int)strlen(nm) > p->wmax) nm[p->wmax] = 0;
-          if (match_ci(s, n, i, nm)) {
-            i += strlen(nm);
-            val[c] = m + 1;
-            found = 1;
-          }
+typedef struct {
+  int have[128];
+  double val[128];
+} dvals;
+
+/* Matches parts k.. of the picture against s from byte i, backtracking over
+ * the widths of variable-width components; 1 when the rest matches. */
+static int match_from(E *e, const char *s, size_t n, dspec *sp, int k, size_t i, dvals *dv) {
+  if (k == sp->n) return i == n;
+  dpart *p = &sp->p[k];
+  if (p->literal) {
+    jv *l = encode(e, &p->lit);
+    if (i + l->u.s.n > n || memcmp(s + i, l->u.s.p, l->u.s.n)) return 0;
+    return match_from(e, s, n, sp, k + 1, i + l->u.s.n, dv);
+  }
+  uint32_t c = p->comp;
+  if (c >= 128) return 0;
+  int next_is_marker = k + 1 < sp->n && !sp->p[k + 1].literal;
+  if (p->names || c == 'P') {
+    if (c == 'M' || c == 'x' || c == 'F') {
+      int cnt = c == 'F' ? 7 : 12;
+      for (int m = 0; m < cnt; m++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "%s", c == 'F' ? DAYS[m + 1] : MONTHS[m]);
+        if (p->wmax >= 0 && (int)strlen(nm) > p->wmax) nm[p->wmax] = 0;
+        if (match_ci(s, n, i, nm)) {
+          dv->val[c] = m + 1;
+          dv->have[c] = 1;
+          if (match_from(e, s, n, sp, k + 1, i + strlen(nm), dv)) return 1;
         }
-      } else if (c == 'F') {
-        for (int m = 1; m <= 7 && !found; m++) {
-          char nm[16];
-          snprintf(nm, sizeof nm, "%s", DAYS[m]);
-          if (p->wmax >= 0 && (int)strlen(nm) > p->wmax) nm[p->wmax] = 0;
-          if (match_ci(s, n, i, nm)) {
-            i += strlen(nm);
-            val[c] = m;
-            found = 1;
-          }
-        }
-      } else if (c == 'P') {
-        if (match_ci(s, n, i, "am") || match_ci(s, n, i, "pm")) {
-          val[c] = (s[i] == 'p' || s[i] == 'P') ? 1 : 0;
-          i += 2;
-          found = 1;
-        }
-      } else {
-        cps t = {0};
-        cp_push(e, &t, c);
-        jn_throw(e, "D3133", 0, NULL, encode(e, &t), NULL, 0, NULL);
       }
-      if (!found) return 0;
-      have[c] = 1;
-      continue;
+      return 0;
     }
     if (c == 'P') {
       if (match_ci(s, n, i, "am") || match_ci(s, n, i, "pm")) {
-        val[c] = (s[i] == 'p' || s[i] == 'P') ? 1 : 0;
-        i += 2;
-        have[c] = 1;
-        continue;
+        dv->val[c] = (s[i] == 'p' || s[i] == 'P') ? 1 : 0;
+        dv->have[c] = 1;
+        return match_from(e, s, n, sp, k + 1, i + 2, dv);
       }
       return 0;
     }
-    if (c == 'Z' || c == 'z') {
-      if (c == 'z') {
-        if (!match_ci(s, n, i, "GMT")) return 0;
-        i += 3;
-      }
-      if (i < n && s[i] == 'Z') {
-        i++;
-        val['Z'] = 0;
-        have['Z'] = 1;
-        continue;
-      }
-      if (i >= n || (s[i] != '+' && s[i] != '-')) return 0;
-      int sg = s[i++] == '-' ? -1 : 1;
-      int hh = 0, mm = 0;
-      size_t st = i;
-      while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-      size_t dl = i - st;
-      if (i < n && s[i] == ':') {
-        hh = atoi(jn_strndup(e->a, s + st, dl));
-        i++;
-        size_t s2 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-        mm = atoi(jn_strndup(e->a, s + s2, i - s2));
-      } else if (dl > 2) {
-        int v = atoi(jn_strndup(e->a, s + st, dl));
-        hh = v / 100;
-        mm = v % 100;
-      } else
-        hh = atoi(jn_strndup(e->a, s + st, dl));
-      val['Z'] = sg * (hh * 60 + mm);
-      have['Z'] = 1;
-      continue;
-    }
-    if (!p->has_ifm) return 0;
-    ifmt *f = &p->ifm;
-    if (f->primary == P_DECIMAL) {
-      size_t st = i;
-      int width = f->mandatory;
-      if (next_is_marker || (p->wmax >= 0)) {
-        int w = p->wmax >= 0 ? p->wmax : width;
-        for (int q = 0; q < w && i < n && s[i] >= '0' && s[i] <= '9'; q++) i++;
-      } else
-        while (i < n && ((s[i] >= '0' && s[i] <= '9') || (f->nsep && s[i] == (char)f->sepch[0])))
-          i++;
-      if (i == st) return 0;
-      if (f->ordinal && i + 2 <= n) i += 2;
-      char *t = jn_strndup(e->a, s + st, i - st);
-      char *o = t;
-      for (char *q = t; *q; q++)
-        if (*q >= '0' && *q <= '9') *o++ = *q;
-      *o = 0;
-      val[c] = atof(t);
-      have[c] = 1;
-    } else if (f->primary == P_WORDS) {
-      size_t st = i;
-      while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == ' ' ||
-                       s[i] == '-' || s[i] == ','))
-        i++;
-      /* don't swallow a trailing separator that a literal needs */
-      while (i > st && k + 1 < sp->n && sp->p[k + 1].literal) {
-        jv *l = encode(e, &sp->p[k + 1].lit);
-        if (i + l->u.s.n <= n && !memcmp(s + i, l->u.s.p, l->u.s.n)) break;
-        i--;
-      }
-      val[c] = words_to_number(s + st, i - st);
-      have[c] = 1;
-    } else if (f->primary == P_ROMAN || f->primary == P_LETTERS) {
-      size_t st = i;
-      while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))) i++;
-      jv *args[2] = {jn_str(e, s + st, i - st), jn_cstr(e, f->primary == P_ROMAN ? (f->cs == C_UPPER ? "I" : "i") : (f->cs == C_UPPER ? "A" : "a"))};
-      val[c] = jn_fn_parseInteger(e, args, 2, NULL, NULL)->u.n;
-      have[c] = 1;
-    } else
-      return 0;
+    cps t = {0};
+    cp_push(e, &t, c);
+    jn_throw(e, "D3133", 0, NULL, encode(e, &t), NULL, 0, NULL);
   }
-  if (i != n) return 0;
+  if (c == 'Z' || c == 'z') {
+    if (c == 'z') {
+      if (!match_ci(s, n, i, "GMT")) return 0;
+      i += 3;
+    }
+    if (i < n && s[i] == 'Z') {
+      dv->val['Z'] = 0;
+      dv->have['Z'] = 1;
+      return match_from(e, s, n, sp, k + 1, i + 1, dv);
+    }
+    if (i >= n || (s[i] != '+' && s[i] != '-')) return 0;
+    int sg = s[i++] == '-' ? -1 : 1;
+    int hh = 0, mm = 0;
+    size_t st = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    size_t dl = i - st;
+    if (i < n && s[i] == ':') {
+      hh = atoi(jn_strndup(e->a, s + st, dl));
+      i++;
+      size_t s2 = i;
+      while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+      mm = atoi(jn_strndup(e->a, s + s2, i - s2));
+    } else if (dl > 2) {
+      int v = atoi(jn_strndup(e->a, s + st, dl));
+      hh = v / 100;
+      mm = v % 100;
+    } else
+      hh = atoi(jn_strndup(e->a, s + st, dl));
+    dv->val['Z'] = sg * (hh * 60 + mm);
+    dv->have['Z'] = 1;
+    return match_from(e, s, n, sp, k + 1, i, dv);
+  }
+  if (!p->has_ifm) return 0;
+  ifmt *f = &p->ifm;
+  size_t st = i, end = i;
+  if (f->primary == P_DECIMAL) {
+    if (next_is_marker || p->wmax >= 0) {
+      int w = p->wmax >= 0 ? p->wmax : f->mandatory;
+      for (int q = 0; q < w && end < n && s[end] >= '0' && s[end] <= '9'; q++) end++;
+    } else
+      while (end < n && ((s[end] >= '0' && s[end] <= '9') || (f->nsep && s[end] == (char)f->sepch[0])))
+        end++;
+    if (end == st) return 0;
+    size_t after = end;
+    if (f->ordinal && after + 2 <= n) after += 2;
+    char *t = jn_strndup(e->a, s + st, end - st);
+    char *o = t;
+    for (char *q = t; *q; q++)
+      if (*q >= '0' && *q <= '9') *o++ = *q;
+    *o = 0;
+    dv->val[c] = atof(t);
+    dv->have[c] = 1;
+    return match_from(e, s, n, sp, k + 1, after, dv);
+  }
+  if (f->primary == P_WORDS) {
+    while (end < n && ((s[end] >= 'a' && s[end] <= 'z') || (s[end] >= 'A' && s[end] <= 'Z') ||
+                       s[end] == ' ' || s[end] == '-' || s[end] == ','))
+      end++;
+  } else if (f->primary == P_ROMAN || f->primary == P_LETTERS) {
+    while (end < n && ((s[end] >= 'a' && s[end] <= 'z') || (s[end] >= 'A' && s[end] <= 'Z'))) end++;
+  } else
+    return 0;
+  for (size_t x = end; x > st; x--) {
+    if (f->primary == P_WORDS) {
+      int ok = 1;
+      double v = words_to_number(s + st, x - st);
+      (void)ok;
+      dv->val[c] = v;
+    } else {
+      jv *args[2] = {jn_str(e, s + st, x - st),
+                     jn_cstr(e, f->primary == P_ROMAN ? (f->cs == C_UPPER ? "I" : "i")
+                                                      : (f->cs == C_UPPER ? "A" : "a"))};
+      dv->val[c] = jn_fn_parseInteger(e, args, 2, NULL, NULL)->u.n;
+    }
+    dv->have[c] = 1;
+    if (match_from(e, s, n, sp, k + 1, x, dv)) return 1;
+  }
+  dv->have[c] = 0;
+  return 0;
+}
+
+/* Parses timestamp s against a date/time picture; 0 when it does not
+ * match, -2 when the picture lacks components (D3136). */
+static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
+  dvals *dv = jn_alloc(e->a, sizeof *dv);
+  if (!match_from(e, s, n, sp, 0, 0, dv)) return 0;
+  int *have = dv->have;
+  double *val = dv->val;
   /* which combination: Y M D | Y d | X W F | Y x w F ; H m s f | P h m s f */
   dt now = to_dt(e->now_ms);
   const char *dcomps = "YXMxWwdD";
@@ -1042,7 +1035,7 @@ static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
   for (int k = 0; k < 6; k++)
     if (have[(int)tcomps[k]]) tmask |= 1 << (5 - k);
   double Y = (double)now.Y, M = now.M, D = now.D, H = 0, mi = 0, sec = 0, ms = 0;
-  if (!dmask && !tmask) return -2;
+  if (!dmask && !tmask) return 0;
   /* dates: (a) Y M D, (b) Y d; gaps between MSV and LSV are errors */
   if (dmask) {
     if (have['d']) {
