@@ -9,6 +9,9 @@
 
 #include "jn.h"
 
+/* memcpy that accepts (NULL, 0) */
+static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+
 struct jsonata {
   jn_arena a;
   node *ast;
@@ -33,8 +36,8 @@ void jn_bind(E *e, env *en, const char *name, jv *v) {
     const char **nn = jn_alloc(e->a, sizeof *nn * (size_t)nc);
     jv **nv = jn_alloc(e->a, sizeof *nv * (size_t)nc);
     if (en->n) {
-      memcpy(nn, en->names, sizeof *nn * (size_t)en->n);
-      memcpy(nv, en->vals, sizeof *nv * (size_t)en->n);
+      mcpy(nn, en->names, sizeof *nn * (size_t)en->n);
+      mcpy(nv, en->vals, sizeof *nv * (size_t)en->n);
     }
     en->names = nn;
     en->vals = nv;
@@ -69,8 +72,8 @@ static jv *mk_tuple(E *e, jtuple *from) {
     t->n = from->n;
     t->names = jn_alloc(e->a, sizeof(char *) * (size_t)(from->n + 4));
     t->vals = jn_alloc(e->a, sizeof(jv *) * (size_t)(from->n + 4));
-    memcpy(t->names, from->names, sizeof(char *) * (size_t)from->n);
-    memcpy(t->vals, from->vals, sizeof(jv *) * (size_t)from->n);
+    mcpy(t->names, from->names, sizeof(char *) * (size_t)from->n);
+    mcpy(t->vals, from->vals, sizeof(jv *) * (size_t)from->n);
   }
   return v;
 }
@@ -82,8 +85,8 @@ static void tuple_set(E *e, jtuple *t, const char *name, jv *v) {
     }
   const char **nn = jn_alloc(e->a, sizeof(char *) * (size_t)(t->n + 1));
   jv **nv = jn_alloc(e->a, sizeof(jv *) * (size_t)(t->n + 1));
-  memcpy(nn, t->names, sizeof(char *) * (size_t)t->n);
-  memcpy(nv, t->vals, sizeof(jv *) * (size_t)t->n);
+  mcpy(nn, t->names, sizeof(char *) * (size_t)t->n);
+  mcpy(nv, t->vals, sizeof(jv *) * (size_t)t->n);
   nn[t->n] = name;
   nv[t->n++] = v;
   t->names = nn;
@@ -340,7 +343,7 @@ static void msort_keys(E *e, node *x, skey *a, skey *tmp, size_t n) {
   }
   while (i < m) tmp[k++] = a[i++];
   while (j < n) tmp[k++] = a[j++];
-  memcpy(a, tmp, sizeof *a * n);
+  mcpy(a, tmp, sizeof *a * n);
 }
 
 static jv *eval_sort(E *e, node *x, jv *input, env *en) {
@@ -410,8 +413,8 @@ static jv *eval_group(E *e, group *g, jv *input, env *en) {
         if (ng == cap) {
           jv **nd = jn_alloc(e->a, sizeof(jv *) * cap * 2);
           int *ne = jn_alloc(e->a, sizeof(int) * cap * 2);
-          memcpy(nd, data, sizeof(jv *) * cap);
-          memcpy(ne, exi, sizeof(int) * cap);
+          mcpy(nd, data, sizeof(jv *) * cap);
+          mcpy(ne, exi, sizeof(int) * cap);
           data = nd;
           exi = ne;
           cap *= 2;
@@ -989,7 +992,7 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
       if (sp + cnt >= cap) {
         size_t nc = (sp + cnt) * 2 + 16;
         jv **ns = jn_alloc(e->a, sizeof(jv *) * nc);
-        memcpy(ns, stk, sizeof(jv *) * sp);
+        mcpy(ns, stk, sizeof(jv *) * sp);
         stk = ns;
         cap = nc;
       }

@@ -10,6 +10,9 @@
 
 #include "jn.h"
 
+/* memcpy that accepts (NULL, 0) */
+static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+
 #define ARG(i) ((i) < n ? a[i] : NULL)
 
 double jn_round(double x, int prec);
@@ -24,7 +27,7 @@ static void cp_push(E *e, cps *s, uint32_t c) {
   if (s->n == s->cap) {
     size_t nc = s->cap ? s->cap * 2 : 32;
     uint32_t *nv = jn_alloc(e->a, nc * 4);
-    if (s->n) memcpy(nv, s->c, s->n * 4);
+    if (s->n) mcpy(nv, s->c, s->n * 4);
     s->c = nv;
     s->cap = nc;
   }
@@ -476,7 +479,7 @@ static void dpush(E *e, dspec *s, dpart p) {
   if (s->n == s->cap) {
     int nc = s->cap ? s->cap * 2 : 8;
     dpart *nv = jn_alloc(e->a, sizeof *nv * (size_t)nc);
-    if (s->n) memcpy(nv, s->p, sizeof *nv * (size_t)s->n);
+    if (s->n) mcpy(nv, s->p, sizeof *nv * (size_t)s->n);
     s->p = nv;
     s->cap = nc;
   }

@@ -11,6 +11,9 @@
 
 #include "jn.h"
 
+/* memcpy that accepts (NULL, 0) */
+static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+
 #define FN(name) static jv *f_##name(E *e, jv **a, int n, jv *input, env *en)
 #define ARG(i) ((i) < n ? a[i] : NULL)
 
@@ -772,7 +775,7 @@ static void msort(sctx *c, jv **v, jv **tmp, size_t n) {
   }
   while (i < m) tmp[k++] = v[i++];
   while (j < n) tmp[k++] = v[j++];
-  memcpy(v, tmp, sizeof *v * n);
+  mcpy(v, tmp, sizeof *v * n);
 }
 FN(sort) {
   jv *v = ARG(0);
@@ -970,7 +973,7 @@ static jv *url_decode(E *e, jv *s, const char *reserved, const char *fname) {
       int need = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
       if (need < 0) jn_throw(e, "D3140", 0, NULL, s, NULL, 0, fname);
       if (need == 0 && reserved && c && strchr(reserved, c)) {
-        memcpy(o + k, p + i, 3);
+        mcpy(o + k, p + i, 3);
         k += 3;
         i += 2;
         continue;

@@ -9,6 +9,9 @@
 
 #include "jn.h"
 
+/* memcpy that accepts (NULL, 0) */
+static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+
 typedef struct {
   int type; /* 'o' operator, 's' string, 'n' number, 'N' name, 'v' variable,
                'V' value, 'r' regex, 'e' end */
@@ -178,7 +181,7 @@ again:
           char flags[8] = {0};
           size_t fl = p->pos - fs;
           if (fl > 6) fl = 6;
-          memcpy(flags, s + fs, fl);
+          mcpy(flags, s + fs, fl);
           node *r = jn_alloc(p->a, sizeof *r);
           r->type = N_REGEX;
           r->pos = t->pos;
@@ -363,7 +366,7 @@ static void npush(P *p, nvec *v, node *x) {
   if (v->n == v->cap) {
     int nc = v->cap ? v->cap * 2 : 4;
     node **nv = jn_alloc(p->a, sizeof *nv * (size_t)nc);
-    if (v->n) memcpy(nv, v->v, sizeof *nv * (size_t)v->n);
+    if (v->n) mcpy(nv, v->v, sizeof *nv * (size_t)v->n);
     v->v = nv;
     v->cap = nc;
   }
@@ -643,7 +646,7 @@ static node *led(P *p, node *left) {
       node *e = expression(p, 0);
       if (n == cap) {
         sortterm *nt = jn_alloc(p->a, sizeof *nt * (size_t)cap * 2);
-        memcpy(nt, terms, sizeof *nt * (size_t)n);
+        mcpy(nt, terms, sizeof *nt * (size_t)n);
         terms = nt;
         cap *= 2;
       }
@@ -713,7 +716,7 @@ static void anc_push(P *p, slot *s) {
   if (p->nanc == p->capanc) {
     int nc = p->capanc ? p->capanc * 2 : 8;
     slot **nv = jn_alloc(p->a, sizeof *nv * (size_t)nc);
-    if (p->nanc) memcpy(nv, p->ancestry, sizeof *nv * (size_t)p->nanc);
+    if (p->nanc) mcpy(nv, p->ancestry, sizeof *nv * (size_t)p->nanc);
     p->ancestry = nv;
     p->capanc = nc;
   }
@@ -722,7 +725,7 @@ static void anc_push(P *p, slot *s) {
 
 static void seek_add(P *p, node *x, slot *s) {
   slot **nv = jn_alloc(p->a, sizeof *nv * (size_t)(x->nseeking + 1));
-  if (x->nseeking) memcpy(nv, x->seeking, sizeof *nv * (size_t)x->nseeking);
+  if (x->nseeking) mcpy(nv, x->seeking, sizeof *nv * (size_t)x->nseeking);
   nv[x->nseeking++] = s;
   x->seeking = nv;
 }
@@ -742,7 +745,7 @@ static slot *seek_parent(P *p, node *x, slot *s) {
     if (s->level == 0) {
       if (!x->ancestor) x->ancestor = s;
       else {
-        memcpy(p->ancestry[s->index]->label, x->ancestor->label, sizeof s->label);
+        mcpy(p->ancestry[s->index]->label, x->ancestor->label, sizeof s->label);
         x->ancestor = s;
       }
       x->tuple = 1;
@@ -791,14 +794,14 @@ static void resolve_ancestry(P *p, node *path) {
 
 static void path_push(P *p, node *path, node *step) {
   node **nv = jn_alloc(p->a, sizeof *nv * (size_t)(path->nitems + 1));
-  if (path->nitems) memcpy(nv, path->items, sizeof *nv * (size_t)path->nitems);
+  if (path->nitems) mcpy(nv, path->items, sizeof *nv * (size_t)path->nitems);
   nv[path->nitems++] = step;
   path->items = nv;
 }
 
 static void stage_push(P *p, stage **arr, int *n, stage st) {
   stage *nv = jn_alloc(p->a, sizeof *nv * (size_t)(*n + 1));
-  if (*n) memcpy(nv, *arr, sizeof *nv * (size_t)*n);
+  if (*n) mcpy(nv, *arr, sizeof *nv * (size_t)*n);
   nv[(*n)++] = st;
   *arr = nv;
 }

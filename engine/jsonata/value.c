@@ -7,6 +7,9 @@
 
 #include "jn.h"
 
+/* memcpy that accepts (NULL, 0) */
+static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+
 struct jn_block {
   jn_block *next;
   size_t size;
@@ -62,7 +65,7 @@ void jn_arena_code(jn_arena *a, pcre2_code *c) {
 
 char *jn_strndup(jn_arena *a, const char *s, size_t n) {
   char *r = jn_alloc(a, n + 1);
-  memcpy(r, s, n);
+  mcpy(r, s, n);
   r[n] = 0;
   return r;
 }
@@ -105,7 +108,7 @@ void jn_push(E *e, jv *arr, jv *x) {
   if (arr->u.a.n == arr->u.a.cap) {
     size_t nc = arr->u.a.cap ? arr->u.a.cap * 2 : 4;
     jv **nv = jn_alloc(e->a, sizeof *nv * nc);
-    if (arr->u.a.n) memcpy(nv, arr->u.a.v, sizeof *nv * arr->u.a.n);
+    if (arr->u.a.n) mcpy(nv, arr->u.a.v, sizeof *nv * arr->u.a.n);
     arr->u.a.v = nv;
     arr->u.a.cap = nc;
   }
@@ -164,9 +167,9 @@ void jn_oset(E *e, jv *ov, const char *k, size_t kl, jv *v) {
     size_t *nl = jn_alloc(e->a, sizeof *nl * nc);
     jv **nv = jn_alloc(e->a, sizeof *nv * nc);
     if (o->n) {
-      memcpy(nk, o->k, sizeof *nk * o->n);
-      memcpy(nl, o->kl, sizeof *nl * o->n);
-      memcpy(nv, o->v, sizeof *nv * o->n);
+      mcpy(nk, o->k, sizeof *nk * o->n);
+      mcpy(nl, o->kl, sizeof *nl * o->n);
+      mcpy(nv, o->v, sizeof *nv * o->n);
     }
     o->k = nk;
     o->kl = nl;
@@ -290,7 +293,7 @@ jv *jn_from_cjson(E *e, const cJSON *c) {
 static char *dupn(const char *s, size_t n) {
   char *r = malloc(n + 1);
   if (!r) abort();
-  memcpy(r, s, n);
+  mcpy(r, s, n);
   r[n] = 0;
   return r;
 }
@@ -389,7 +392,7 @@ void jn_numfmt(double d, char *buf) {
     *o++ = digits[0];
     if (nd > 1) {
       *o++ = '.';
-      memcpy(o, digits + 1, (size_t)nd - 1);
+      mcpy(o, digits + 1, (size_t)nd - 1);
       o += nd - 1;
     }
     sprintf(o, "e%c%d", ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
@@ -399,13 +402,13 @@ void jn_numfmt(double d, char *buf) {
     *o++ = '0';
     *o++ = '.';
     for (int i = 0; i < -ex - 1; i++) *o++ = '0';
-    memcpy(o, digits, (size_t)nd);
+    mcpy(o, digits, (size_t)nd);
     o += nd;
   } else {
     for (int i = 0; i <= ex; i++) *o++ = i < nd ? digits[i] : '0';
     if (nd > ex + 1) {
       *o++ = '.';
-      memcpy(o, digits + ex + 1, (size_t)(nd - ex - 1));
+      mcpy(o, digits + ex + 1, (size_t)(nd - ex - 1));
       o += nd - ex - 1;
     }
   }
@@ -425,11 +428,11 @@ void jb_put(jbuf *b, const char *s, size_t n) {
     size_t nc = b->cap ? b->cap * 2 : 64;
     while (nc < b->n + n + 1) nc *= 2;
     char *np = jn_alloc(b->e->a, nc);
-    if (b->n) memcpy(np, b->p, b->n);
+    if (b->n) mcpy(np, b->p, b->n);
     b->p = np;
     b->cap = nc;
   }
-  memcpy(b->p + b->n, s, n);
+  mcpy(b->p + b->n, s, n);
   b->n += n;
   b->p[b->n] = 0;
 }
