@@ -21,6 +21,7 @@
 #include "../states/integrations/lambda.h"
 #include "hasher.h"
 #include "serve_cmd.h"
+#include "jsonata_cmd.h"
 #include "lake_cmd.h"
 #include "store_cmds.h"
 
@@ -60,6 +61,8 @@ static const char usage_text[] =
     "  lake ls [s3://B[/PREFIX]] | cat s3://B/K | put FILE|- s3://B/K |\n"
     "       rm s3://B/K | mb s3://B\n"
     "      the local data lake, $ASL_HOME/lake (s3://B/K is lake/B/K)\n"
+    "  jsonata EXPR [--input FILE|-] [--bindings JSON]\n"
+    "      evaluate one JSONata expression; prints the result as JSON\n"
     "  help\n"
     "\n"
     "exit codes: 0 succeeded, 1 failed, 2 timed out, 3 aborted,\n"
@@ -416,6 +419,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "resume") == 0) return asl_cmd_resume(argc - 2, argv + 2);
   if (strcmp(cmd, "serve") == 0) return asl_cmd_serve(argc - 2, argv + 2);
   if (strcmp(cmd, "lake") == 0) return asl_cmd_lake(argc - 2, argv + 2);
+  if (strcmp(cmd, "jsonata") == 0) return asl_cmd_jsonata(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;
