@@ -111,7 +111,7 @@ _Noreturn void jn_throw(E *e, const char *code, int pos, const char *token, jv *
   const char *t = NULL;
   for (size_t i = 0; i < sizeof MSGS / sizeof MSGS[0]; i++)
     if (!strcmp(MSGS[i].code, code)) t = MSGS[i].msg;
-  if (!t) t = extra ? "{{{message}}}" : "Error";
+  if (!t || (extra && !strcmp(code, "U1001"))) t = extra ? "{{{message}}}" : "Error";
   size_t k = 0, cap = sizeof er->message;
   char *o = er->message;
   while (*t && k + 1 < cap) {

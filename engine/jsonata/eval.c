@@ -120,7 +120,7 @@ static int arr_of_nums(jv *v) {
   return 1;
 }
 
-static void tick(E *e) {
+void jn_tick(E *e) {
   if (e->time_ms > 0 && (++e->ticks & 1023) == 0) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -399,9 +399,9 @@ static jv *eval_group(E *e, group *g, jv *input, env *en) {
   int *exi = jn_alloc(e->a, sizeof(int) * cap);
   for (size_t i = 0; i < input->u.a.n; i++) {
     jv *item = input->u.a.v[i];
-    env *fe = reduce ? frame_tuple(e, en, item) : en;
+    env *fe = reduce && item ? frame_tuple(e, en, item) : en;
     for (int p = 0; p < g->n; p++) {
-      jv *key = ev(e, g->k[p], reduce ? item->u.tp->at : item, fe);
+      jv *key = ev(e, g->k[p], reduce && item ? item->u.tp->at : item, fe);
       if (key && key->t != JT_STR) jn_throw(e, "T1003", g->pos, NULL, key, NULL, 0, NULL);
       if (!key) continue;
       jv *gi = jn_oget(groups, key->u.s.p, key->u.s.n);
@@ -430,7 +430,7 @@ static jv *eval_group(E *e, group *g, jv *input, env *en) {
   for (size_t k = 0; k < ng; k++) {
     jv *ctx = data[k];
     env *fe = en;
-    if (reduce) {
+    if (reduce && data[k]) {
       jv *t = reduce_tuples(e, data[k]);
       ctx = t->u.tp->at;
       fe = jn_env(e, en);
@@ -527,6 +527,7 @@ static jv *eval_binary(E *e, node *x, jv *in, env *en) {
       nums[i].t = JT_NUM;
       nums[i].u.n = l->u.n + (double)i;
       a->u.a.v[i] = &nums[i];
+      jn_tick(e);
     }
     a->u.a.n = (size_t)size;
     return a;
@@ -594,47 +595,67 @@ static const char *sym_of(jv *v) {
   return "m";
 }
 
+/* The signature's regular expression (jsonata-js builds one per signature)
+ * matched by hand: each parameter is a class of type symbols with an
+ * optional '?' or '+'; greedy with backtracking, as the regex would. With
+ * whole = 1 the match must end at the end of sup (the validation), else the
+ * first match of params[0..upto) is taken (to find the bad argument). */
+static int pclass(jparam *p, char c) {
+  const char *r = p->regex;
+  if (r[0] != '[') return r[0] == c;
+  for (const char *q = r + 1; *q && *q != ']'; q++)
+    if (*q == c) return 1;
+  return 0;
+}
+static char pmod(jparam *p) {
+  size_t l = strlen(p->regex);
+  return (l && (p->regex[l - 1] == '?' || p->regex[l - 1] == '+')) ? p->regex[l - 1] : 0;
+}
+static int sig_match(jsig *g, const char *sup, int sl, int pi, int upto, int pos, int whole,
+                     int *caps) {
+  if (pi == upto) return whole ? (pos == sl ? pos : -1) : pos;
+  jparam *p = &g->p[pi];
+  char mod = pmod(p);
+  int maxn = mod == '+' ? sl - pos : 1, minn = mod == '?' ? 0 : 1;
+  int k = 0;
+  while (k < maxn && pos + k < sl && pclass(p, sup[pos + k])) k++;
+  for (int c = k; c >= minn; c--) {
+    caps[pi] = c;
+    int r = sig_match(g, sup, sl, pi + 1, upto, pos + c, whole, caps);
+    if (r >= 0) return r;
+  }
+  return -1;
+}
+
 static jv **validate(E *e, jsig *sig, jv **args, int *pn, jv *ctx) {
   int n = *pn;
   char sup[64];
   int sl = 0;
   for (int i = 0; i < n && sl < 62; i++) sup[sl++] = sym_of(args[i])[0];
   sup[sl] = 0;
-  pcre2_match_data *md = pcre2_match_data_create_from_pattern(sig->re, NULL);
-  int rc = pcre2_match(sig->re, (PCRE2_SPTR)sup, (size_t)sl, 0, 0, md, NULL);
-  if (rc < 0) {
-    pcre2_match_data_free(md);
-    /* find where it went wrong */
-    char pat[400] = "^";
+  int caps[12];
+  if (sig_match(sig, sup, sl, 0, sig->n, 0, 1, caps) < 0) {
     int good = 0;
-    for (int i = 0; i < sig->n; i++) {
-      strcat(pat, sig->p[i].regex);
-      int ec;
-      PCRE2_SIZE eo;
-      pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-      pcre2_match_data *m2 = pcre2_match_data_create_from_pattern(c, NULL);
-      int r2 = pcre2_match(c, (PCRE2_SPTR)sup, (size_t)sl, 0, 0, m2, NULL);
-      int len = r2 >= 0 ? (int)(pcre2_get_ovector_pointer(m2)[1]) : -1;
-      pcre2_match_data_free(m2);
-      pcre2_code_free(c);
+    for (int i = 1; i <= sig->n; i++) {
+      int len = sig_match(sig, sup, sl, 0, i, 0, 0, caps);
       if (len < 0) break;
       good = len;
     }
     jn_throw(e, "T0410", 0, NULL, good < n ? args[good] : NULL, NULL, good + 1, NULL);
   }
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-  size_t off[20][2];
+  size_t off[12][2];
+  size_t at = 0;
   for (int i = 0; i < sig->n; i++) {
-    off[i][0] = ov[2 * (i + 1)];
-    off[i][1] = ov[2 * (i + 1) + 1];
+    off[i][0] = at;
+    at += (size_t)caps[i];
+    off[i][1] = at;
   }
-  pcre2_match_data_free(md);
   jv **out = jn_alloc(e->a, sizeof(jv *) * (size_t)(n + sig->n + 1));
   int on = 0, ai = 0;
   for (int i = 0; i < sig->n; i++) {
     jparam *p = &sig->p[i];
     size_t ml = off[i][1] - off[i][0];
-    if (ml == 0 || off[i][0] == PCRE2_UNSET) {
+    if (ml == 0) {
       if (p->ctx) {
         const char *ct = sym_of(ctx);
         /* contextRegex: the param's regex without the trailing '?' */
@@ -873,7 +894,7 @@ static jv *regex_call(E *e, jv *re, jv **args, int n) {
 static jv *ev(E *e, node *x, jv *in, env *en) {
   if (++e->depth > e->maxdepth)
     jn_throw(e, "U1001", x->pos, NULL, NULL, NULL, 0, NULL);
-  tick(e);
+  jn_tick(e);
   jv *r = NULL;
   switch (x->type) {
   case N_PATH: r = eval_path(e, x, in, en); break;
@@ -887,14 +908,24 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
     break;
   }
   case N_ARRAY: {
-    r = jn_arr(e, (size_t)x->nitems);
+    /* evaluate the items, then copy them into one array of the right size */
+    jv **vals = jn_alloc(e->a, sizeof(jv *) * (size_t)(x->nitems + 1));
+    size_t total = 0;
     for (int i = 0; i < x->nitems; i++) {
       jv *v = ev(e, x->items[i], in, en);
+      vals[i] = v;
       if (!v) continue;
-      if (x->items[i]->type == N_ARRAY) jn_push(e, r, v);
-      else if (v->t == JT_ARR)
-        for (size_t k = 0; k < v->u.a.n; k++) jn_push(e, r, v->u.a.v[k]);
-      else jn_push(e, r, v);
+      total += (x->items[i]->type != N_ARRAY && v->t == JT_ARR) ? v->u.a.n : 1;
+    }
+    r = jn_arr(e, total);
+    for (int i = 0; i < x->nitems; i++) {
+      jv *v = vals[i];
+      if (!v) continue;
+      if (x->items[i]->type != N_ARRAY && v->t == JT_ARR) {
+        mcpy(r->u.a.v + r->u.a.n, v->u.a.v, sizeof(jv *) * v->u.a.n);
+        r->u.a.n += v->u.a.n;
+      } else
+        r->u.a.v[r->u.a.n++] = v;
     }
     if (x->consarray) r->f |= JF_CONS;
     break;
@@ -1142,22 +1173,6 @@ jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos, char *errc
     }
     i++;
   }
-  char pat[300] = "^";
-  for (int k = 0; k < g->n; k++) {
-    strcat(pat, "(");
-    strcat(pat, g->p[k].regex);
-    strcat(pat, ")");
-  }
-  strcat(pat, "$");
-  int ec;
-  PCRE2_SIZE eo;
-  g->re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-  if (!g->re) {
-    *errpos = 0;
-    strcpy(errcode, "S0401");
-    return NULL;
-  }
-  jn_arena_code(a, g->re);
   return g;
 }
 

@@ -14,6 +14,10 @@
 static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
 
 #define ARG(i) ((i) < n ? a[i] : NULL)
+#define NEED(i)                                                                \
+  do {                                                                         \
+    if (!ARG(i)) jn_throw(e, "T0410", 0, NULL, NULL, NULL, (i) + 1, NULL);     \
+  } while (0)
 
 double jn_round(double x, int prec);
 
@@ -330,6 +334,7 @@ static jv *fmt_int(E *e, double value, ifmt *f) {
 
 jv *jn_fn_formatInteger(E *e, jv **a, int n, jv *input, env *en) {
   if (!ARG(0)) return NULL;
+  NEED(1);
   ifmt f;
   analyse_int(e, decode(e, a[1]->u.s.p, a[1]->u.s.n), &f);
   return fmt_int(e, floor(a[0]->u.n), &f);
@@ -409,6 +414,7 @@ static double words_to_number(const char *s, size_t n) {
 
 jv *jn_fn_parseInteger(E *e, jv **a, int n, jv *input, env *en) {
   if (!ARG(0)) return NULL;
+  NEED(1);
   ifmt f;
   analyse_int(e, decode(e, a[1]->u.s.p, a[1]->u.s.n), &f);
   const char *s = a[0]->u.s.p;
@@ -1293,6 +1299,7 @@ static cps prop(E *e, jv *opts, const char *k, const char *dflt) {
 
 jv *jn_fn_formatNumber(E *e, jv **a, int n, jv *input, env *en) {
   if (!ARG(0)) return NULL;
+  NEED(1);
   double value = a[0]->u.n;
   jv *opts = ARG(2);
   nprops p;

@@ -16,6 +16,11 @@ static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d
 
 #define FN(name) static jv *f_##name(E *e, jv **a, int n, jv *input, env *en)
 #define ARG(i) ((i) < n ? a[i] : NULL)
+/* a required argument that is undefined: T0410 (jsonata-js fails on it too) */
+#define NEED(i)                                                                \
+  do {                                                                         \
+    if (!ARG(i)) jn_throw(e, "T0410", 0, NULL, NULL, NULL, (i) + 1, NULL);     \
+  } while (0)
 
 
 /* ---- code points over UTF-8 */
@@ -303,6 +308,8 @@ FN(contains) {
 
 FN(replace) {
   if (!ARG(0)) return NULL;
+  NEED(1);
+  NEED(2);
   jv *pat = ARG(1), *rep = ARG(2);
   if (pat && pat->t == JT_STR && pat->u.s.n == 0)
     jn_throw(e, "D3010", 0, NULL, pat, NULL, 2, NULL);
@@ -384,6 +391,7 @@ FN(replace) {
 
 FN(split) {
   if (!ARG(0)) return NULL;
+  NEED(1);
   if (ARG(2) && a[2]->u.n < 0) jn_throw(e, "D3020", 0, NULL, a[2], NULL, 3, NULL);
   long limit = ARG(2) ? (long)a[2]->u.n : -1;
   jv *res = jn_arr(e, 0);
@@ -501,6 +509,7 @@ FN(sqrt) {
 }
 FN(power) {
   if (!ARG(0)) return NULL;
+  NEED(1);
   double r = pow(a[0]->u.n, a[1]->u.n);
   if (!isfinite(r)) jn_throw(e, "D3061", 0, NULL, a[0], a[1], 1, NULL);
   return jn_num(e, r);
@@ -537,7 +546,18 @@ static double rnd01(void) {
   if (getrandom(&r, sizeof r, 0) != sizeof r) r = (uint64_t)rand();
   return (double)(r >> 11) / 9007199254740992.0;
 }
-FN(random) { return jn_num(e, rnd01()); }
+/* AWS's $random takes an optional seed: the same seed gives the same number. */
+FN(random) {
+  if (!ARG(0)) return jn_num(e, rnd01());
+  double d = a[0]->u.n;
+  uint64_t x;
+  memcpy(&x, &d, sizeof x);
+  x += 0x9E3779B97F4A7C15ull; /* splitmix64 */
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  return jn_num(e, (double)(x >> 11) / 9007199254740992.0);
+}
 
 FN(sum) {
   if (!ARG(0)) return NULL;
@@ -715,6 +735,7 @@ FN(reduce) {
 }
 FN(sift) {
   if (!ARG(0)) return NULL;
+  if (!ARG(1)) return a[0];
   jv *o = a[0], *r = jn_obj(e);
   for (size_t i = 0; i < o->u.o->n; i++) {
     jv *k = jn_str(e, o->u.o->k[i], o->u.o->kl[i]);
@@ -865,7 +886,7 @@ FN(error) {
            ARG(0) ? jn_strndup(e->a, a[0]->u.s.p, a[0]->u.s.n) : "$error() function evaluated");
 }
 FN(assert) {
-  if (!a[0]->u.b)
+  if (!ARG(0) || !a[0]->u.b)
     jn_throw(e, "D3141", 0, NULL, NULL, NULL, 0,
              ARG(1) ? jn_strndup(e->a, a[1]->u.s.p, a[1]->u.s.n) : "$assert() statement failed");
   return NULL;
@@ -1113,7 +1134,7 @@ static jbuiltin B[] = {
     {"abs", "<n-:n>", f_abs, 0},
     {"sqrt", "<n-:n>", f_sqrt, 0},
     {"power", "<n-n:n>", f_power, 0},
-    {"random", "<:n>", f_random, 0},
+    {"random", "<n?:n>", f_random, 0},
     {"boolean", "<x-:b>", f_boolean, 0},
     {"not", "<x-:b>", f_not, 0},
     {"map", "<af>", f_map, 0},

@@ -207,6 +207,9 @@ _Noreturn void jn_throw(E *e, const char *code, int pos, const char *token, jv *
                         jv *value2, int index, const char *extra);
 _Noreturn void jn_throw_msg(E *e, const char *code, int pos, const char *msg);
 
+/* counts work and checks the time limit now and then (U1001) */
+void jn_tick(E *e);
+
 /* values */
 extern jv jn_true, jn_false, jn_null;
 jv *jn_num(E *e, double d);

@@ -105,6 +105,7 @@ jv *jn_seq(E *e) {
   return v;
 }
 void jn_push(E *e, jv *arr, jv *x) {
+  jn_tick(e);
   if (arr->u.a.n == arr->u.a.cap) {
     size_t nc = arr->u.a.cap ? arr->u.a.cap * 2 : 4;
     jv **nv = jn_alloc(e->a, sizeof *nv * nc);
@@ -367,6 +368,10 @@ void jn_numfmt(double d, char *buf) {
     strcpy(buf, "null");
     return;
   }
+  if (fabs(d) < 1e15 && d == (double)(long long)d) {
+    sprintf(buf, "%lld", (long long)d);
+    return;
+  }
   char tmp[40];
   int prec;
   for (prec = 1; prec <= 17; prec++) {
@@ -418,6 +423,7 @@ void jn_numfmt(double d, char *buf) {
 void jsonata_number_string(double d, char *buf) { jn_numfmt(d, buf); }
 
 double jn_prec15(double d) {
+  if (fabs(d) < 1e15 && d == (double)(long long)d) return d;
   char tmp[40];
   snprintf(tmp, sizeof tmp, "%.14e", d);
   return strtod(tmp, NULL);
