@@ -890,6 +890,24 @@ static jv *regex_call(E *e, jv *re, jv **args, int n) {
   return jn_regex_match(e, re, args[0]->u.s.p, args[0]->u.s.n, from, &ms, &me);
 }
 
+/* fn.lookup: a field of an object, or of every object in an array (nested
+ * arrays searched too), array results flattened one level. */
+static jv *lookup_name(E *e, jv *in, const char *k, size_t kl) {
+  if (!in) return NULL;
+  if (in->t == JT_OBJ) return jn_oget(in, k, kl);
+  if (in->t != JT_ARR) return NULL;
+  jv *r = jn_seq(e);
+  for (size_t i = 0; i < in->u.a.n; i++) {
+    jv *v = lookup_name(e, in->u.a.v[i], k, kl);
+    if (!v) continue;
+    if (v->t == JT_ARR)
+      for (size_t q = 0; q < v->u.a.n; q++) jn_push(e, r, v->u.a.v[q]);
+    else
+      jn_push(e, r, v);
+  }
+  return r;
+}
+
 /* ---------------- the evaluator */
 static jv *ev(E *e, node *x, jv *in, env *en) {
   if (++e->depth > e->maxdepth)
@@ -931,35 +949,7 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
     break;
   }
   case N_OBJECT: r = eval_group(e, x->grp, in, en); break;
-  case N_NAME: {
-    if (!in) break;
-    if (in->t == JT_ARR) {
-      r = jn_seq(e);
-      for (size_t i = 0; i < in->u.a.n; i++) {
-        jv *it = in->u.a.v[i];
-        if (!it || it->t != JT_OBJ) {
-          if (it && it->t == JT_ARR) {
-            /* nested arrays: look up inside */
-            jv *sub = ev(e, x, it, en);
-            e->depth++;
-            if (sub) {
-              if (sub->t == JT_ARR)
-                for (size_t k = 0; k < sub->u.a.n; k++) jn_push(e, r, sub->u.a.v[k]);
-              else jn_push(e, r, sub);
-            }
-          }
-          continue;
-        }
-        jv *v = jn_oget(it, x->value, x->vlen);
-        if (!v) continue;
-        if (v->t == JT_ARR)
-          for (size_t k = 0; k < v->u.a.n; k++) jn_push(e, r, v->u.a.v[k]);
-        else jn_push(e, r, v);
-      }
-    } else if (in->t == JT_OBJ)
-      r = jn_oget(in, x->value, x->vlen);
-    break;
-  }
+  case N_NAME: r = lookup_name(e, in, x->value, x->vlen); break;
   case N_STRING: r = jn_str(e, x->value, x->vlen); break;
   case N_NUMBER: r = jn_num(e, x->num); break;
   case N_VALUE: r = x->vkind == 1 ? &jn_true : x->vkind == 2 ? &jn_false : &jn_null; break;
@@ -1234,7 +1224,13 @@ cJSON *jsonata_evaluate(const jsonata *j, const cJSON *input, const cJSON *bindi
   jsonata_error dummy;
   if (!err) err = &dummy;
   memset(err, 0, sizeof *err);
+  /* the first 16 KiB of the evaluation's arena are on the stack: most
+   * evaluations never call malloc */
+  _Alignas(16) char first[16384];
   jn_arena a = {0};
+  a.p = first;
+  a.end = first + sizeof first;
+  a.next = 16384;
   E e;
   memset(&e, 0, sizeof e);
   e.a = &a;

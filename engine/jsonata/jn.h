@@ -18,6 +18,7 @@ typedef struct jn_block jn_block;
 typedef struct {
   jn_block *head;
   char *p, *end;
+  size_t next; /* the next block's size (doubles up to 64 KiB) */
   /* PCRE2 objects to free with the arena */
   pcre2_code **codes;
   size_t ncodes, capcodes;

@@ -20,11 +20,14 @@ void *jn_alloc(jn_arena *a, size_t n) {
   n = (n + 15) & ~(size_t)15;
   if (n == 0) n = 16;
   if ((size_t)(a->end - a->p) < n) {
-    size_t sz = n > 32768 ? n : 65536;
+    if (a->next < 1024) a->next = 4096 - sizeof(jn_block) - 32; /* one page */
+    size_t sz = n > 32768 ? n : a->next;
+    if (sz < n) sz = n;
+    if (a->next < 65536) a->next *= 2;
     jn_block *b = malloc(sizeof *b + sz);
     if (!b) abort();
     b->size = sz;
-    if (n > 32768 && a->head) {
+    if (n > 32768 && a->head && a->end - a->p > 1024) {
       /* big block: keep the current block for small allocations */
       b->next = a->head->next;
       a->head->next = b;
