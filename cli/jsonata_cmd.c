@@ -10,9 +10,12 @@
 
 static const char usage[] =
     "usage: asl jsonata EXPR [--input FILE|-] [--bindings JSON]\n"
-    "  evaluates the JSONata expression EXPR (as a JSONata state would) against\n"
-    "  the JSON in FILE (- for stdin; none: no input at all) with the variables\n"
-    "  of the JSON object given to --bindings ({\"k\": v} is $k); prints the result\n";
+    "  evaluates the JSONata expression EXPR (as a JSONata state would) "
+    "against\n"
+    "  the JSON in FILE (- for stdin; none: no input at all) with the "
+    "variables\n"
+    "  of the JSON object given to --bindings ({\"k\": v} is $k); prints the "
+    "result\n";
 
 static char *read_all(FILE *f) {
   size_t cap = 65536, n = 0;
@@ -38,16 +41,32 @@ static void put_str(FILE *o, const char *s) {
   fputc('"', o);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     switch (*p) {
-    case '"': fputs("\\\"", o); break;
-    case '\\': fputs("\\\\", o); break;
-    case '\n': fputs("\\n", o); break;
-    case '\r': fputs("\\r", o); break;
-    case '\t': fputs("\\t", o); break;
-    case '\b': fputs("\\b", o); break;
-    case '\f': fputs("\\f", o); break;
+    case '"':
+      fputs("\\\"", o);
+      break;
+    case '\\':
+      fputs("\\\\", o);
+      break;
+    case '\n':
+      fputs("\\n", o);
+      break;
+    case '\r':
+      fputs("\\r", o);
+      break;
+    case '\t':
+      fputs("\\t", o);
+      break;
+    case '\b':
+      fputs("\\b", o);
+      break;
+    case '\f':
+      fputs("\\f", o);
+      break;
     default:
-      if (*p < 0x20) fprintf(o, "\\u%04x", *p);
-      else fputc(*p, o);
+      if (*p < 0x20)
+        fprintf(o, "\\u%04x", *p);
+      else
+        fputc(*p, o);
     }
   }
   fputc('"', o);
@@ -80,14 +99,18 @@ static void put_json(FILE *o, const cJSON *v) {
 int asl_cmd_jsonata(int argc, char **argv) {
   const char *expr = NULL, *input = NULL, *bindings = NULL;
   for (int i = 0; i < argc; i++) {
-    if (!strcmp(argv[i], "--input") && i + 1 < argc) input = argv[++i];
-    else if (!strcmp(argv[i], "--bindings") && i + 1 < argc) bindings = argv[++i];
+    if (!strcmp(argv[i], "--input") && i + 1 < argc)
+      input = argv[++i];
+    else if (!strcmp(argv[i], "--bindings") && i + 1 < argc)
+      bindings = argv[++i];
     else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       fputs(usage, stdout);
       return 0;
-    } else if (!expr) expr = argv[i];
+    } else if (!expr)
+      expr = argv[i];
     else {
-      fprintf(stderr, "asl jsonata: unexpected argument '%s'\n%s", argv[i], usage);
+      fprintf(stderr, "asl jsonata: unexpected argument '%s'\n%s", argv[i],
+              usage);
       return 64;
     }
   }

@@ -12,12 +12,16 @@
 #include "../engine/jsonata/jsonata.h"
 
 static const char DOC[] =
-    "{\"Account\":{\"Name\":\"Firefly\",\"Order\":[{\"OrderID\":\"o1\",\"Product\":[{\"Name\":"
-    "\"Hat\",\"Price\":34.45,\"Quantity\":2,\"Tags\":[\"a\",\"b\"]},{\"Name\":\"Cloak\","
+    "{\"Account\":{\"Name\":\"Firefly\",\"Order\":[{\"OrderID\":\"o1\","
+    "\"Product\":[{\"Name\":"
+    "\"Hat\",\"Price\":34.45,\"Quantity\":2,\"Tags\":[\"a\",\"b\"]},{\"Name\":"
+    "\"Cloak\","
     "\"Price\":107.99,\"Quantity\":1}]},{\"OrderID\":\"o2\",\"Product\":[]}]},"
-    "\"arr\":[0,1.5,-2,\"3\",[4,[5]],{\"k\":6},null,true],\"s\":\"str\u00e9\",\"n\":null,"
+    "\"arr\":[0,1.5,-2,\"3\",[4,[5]],{\"k\":6},null,true],\"s\":\"str\u00e9\","
+    "\"n\":null,"
     "\"t\":\"2018-03-23T10:33:36.617Z\",\"big\":1e300}";
-static const char VARS[] = "{\"v\":{\"list\":[3,1,2]},\"w\":\"text\",\"states\":{\"input\":{}}}";
+static const char VARS[] =
+    "{\"v\":{\"list\":[3,1,2]},\"w\":\"text\",\"states\":{\"input\":{}}}";
 
 static cJSON *g_doc, *g_vars;
 

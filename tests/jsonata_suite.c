@@ -48,7 +48,8 @@ static char *slurp(const char *path) {
 /* chai deep.equal: arrays in order, objects by key set, numbers === */
 static int deq(const cJSON *a, const cJSON *b) {
   if (!a || !b) return a == b;
-  if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) return a->valuedouble == b->valuedouble;
+  if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+    return a->valuedouble == b->valuedouble;
   if ((a->type & 0xFF) != (b->type & 0xFF)) return 0;
   if (cJSON_IsString(a)) return !strcmp(a->valuestring, b->valuestring);
   if (cJSON_IsArray(a)) {
@@ -72,7 +73,9 @@ static int in_list(const char *list, const char *id) {
   if (!list) return 0;
   size_t n = strlen(id);
   for (const char *p = list; (p = strstr(p, id)); p += n)
-    if ((p == list || p[-1] == '\n') && (p[n] == '\t' || p[n] == '\n' || p[n] == 0)) return 1;
+    if ((p == list || p[-1] == '\n') &&
+        (p[n] == '\t' || p[n] == '\n' || p[n] == 0))
+      return 1;
   return 0;
 }
 
@@ -80,9 +83,12 @@ int main(int argc, char **argv) {
   const char *dir = "tests/jsonata", *only = NULL;
   int verbose = 0;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) verbose = 1;
-    else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
-    else dir = argv[i];
+    if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
+      verbose = 1;
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+      only = argv[++i];
+    else
+      dir = argv[i];
   }
   char path[4096];
   snprintf(path, sizeof path, "%s/cases.jsonl", dir);
@@ -132,7 +138,8 @@ int main(int argc, char **argv) {
     const char *expr = cJSON_GetObjectItem(c, "expr")->valuestring;
     const char *inmode = cJSON_GetObjectItem(c, "input")->valuestring;
     cJSON *input = NULL, *owned = NULL;
-    if (!strcmp(inmode, "data")) input = cJSON_GetObjectItem(c, "data");
+    if (!strcmp(inmode, "data"))
+      input = cJSON_GetObjectItem(c, "data");
     else if (!strcmp(inmode, "dataset")) {
       snprintf(path, sizeof path, "%s/datasets/%s.json", dir,
                cJSON_GetObjectItem(c, "dataset")->valuestring);
@@ -143,7 +150,8 @@ int main(int argc, char **argv) {
     cJSON *bindings = cJSON_GetObjectItem(c, "bindings");
     cJSON *expect = cJSON_GetObjectItem(c, "expect");
     jsonata_limits lim = {0, 0};
-    cJSON *tl = cJSON_GetObjectItem(c, "timelimit"), *dp = cJSON_GetObjectItem(c, "depth");
+    cJSON *tl = cJSON_GetObjectItem(c, "timelimit"),
+          *dp = cJSON_GetObjectItem(c, "depth");
     if (cJSON_IsNumber(tl) && cJSON_IsNumber(dp)) {
       lim.time_ms = (long)tl->valuedouble;
       lim.depth = (int)dp->valuedouble;
@@ -159,21 +167,27 @@ int main(int argc, char **argv) {
     cJSON *ex;
     if ((ex = cJSON_GetObjectItem(expect, "error"))) {
       if (strcmp(err.code, ex->valuestring))
-        snprintf(why, sizeof why, "expected error %s, got %s%s", ex->valuestring,
-                 err.code[0] ? err.code : "a result", err.code[0] ? "" : "");
+        snprintf(why, sizeof why, "expected error %s, got %s%s",
+                 ex->valuestring, err.code[0] ? err.code : "a result",
+                 err.code[0] ? "" : "");
       else {
         cJSON *props = cJSON_GetObjectItem(expect, "props");
-        cJSON *m = cJSON_GetObjectItem(props, "message"), *t = cJSON_GetObjectItem(props, "token");
+        cJSON *m = cJSON_GetObjectItem(props, "message"),
+              *t = cJSON_GetObjectItem(props, "token");
         if (m && strcmp(m->valuestring, err.message))
-          snprintf(why, sizeof why, "message \"%s\", expected \"%s\"", err.message, m->valuestring);
+          snprintf(why, sizeof why, "message \"%s\", expected \"%s\"",
+                   err.message, m->valuestring);
         if (t && strcmp(t->valuestring, err.token))
-          snprintf(why, sizeof why, "token \"%s\", expected \"%s\"", err.token, t->valuestring);
+          snprintf(why, sizeof why, "token \"%s\", expected \"%s\"", err.token,
+                   t->valuestring);
         cJSON *tk = cJSON_GetObjectItem(expect, "token");
         if (tk && cJSON_IsString(tk) && strcmp(tk->valuestring, err.token))
-          snprintf(why, sizeof why, "token \"%s\", expected \"%s\"", err.token, tk->valuestring);
+          snprintf(why, sizeof why, "token \"%s\", expected \"%s\"", err.token,
+                   tk->valuestring);
       }
     } else if (cJSON_GetObjectItem(expect, "undefined")) {
-      if (err.code[0]) snprintf(why, sizeof why, "error %s: %s", err.code, err.message);
+      if (err.code[0])
+        snprintf(why, sizeof why, "error %s: %s", err.code, err.message);
       else if (result) {
         char *s = cJSON_PrintUnformatted(result);
         snprintf(why, sizeof why, "expected undefined, got %.500s", s);
@@ -181,23 +195,27 @@ int main(int argc, char **argv) {
       }
     } else {
       cJSON *want = cJSON_GetObjectItem(expect, "result");
-      if (err.code[0]) snprintf(why, sizeof why, "error %s: %s", err.code, err.message);
+      if (err.code[0])
+        snprintf(why, sizeof why, "error %s: %s", err.code, err.message);
       else if (!deq(result, want)) {
         char *s = result ? cJSON_PrintUnformatted(result) : NULL;
         char *w = cJSON_PrintUnformatted(want);
-        snprintf(why, sizeof why, "got %.250s, expected %.250s", s ? s : "undefined", w);
+        snprintf(why, sizeof why, "got %.250s, expected %.250s",
+                 s ? s : "undefined", w);
         free(s);
         free(w);
       }
     }
     const char *kr = known_reason(id);
-    if (!why[0] && !kr) pass++;
+    if (!why[0] && !kr)
+      pass++;
     else if (why[0] && kr) {
       known++;
       if (verbose) printf("KNOWN %s: %s\n", id, kr);
     } else {
       fail++;
-      if (!why[0]) snprintf(why, sizeof why, "listed in KNOWN[] but passes: remove it");
+      if (!why[0])
+        snprintf(why, sizeof why, "listed in KNOWN[] but passes: remove it");
       if (verbose) printf("FAIL %s: %s\n    %s\n", id, why, expr);
     }
     cJSON_Delete(result);
@@ -206,9 +224,12 @@ int main(int argc, char **argv) {
   }
   free(all);
   free(excluded);
-  if (known) printf("  known failures: %d (KNOWN[] in tests/jsonata_suite.c, and the README)\n", known);
-  printf("  %d of %d AWS-relevant cases pass (%.2f%%), %d skipped ($eval)\n", pass, total,
-         total ? 100.0 * pass / total : 0.0, skipped);
+  if (known)
+    printf("  known failures: %d (KNOWN[] in tests/jsonata_suite.c, and the "
+           "README)\n",
+           known);
+  printf("  %d of %d AWS-relevant cases pass (%.2f%%), %d skipped ($eval)\n",
+         pass, total, total ? 100.0 * pass / total : 0.0, skipped);
   printf("jsonata: %d passed, %d failed\n", pass, fail);
   return fail ? 1 : 0;
 }

@@ -10,7 +10,9 @@
 #include "jn.h"
 
 /* memcpy that accepts (NULL, 0) */
-static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+static inline void *mcpy(void *d, const void *s, size_t n) {
+  return n ? memcpy(d, s, n) : d;
+}
 
 struct jsonata {
   jn_arena a;
@@ -95,7 +97,8 @@ static void tuple_set(E *e, jtuple *t, const char *name, jv *v) {
 static env *frame_tuple(E *e, env *en, jv *tv) {
   env *f = jn_env(e, en);
   jtuple *t = tv->u.tp;
-  for (int i = 0; i < t->n; i++) jn_bind(e, f, t->names[i], t->vals[i]);
+  for (int i = 0; i < t->n; i++)
+    jn_bind(e, f, t->names[i], t->vals[i]);
   jn_bind(e, f, "@", t->at);
   return f;
 }
@@ -124,9 +127,11 @@ void jn_tick(E *e) {
   if (e->time_ms > 0 && (++e->ticks & 1023) == 0) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    long ms = (t.tv_sec - e->t0.tv_sec) * 1000 + (t.tv_nsec - e->t0.tv_nsec) / 1000000;
+    long ms = (t.tv_sec - e->t0.tv_sec) * 1000 +
+              (t.tv_nsec - e->t0.tv_nsec) / 1000000;
     if (ms > e->time_ms)
-      jn_throw_msg(e, "U1001", 0, "Expression evaluation timeout: Check for infinite loop");
+      jn_throw_msg(e, "U1001", 0,
+                   "Expression evaluation timeout: Check for infinite loop");
   }
 }
 
@@ -136,7 +141,8 @@ static jv *filter(E *e, node *pred, jv *input, env *en);
 static jv *eval_stages(E *e, stage *st, int n, jv *input, env *en) {
   jv *r = input;
   for (int i = 0; i < n; i++) {
-    if (st[i].type == 'f') r = filter(e, st[i].expr, r, en);
+    if (st[i].type == 'f')
+      r = filter(e, st[i].expr, r, en);
     else if (r && r->t == JT_ARR)
       for (size_t k = 0; k < r->u.a.n; k++)
         tuple_set(e, r->u.a.v[k]->u.tp, st[i].var, jn_num(e, (double)k));
@@ -156,18 +162,22 @@ static jv *eval_step(E *e, node *x, jv *input, env *en, int last) {
   size_t n = input->u.a.n;
   for (size_t i = 0; i < n; i++) {
     jv *r = ev(e, x, input->u.a.v[i], en);
-    for (int s = 0; s < x->nstages; s++) r = filter(e, x->stages[s].expr, r, en);
+    for (int s = 0; s < x->nstages; s++)
+      r = filter(e, x->stages[s].expr, r, en);
     if (r) jn_push(e, res, r);
   }
-  if (last && res->u.a.n == 1 && res->u.a.v[0]->t == JT_ARR && !is_seq(res->u.a.v[0]))
+  if (last && res->u.a.n == 1 && res->u.a.v[0]->t == JT_ARR &&
+      !is_seq(res->u.a.v[0]))
     return res->u.a.v[0];
   jv *out = jn_arr(e, res->u.a.n);
   out->f = JF_SEQ;
   for (size_t i = 0; i < res->u.a.n; i++) {
     jv *r = res->u.a.v[i];
-    if (r->t != JT_ARR || (r->f & JF_CONS)) jn_push(e, out, r);
+    if (r->t != JT_ARR || (r->f & JF_CONS))
+      jn_push(e, out, r);
     else
-      for (size_t k = 0; k < r->u.a.n; k++) jn_push(e, out, r->u.a.v[k]);
+      for (size_t k = 0; k < r->u.a.n; k++)
+        jn_push(e, out, r->u.a.v[k]);
   }
   return out;
 }
@@ -175,7 +185,8 @@ static jv *eval_step(E *e, node *x, jv *input, env *en, int last) {
 static jv *eval_tuple_step(E *e, node *x, jv *input, jv *tb, env *en) {
   jv *r;
   if (x->type == N_SORT) {
-    if (tb) r = eval_sort(e, x, tb, en);
+    if (tb)
+      r = eval_sort(e, x, tb, en);
     else {
       jv *sorted = eval_sort(e, x, input, en);
       r = jn_seq(e);
@@ -210,7 +221,8 @@ static jv *eval_tuple_step(E *e, node *x, jv *input, jv *tb, env *en) {
       jv *t = mk_tuple(e, tv->u.tp);
       if (res->f & JF_TUPLES) {
         jtuple *rt = res->u.a.v[b]->u.tp;
-        for (int k = 0; k < rt->n; k++) tuple_set(e, t->u.tp, rt->names[k], rt->vals[k]);
+        for (int k = 0; k < rt->n; k++)
+          tuple_set(e, t->u.tp, rt->names[k], rt->vals[k]);
         t->u.tp->at = rt->at;
       } else {
         if (x->focus) {
@@ -219,7 +231,8 @@ static jv *eval_tuple_step(E *e, node *x, jv *input, jv *tb, env *en) {
         } else
           t->u.tp->at = res->u.a.v[b];
         if (x->index) tuple_set(e, t->u.tp, x->index, jn_num(e, (double)b));
-        if (x->ancestor) tuple_set(e, t->u.tp, x->ancestor->label, tv->u.tp->at);
+        if (x->ancestor)
+          tuple_set(e, t->u.tp, x->ancestor->label, tv->u.tp->at);
       }
       jn_push(e, r, t);
     }
@@ -232,30 +245,38 @@ static jv *eval_group(E *e, group *g, jv *input, env *en);
 
 static jv *eval_path(E *e, node *x, jv *input, env *en) {
   jv *seq;
-  if (input && input->t == JT_ARR && x->items[0]->type != N_VARIABLE) seq = input;
-  else seq = seq1(e, input);
+  if (input && input->t == JT_ARR && x->items[0]->type != N_VARIABLE)
+    seq = input;
+  else
+    seq = seq1(e, input);
   jv *rs = NULL, *tb = NULL;
   int tuple = 0;
   for (int i = 0; i < x->nitems; i++) {
     node *s = x->items[i];
     if (s->tuple) tuple = 1;
-    if (i == 0 && s->consarray) rs = ev(e, s, seq, en);
-    else if (tuple) tb = eval_tuple_step(e, s, seq, tb, en);
-    else rs = eval_step(e, s, seq, en, i == x->nitems - 1);
+    if (i == 0 && s->consarray)
+      rs = ev(e, s, seq, en);
+    else if (tuple)
+      tb = eval_tuple_step(e, s, seq, tb, en);
+    else
+      rs = eval_step(e, s, seq, en, i == x->nitems - 1);
     if (!tuple && (!rs || (rs->t == JT_ARR && rs->u.a.n == 0))) break;
     if (!s->focus) seq = rs;
     if (tuple && !s->focus) seq = rs;
   }
   if (tuple) {
-    if (x->tuple) rs = tb;
+    if (x->tuple)
+      rs = tb;
     else {
       rs = jn_arr(e, tb ? tb->u.a.n : 0);
       rs->f = JF_SEQ;
-      for (size_t i = 0; tb && i < tb->u.a.n; i++) jn_push(e, rs, tb->u.a.v[i]->u.tp->at);
+      for (size_t i = 0; tb && i < tb->u.a.n; i++)
+        jn_push(e, rs, tb->u.a.v[i]->u.tp->at);
     }
   }
   if (x->keep_singleton) {
-    if (rs && rs->t == JT_ARR && (rs->f & JF_CONS) && !(rs->f & JF_SEQ)) rs = seq1(e, rs);
+    if (rs && rs->t == JT_ARR && (rs->f & JF_CONS) && !(rs->f & JF_SEQ))
+      rs = seq1(e, rs);
     if (rs && rs->t == JT_ARR) rs->f |= JF_KEEP;
   }
   if (x->grp) rs = eval_group(e, x->grp, tuple ? tb : rs, en);
@@ -264,7 +285,8 @@ static jv *eval_path(E *e, node *x, jv *input, env *en) {
 
 static jv *filter(E *e, node *pred, jv *input, env *en) {
   jv *res = jn_seq(e);
-  if (input && (input->f & JF_TUPLES) && input->t == JT_ARR) res->f |= JF_TUPLES;
+  if (input && (input->f & JF_TUPLES) && input->t == JT_ARR)
+    res->f |= JF_TUPLES;
   if (!input || input->t != JT_ARR) input = seq1(e, input);
   size_t n = input->u.a.n;
   if (pred->type == N_NUMBER) {
@@ -316,14 +338,20 @@ static int cmp_keys(E *e, node *x, skey *a, skey *b) {
       continue;
     }
     if (!bb) return -1;
-    int at = aa->t == JT_STR || aa->t == JT_NUM, bt = bb->t == JT_STR || bb->t == JT_NUM;
-    if (!at || !bt) jn_throw(e, "T2008", x->pos, NULL, !at ? aa : bb, NULL, 0, NULL);
+    int at = aa->t == JT_STR || aa->t == JT_NUM,
+        bt = bb->t == JT_STR || bb->t == JT_NUM;
+    if (!at || !bt)
+      jn_throw(e, "T2008", x->pos, NULL, !at ? aa : bb, NULL, 0, NULL);
     if (aa->t != bb->t) jn_throw(e, "T2007", x->pos, NULL, aa, bb, 0, NULL);
-    if (aa->t == JT_NUM) comp = aa->u.n == bb->u.n ? 0 : aa->u.n < bb->u.n ? -1 : 1;
+    if (aa->t == JT_NUM)
+      comp = aa->u.n == bb->u.n ? 0 : aa->u.n < bb->u.n ? -1 : 1;
     else {
       size_t m = aa->u.s.n < bb->u.s.n ? aa->u.s.n : bb->u.s.n;
       int c = memcmp(aa->u.s.p, bb->u.s.p, m);
-      comp = c ? (c < 0 ? -1 : 1) : aa->u.s.n == bb->u.s.n ? 0 : aa->u.s.n < bb->u.s.n ? -1 : 1;
+      comp = c                        ? (c < 0 ? -1 : 1)
+             : aa->u.s.n == bb->u.s.n ? 0
+             : aa->u.s.n < bb->u.s.n  ? -1
+                                      : 1;
     }
     if (x->terms[t].desc) comp = -comp;
     if (comp) return comp;
@@ -338,11 +366,15 @@ static void msort_keys(E *e, node *x, skey *a, skey *tmp, size_t n) {
   msort_keys(e, x, a + m, tmp, n - m);
   size_t i = 0, j = m, k = 0;
   while (i < m && j < n) {
-    if (cmp_keys(e, x, &a[i], &a[j]) > 0) tmp[k++] = a[j++];
-    else tmp[k++] = a[i++];
+    if (cmp_keys(e, x, &a[i], &a[j]) > 0)
+      tmp[k++] = a[j++];
+    else
+      tmp[k++] = a[i++];
   }
-  while (i < m) tmp[k++] = a[i++];
-  while (j < n) tmp[k++] = a[j++];
+  while (i < m)
+    tmp[k++] = a[i++];
+  while (j < n)
+    tmp[k++] = a[j++];
   mcpy(a, tmp, sizeof *a * n);
 }
 
@@ -363,12 +395,14 @@ static jv *eval_sort(E *e, node *x, jv *input, env *en) {
       ctx = it->u.tp->at;
       fe = frame_tuple(e, en, it);
     }
-    for (int t = 0; t < x->nterms; t++) ks[i].keys[t] = ev(e, x->terms[t].expr, ctx, fe);
+    for (int t = 0; t < x->nterms; t++)
+      ks[i].keys[t] = ev(e, x->terms[t].expr, ctx, fe);
   }
   if (n > 1) msort_keys(e, x, ks, tmp, n);
   jv *r = jn_arr(e, n);
   r->f = JF_SEQ | (input->f & JF_TUPLES);
-  for (size_t i = 0; i < n; i++) jn_push(e, r, ks[i].item);
+  for (size_t i = 0; i < n; i++)
+    jn_push(e, r, ks[i].item);
   return r;
 }
 
@@ -402,7 +436,8 @@ static jv *eval_group(E *e, group *g, jv *input, env *en) {
     env *fe = reduce && item ? frame_tuple(e, en, item) : en;
     for (int p = 0; p < g->n; p++) {
       jv *key = ev(e, g->k[p], reduce && item ? item->u.tp->at : item, fe);
-      if (key && key->t != JT_STR) jn_throw(e, "T1003", g->pos, NULL, key, NULL, 0, NULL);
+      if (key && key->t != JT_STR)
+        jn_throw(e, "T1003", g->pos, NULL, key, NULL, 0, NULL);
       if (!key) continue;
       jv *gi = jn_oget(groups, key->u.s.p, key->u.s.n);
       if (gi) {
@@ -434,7 +469,8 @@ static jv *eval_group(E *e, group *g, jv *input, env *en) {
       jv *t = reduce_tuples(e, data[k]);
       ctx = t->u.tp->at;
       fe = jn_env(e, en);
-      for (int q = 0; q < t->u.tp->n; q++) jn_bind(e, fe, t->u.tp->names[q], t->u.tp->vals[q]);
+      for (int q = 0; q < t->u.tp->n; q++)
+        jn_bind(e, fe, t->u.tp->names[q], t->u.tp->vals[q]);
     }
     jv *v = ev(e, g->v[exi[k]], ctx, fe);
     if (v) jn_oset(e, res, groups->u.o->k[k], groups->u.o->kl[k], v);
@@ -457,17 +493,28 @@ static jv *eval_binary(E *e, node *x, jv *in, env *en) {
   }
   jv *r = ev(e, x->rhs, in, en);
   char c = op[0];
-  if ((c == '+' || c == '-' || c == '*' || c == '/' || c == '%') && op[1] == 0) {
+  if ((c == '+' || c == '-' || c == '*' || c == '/' || c == '%') &&
+      op[1] == 0) {
     if (l && !is_num(e, l)) jn_throw(e, "T2001", x->pos, op, l, NULL, 0, NULL);
     if (r && !is_num(e, r)) jn_throw(e, "T2002", x->pos, op, r, NULL, 0, NULL);
     if (!l || !r) return NULL;
     double a = l->u.n, b = r->u.n, v = 0;
     switch (c) {
-    case '+': v = a + b; break;
-    case '-': v = a - b; break;
-    case '*': v = a * b; break;
-    case '/': v = a / b; break;
-    case '%': v = fmod(a, b); break;
+    case '+':
+      v = a + b;
+      break;
+    case '-':
+      v = a - b;
+      break;
+    case '*':
+      v = a * b;
+      break;
+    case '/':
+      v = a / b;
+      break;
+    case '%':
+      v = fmod(a, b);
+      break;
     }
     return jn_num(e, v);
   }
@@ -477,24 +524,34 @@ static jv *eval_binary(E *e, node *x, jv *in, env *en) {
     return (op[0] == '=' ? eq : !eq) ? &jn_true : &jn_false;
   }
   if (c == '<' || c == '>') {
-    int lc = !l || l->t == JT_STR || l->t == JT_NUM, rc = !r || r->t == JT_STR || r->t == JT_NUM;
+    int lc = !l || l->t == JT_STR || l->t == JT_NUM,
+        rc = !r || r->t == JT_STR || r->t == JT_NUM;
     if (!lc || !rc)
-      jn_throw(e, "T2010", x->pos, op, (l && (l->t == JT_STR || l->t == JT_NUM)) ? r : l, NULL, 0,
+      jn_throw(e, "T2010", x->pos, op,
+               (l && (l->t == JT_STR || l->t == JT_NUM)) ? r : l, NULL, 0,
                NULL);
     if (!l || !r) return NULL;
     if (l->t != r->t) jn_throw(e, "T2009", x->pos, op, l, r, 0, NULL);
     int cmp;
-    if (l->t == JT_NUM) cmp = l->u.n < r->u.n ? -1 : l->u.n > r->u.n ? 1 : 0;
+    if (l->t == JT_NUM)
+      cmp = l->u.n < r->u.n ? -1 : l->u.n > r->u.n ? 1 : 0;
     else {
       size_t m = l->u.s.n < r->u.s.n ? l->u.s.n : r->u.s.n;
       int k = memcmp(l->u.s.p, r->u.s.p, m);
-      cmp = k ? (k < 0 ? -1 : 1) : l->u.s.n < r->u.s.n ? -1 : l->u.s.n > r->u.s.n ? 1 : 0;
+      cmp = k                     ? (k < 0 ? -1 : 1)
+            : l->u.s.n < r->u.s.n ? -1
+            : l->u.s.n > r->u.s.n ? 1
+                                  : 0;
     }
     int res;
-    if (!strcmp(op, "<")) res = cmp < 0;
-    else if (!strcmp(op, "<=")) res = cmp <= 0;
-    else if (!strcmp(op, ">")) res = cmp > 0;
-    else res = cmp >= 0;
+    if (!strcmp(op, "<"))
+      res = cmp < 0;
+    else if (!strcmp(op, "<="))
+      res = cmp <= 0;
+    else if (!strcmp(op, ">"))
+      res = cmp > 0;
+    else
+      res = cmp >= 0;
     return res ? &jn_true : &jn_false;
   }
   if (c == '&') {
@@ -519,7 +576,8 @@ static jv *eval_binary(E *e, node *x, jv *in, env *en) {
     if (!l || !r) return NULL;
     if (l->u.n > r->u.n) return NULL;
     double size = r->u.n - l->u.n + 1;
-    if (size > 1e7) jn_throw(e, "D2014", x->pos, op, jn_num(e, size), NULL, 0, NULL);
+    if (size > 1e7)
+      jn_throw(e, "D2014", x->pos, op, jn_num(e, size), NULL, 0, NULL);
     jv *a = jn_arr(e, (size_t)size);
     a->f = JF_SEQ;
     jv *nums = jn_alloc(e->a, sizeof(jv) * (size_t)size);
@@ -534,11 +592,13 @@ static jv *eval_binary(E *e, node *x, jv *in, env *en) {
   }
   if (!strcmp(op, "in")) {
     if (!l || !r) return &jn_false;
-    if (r->t != JT_ARR) return jn_deep_eq(l, r) && l->t != JT_ARR && l->t != JT_OBJ ? &jn_true
-                                                                                       : &jn_false;
+    if (r->t != JT_ARR)
+      return jn_deep_eq(l, r) && l->t != JT_ARR && l->t != JT_OBJ ? &jn_true
+                                                                  : &jn_false;
     for (size_t i = 0; i < r->u.a.n; i++) {
       jv *x2 = r->u.a.v[i];
-      if (x2 && l->t != JT_ARR && l->t != JT_OBJ && jn_deep_eq(l, x2)) return &jn_true;
+      if (x2 && l->t != JT_ARR && l->t != JT_OBJ && jn_deep_eq(l, x2))
+        return &jn_true;
       if (x2 == l) return &jn_true;
     }
     return &jn_false;
@@ -552,13 +612,17 @@ static jv *apply_inner(E *e, jv *proc, jv **args, int n, jv *input, env *en);
 int jn_arity(jv *f) {
   jfn *fn = f->u.fn;
   switch (fn->kind) {
-  case FK_LAMBDA: return fn->params ? fn->nparams : fn->lam->nparams;
+  case FK_LAMBDA:
+    return fn->params ? fn->nparams : fn->lam->nparams;
   case FK_BUILTIN:
     if (!strcmp(fn->bi->name, "string")) return 1;
     return fn->bi->csig ? fn->bi->csig->n : 1;
-  case FK_PARTIAL: return fn->holes;
-  case FK_REGEX: return 1;
-  default: return 1;
+  case FK_PARTIAL:
+    return fn->holes;
+  case FK_REGEX:
+    return 1;
+  default:
+    return 1;
   }
 }
 
@@ -569,7 +633,8 @@ jv *jn_apply(E *e, jv *proc, jv **args, int n, jv *input, env *en) {
     node *call = th->lam->body;
     jv *next = ev(e, call->expr, th->input, th->env);
     jv **a = jn_alloc(e->a, sizeof(jv *) * (size_t)(call->nitems + 1));
-    for (int i = 0; i < call->nitems; i++) a[i] = ev(e, call->items[i], th->input, th->env);
+    for (int i = 0; i < call->nitems; i++)
+      a[i] = ev(e, call->items[i], th->input, th->env);
     const char *sf = e->fname;
     int sp = e->fpos;
     e->fname = call->fname;
@@ -584,13 +649,20 @@ jv *jn_apply(E *e, jv *proc, jv **args, int n, jv *input, env *en) {
 static const char *sym_of(jv *v) {
   if (!v) return "m";
   switch (v->t) {
-  case JT_FN: return "f";
-  case JT_STR: return "s";
-  case JT_NUM: return "n";
-  case JT_BOOL: return "b";
-  case JT_NULL: return "l";
-  case JT_ARR: return "a";
-  case JT_OBJ: return "o";
+  case JT_FN:
+    return "f";
+  case JT_STR:
+    return "s";
+  case JT_NUM:
+    return "n";
+  case JT_BOOL:
+    return "b";
+  case JT_NULL:
+    return "l";
+  case JT_ARR:
+    return "a";
+  case JT_OBJ:
+    return "o";
   }
   return "m";
 }
@@ -609,16 +681,19 @@ static int pclass(jparam *p, char c) {
 }
 static char pmod(jparam *p) {
   size_t l = strlen(p->regex);
-  return (l && (p->regex[l - 1] == '?' || p->regex[l - 1] == '+')) ? p->regex[l - 1] : 0;
+  return (l && (p->regex[l - 1] == '?' || p->regex[l - 1] == '+'))
+             ? p->regex[l - 1]
+             : 0;
 }
-static int sig_match(jsig *g, const char *sup, int sl, int pi, int upto, int pos, int whole,
-                     int *caps) {
+static int sig_match(jsig *g, const char *sup, int sl, int pi, int upto,
+                     int pos, int whole, int *caps) {
   if (pi == upto) return whole ? (pos == sl ? pos : -1) : pos;
   jparam *p = &g->p[pi];
   char mod = pmod(p);
   int maxn = mod == '+' ? sl - pos : 1, minn = mod == '?' ? 0 : 1;
   int k = 0;
-  while (k < maxn && pos + k < sl && pclass(p, sup[pos + k])) k++;
+  while (k < maxn && pos + k < sl && pclass(p, sup[pos + k]))
+    k++;
   for (int c = k; c >= minn; c--) {
     caps[pi] = c;
     int r = sig_match(g, sup, sl, pi + 1, upto, pos + c, whole, caps);
@@ -631,7 +706,8 @@ static jv **validate(E *e, jsig *sig, jv **args, int *pn, jv *ctx) {
   int n = *pn;
   char sup[64];
   int sl = 0;
-  for (int i = 0; i < n && sl < 62; i++) sup[sl++] = sym_of(args[i])[0];
+  for (int i = 0; i < n && sl < 62; i++)
+    sup[sl++] = sym_of(args[i])[0];
   sup[sl] = 0;
   int caps[12];
   if (sig_match(sig, sup, sl, 0, sig->n, 0, 1, caps) < 0) {
@@ -641,7 +717,8 @@ static jv **validate(E *e, jsig *sig, jv **args, int *pn, jv *ctx) {
       if (len < 0) break;
       good = len;
     }
-    jn_throw(e, "T0410", 0, NULL, good < n ? args[good] : NULL, NULL, good + 1, NULL);
+    jn_throw(e, "T0410", 0, NULL, good < n ? args[good] : NULL, NULL, good + 1,
+             NULL);
   }
   size_t off[12][2];
   size_t at = 0;
@@ -664,8 +741,10 @@ static jv **validate(E *e, jsig *sig, jv **args, int *pn, jv *ctx) {
         size_t cl = strlen(cre);
         if (cl && cre[cl - 1] == '?') cre[cl - 1] = 0;
         int okc = 0;
-        if (cre[0] == '[') okc = strchr(cre, ct[0]) != NULL;
-        else okc = cre[0] == ct[0];
+        if (cre[0] == '[')
+          okc = strchr(cre, ct[0]) != NULL;
+        else
+          okc = cre[0] == ct[0];
         if (!okc) jn_throw(e, "T0411", 0, NULL, ctx, NULL, ai + 1, NULL);
         out[on++] = ctx;
       } else {
@@ -678,14 +757,17 @@ static jv **validate(E *e, jsig *sig, jv **args, int *pn, jv *ctx) {
       char single = sup[off[i][0] + k];
       jv *arg = ai < n ? args[ai] : NULL;
       if (p->type == 'a') {
-        if (single == 'm') arg = NULL;
+        if (single == 'm')
+          arg = NULL;
         else {
           int ok = 1;
           if (p->sub) {
-            if (single != 'a' && single != p->sub) ok = 0;
+            if (single != 'a' && single != p->sub)
+              ok = 0;
             else if (single == 'a' && arg->u.a.n > 0) {
               const char *it = sym_of(arg->u.a.v[0]);
-              if (it[0] != p->sub) ok = 0;
+              if (it[0] != p->sub)
+                ok = 0;
               else
                 for (size_t q = 0; q < arg->u.a.n; q++)
                   if (sym_of(arg->u.a.v[q])[0] != it[0]) ok = 0;
@@ -719,7 +801,8 @@ static jv *apply_proc(E *e, jfn *f, jv **args, int n) {
   env *fe = jn_env(e, f->penv ? f->penv : f->env);
   const char **params = f->params ? f->params : f->lam->params;
   int np = f->params ? f->nparams : f->lam->nparams;
-  for (int i = 0; i < np; i++) jn_bind(e, fe, params[i], i < n ? args[i] : NULL);
+  for (int i = 0; i < np; i++)
+    jn_bind(e, fe, params[i], i < n ? args[i] : NULL);
   return ev(e, f->lam->body, f->input, fe);
 }
 
@@ -727,7 +810,8 @@ static jv *regex_call(E *e, jv *re, jv **args, int n);
 static jv *transform_call(E *e, jfn *f, jv *obj);
 
 static jv *apply_inner(E *e, jv *proc, jv **args, int n, jv *input, env *en) {
-  if (!proc || proc->t != JT_FN) jn_throw(e, "T1006", 0, NULL, NULL, NULL, 0, NULL);
+  if (!proc || proc->t != JT_FN)
+    jn_throw(e, "T1006", 0, NULL, NULL, NULL, 0, NULL);
   jfn *f = proc->u.fn;
   switch (f->kind) {
   case FK_LAMBDA:
@@ -745,12 +829,15 @@ static jv *apply_inner(E *e, jv *proc, jv **args, int n, jv *input, env *en) {
     jv **full = jn_alloc(e->a, sizeof(jv *) * (size_t)(f->nargs + 1));
     int k = 0;
     for (int i = 0; i < f->nargs; i++) {
-      if (f->args[i] == (jv *)&jn_null + 1) full[i] = k < n ? args[k++] : NULL;
-      else full[i] = f->args[i];
+      if (f->args[i] == (jv *)&jn_null + 1)
+        full[i] = k < n ? args[k++] : NULL;
+      else
+        full[i] = f->args[i];
     }
     return jn_apply(e, f->base, full, f->nargs, input, en);
   }
-  case FK_REGEX: return regex_call(e, proc, args, n);
+  case FK_REGEX:
+    return regex_call(e, proc, args, n);
   case FK_TRANSFORM: {
     jsig *sg = jn_builtin("clone")->csig;
     (void)sg;
@@ -766,23 +853,28 @@ static jv *apply_inner(E *e, jv *proc, jv **args, int n, jv *input, env *en) {
   jn_throw(e, "T1006", 0, NULL, NULL, NULL, 0, NULL);
 }
 
-static jv *eval_function(E *e, node *x, jv *in, env *en, jv *applyto, int has_applyto) {
+static jv *eval_function(E *e, node *x, jv *in, env *en, jv *applyto,
+                         int has_applyto) {
   jv *proc = ev(e, x->expr, in, en);
   if (!proc && x->expr->type == N_PATH && x->expr->items[0]->type == N_NAME) {
     jv *t;
-    if (jn_lookup(en, x->expr->items[0]->value) && (t = jn_lookup(en, x->expr->items[0]->value)))
-      jn_throw(e, "T1005", x->pos, x->expr->items[0]->value, NULL, NULL, 0, NULL);
+    if (jn_lookup(en, x->expr->items[0]->value) &&
+        (t = jn_lookup(en, x->expr->items[0]->value)))
+      jn_throw(e, "T1005", x->pos, x->expr->items[0]->value, NULL, NULL, 0,
+               NULL);
   }
   int n = x->nitems + has_applyto;
   jv **args = jn_alloc(e->a, sizeof(jv *) * (size_t)(n + 1));
   int k = 0;
   if (has_applyto) args[k++] = applyto;
-  for (int i = 0; i < x->nitems; i++) args[k++] = ev(e, x->items[i], in, en);
+  for (int i = 0; i < x->nitems; i++)
+    args[k++] = ev(e, x->items[i], in, en);
   const char *sf = e->fname;
   int sp = e->fpos;
   e->fname = x->fname;
   e->fpos = x->pos;
-  if (!proc || proc->t != JT_FN) jn_throw(e, "T1006", x->pos, NULL, NULL, NULL, 0, NULL);
+  if (!proc || proc->t != JT_FN)
+    jn_throw(e, "T1006", x->pos, NULL, NULL, NULL, 0, NULL);
   jv *r = jn_apply(e, proc, args, n, in, en);
   e->fname = sf;
   e->fpos = sp;
@@ -816,8 +908,10 @@ static jv *eval_partial(E *e, node *x, jv *in, env *en) {
     f->params = jn_alloc(e->a, sizeof(char *) * (size_t)(np + 1));
     f->nparams = 0;
     for (int i = 0; i < np; i++) {
-      if (i < x->nitems && args[i] == (jv *)&jn_null + 1) f->params[f->nparams++] = params[i];
-      else jn_bind(e, pe, params[i], i < x->nitems ? args[i] : NULL);
+      if (i < x->nitems && args[i] == (jv *)&jn_null + 1)
+        f->params[f->nparams++] = params[i];
+      else
+        jn_bind(e, pe, params[i], i < x->nitems ? args[i] : NULL);
     }
     f->penv = pe;
     return jn_fnval(e, f);
@@ -859,7 +953,8 @@ static jv *transform_call(E *e, jfn *f, jv *obj) {
       jv *match = m->u.a.v[i];
       jv *up = ev(e, x->update, match, f->env);
       if (up) {
-        if (up->t != JT_OBJ) jn_throw(e, "T2011", x->update->pos, NULL, up, NULL, 0, NULL);
+        if (up->t != JT_OBJ)
+          jn_throw(e, "T2011", x->update->pos, NULL, up, NULL, 0, NULL);
         if (match && match->t == JT_OBJ)
           for (size_t k = 0; k < up->u.o->n; k++)
             jn_oset(e, match, up->u.o->k[k], up->u.o->kl[k], up->u.o->v[k]);
@@ -873,7 +968,8 @@ static jv *transform_call(E *e, jfn *f, jv *obj) {
             if (!d->u.a.v[k] || d->u.a.v[k]->t != JT_STR)
               jn_throw(e, "T2012", x->del->pos, NULL, val, NULL, 0, NULL);
           for (size_t k = 0; k < d->u.a.n; k++)
-            if (match && match->t == JT_OBJ) jn_odel(match, d->u.a.v[k]->u.s.p, d->u.a.v[k]->u.s.n);
+            if (match && match->t == JT_OBJ)
+              jn_odel(match, d->u.a.v[k]->u.s.p, d->u.a.v[k]->u.s.n);
         }
       }
     }
@@ -901,7 +997,8 @@ static jv *lookup_name(E *e, jv *in, const char *k, size_t kl) {
     jv *v = lookup_name(e, in->u.a.v[i], k, kl);
     if (!v) continue;
     if (v->t == JT_ARR)
-      for (size_t q = 0; q < v->u.a.n; q++) jn_push(e, r, v->u.a.v[q]);
+      for (size_t q = 0; q < v->u.a.n; q++)
+        jn_push(e, r, v->u.a.v[q]);
     else
       jn_push(e, r, v);
   }
@@ -915,13 +1012,19 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
   jn_tick(e);
   jv *r = NULL;
   switch (x->type) {
-  case N_PATH: r = eval_path(e, x, in, en); break;
-  case N_BINARY: r = eval_binary(e, x, in, en); break;
+  case N_PATH:
+    r = eval_path(e, x, in, en);
+    break;
+  case N_BINARY:
+    r = eval_binary(e, x, in, en);
+    break;
   case N_UNARY: {
     r = ev(e, x->expr, in, en);
     if (r) {
-      if (is_num(e, r)) r = jn_num(e, -r->u.n);
-      else jn_throw(e, "D1002", x->pos, "-", r, NULL, 0, NULL);
+      if (is_num(e, r))
+        r = jn_num(e, -r->u.n);
+      else
+        jn_throw(e, "D1002", x->pos, "-", r, NULL, 0, NULL);
     }
     break;
   }
@@ -948,15 +1051,26 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
     if (x->consarray) r->f |= JF_CONS;
     break;
   }
-  case N_OBJECT: r = eval_group(e, x->grp, in, en); break;
-  case N_NAME: r = lookup_name(e, in, x->value, x->vlen); break;
-  case N_STRING: r = jn_str(e, x->value, x->vlen); break;
-  case N_NUMBER: r = jn_num(e, x->num); break;
-  case N_VALUE: r = x->vkind == 1 ? &jn_true : x->vkind == 2 ? &jn_false : &jn_null; break;
+  case N_OBJECT:
+    r = eval_group(e, x->grp, in, en);
+    break;
+  case N_NAME:
+    r = lookup_name(e, in, x->value, x->vlen);
+    break;
+  case N_STRING:
+    r = jn_str(e, x->value, x->vlen);
+    break;
+  case N_NUMBER:
+    r = jn_num(e, x->num);
+    break;
+  case N_VALUE:
+    r = x->vkind == 1 ? &jn_true : x->vkind == 2 ? &jn_false : &jn_null;
+    break;
   case N_WILDCARD: {
     r = jn_seq(e);
     jv *v = in;
-    if (v && v->t == JT_ARR && (v->f & JF_OUTER) && v->u.a.n > 0) v = v->u.a.v[0];
+    if (v && v->t == JT_ARR && (v->f & JF_OUTER) && v->u.a.n > 0)
+      v = v->u.a.v[0];
     if (v && v->t == JT_OBJ) {
       for (size_t i = 0; i < v->u.o->n; i++) {
         jv *it = v->u.o->v[i];
@@ -993,7 +1107,8 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
           jn_push(e, r, it);
       }
     } else if (v && v->t == JT_ARR) {
-      for (size_t i = 0; i < v->u.a.n; i++) jn_push(e, r, v->u.a.v[i]);
+      for (size_t i = 0; i < v->u.a.n; i++)
+        jn_push(e, r, v->u.a.v[i]);
     }
     break;
   }
@@ -1004,7 +1119,8 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
     jv **stk = jn_alloc(e->a, sizeof(jv *) * 64);
     size_t cap = 64, sp = 0;
     stk[sp++] = in;
-    /* depth-first, pre-order: emulate recursion with a stack in reverse order */
+    /* depth-first, pre-order: emulate recursion with a stack in reverse order
+     */
     while (sp) {
       jv *v = stk[--sp];
       if (!v) continue;
@@ -1023,16 +1139,21 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
     r = res->u.a.n == 1 ? res->u.a.v[0] : res;
     break;
   }
-  case N_PARENT: r = jn_lookup(en, x->pslot->label); break;
+  case N_PARENT:
+    r = jn_lookup(en, x->pslot->label);
+    break;
   case N_CONDITION: {
     jv *c = ev(e, x->cond, in, en);
-    if (jn_truthy(c) == 1) r = ev(e, x->then, in, en);
-    else if (x->els) r = ev(e, x->els, in, en);
+    if (jn_truthy(c) == 1)
+      r = ev(e, x->then, in, en);
+    else if (x->els)
+      r = ev(e, x->els, in, en);
     break;
   }
   case N_BLOCK: {
     env *fe = jn_env(e, en);
-    for (int i = 0; i < x->nitems; i++) r = ev(e, x->items[i], in, fe);
+    for (int i = 0; i < x->nitems; i++)
+      r = ev(e, x->items[i], in, fe);
     break;
   }
   case N_BIND:
@@ -1046,10 +1167,14 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
     r = jn_fnval(e, f);
     break;
   }
-  case N_FUNCTION: r = eval_function(e, x, in, en, NULL, 0); break;
+  case N_FUNCTION:
+    r = eval_function(e, x, in, en, NULL, 0);
+    break;
   case N_VARIABLE:
-    if (x->vlen == 0) r = (in && in->t == JT_ARR && (in->f & JF_OUTER)) ? in->u.a.v[0] : in;
-    else r = jn_lookup(en, x->value);
+    if (x->vlen == 0)
+      r = (in && in->t == JT_ARR && (in->f & JF_OUTER)) ? in->u.a.v[0] : in;
+    else
+      r = jn_lookup(en, x->value);
     break;
   case N_LAMBDA: {
     jfn *f = jn_alloc(e->a, sizeof *f);
@@ -1061,8 +1186,12 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
     r = jn_fnval(e, f);
     break;
   }
-  case N_PARTIAL: r = eval_partial(e, x, in, en); break;
-  case N_APPLY: r = eval_apply(e, x, in, en); break;
+  case N_PARTIAL:
+    r = eval_partial(e, x, in, en);
+    break;
+  case N_APPLY:
+    r = eval_apply(e, x, in, en);
+    break;
   case N_TRANSFORM: {
     jfn *f = jn_alloc(e->a, sizeof *f);
     f->kind = FK_TRANSFORM;
@@ -1071,22 +1200,30 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
     r = jn_fnval(e, f);
     break;
   }
-  case N_SORT: r = eval_sort(e, x, in, en); break;
-  default: jn_throw(e, "S0206", x->pos, NULL, NULL, NULL, 0, NULL);
+  case N_SORT:
+    r = eval_sort(e, x, in, en);
+    break;
+  default:
+    jn_throw(e, "S0206", x->pos, NULL, NULL, NULL, 0, NULL);
   }
-  for (int i = 0; i < x->npreds; i++) r = filter(e, x->preds[i].expr, r, en);
-  if (x->type != N_PATH && x->type != N_OBJECT && x->grp) r = eval_group(e, x->grp, r, en);
+  for (int i = 0; i < x->npreds; i++)
+    r = filter(e, x->preds[i].expr, r, en);
+  if (x->type != N_PATH && x->type != N_OBJECT && x->grp)
+    r = eval_group(e, x->grp, r, en);
   e->depth--;
   if (r && r->t == JT_ARR && (r->f & JF_SEQ) && !(r->f & JF_TUPLES)) {
     if (x->keep_array) r->f |= JF_KEEP;
-    if (r->u.a.n == 0) r = NULL;
-    else if (r->u.a.n == 1 && !(r->f & JF_KEEP)) r = r->u.a.v[0];
+    if (r->u.a.n == 0)
+      r = NULL;
+    else if (r->u.a.n == 1 && !(r->f & JF_KEEP))
+      r = r->u.a.v[0];
   }
   return r;
 }
 
 /* ---------------- signatures */
-jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos, char *errcode) {
+jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos,
+                   char *errcode) {
   jsig *g = jn_alloc(a, sizeof *g);
   size_t i = 1; /* after '<' */
   int prev = -1;
@@ -1095,19 +1232,28 @@ jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos, char *errc
     if (c == ':' || c == '>') break;
     jparam *p = prev >= 0 ? &g->p[prev] : NULL;
     switch (c) {
-    case 's': case 'n': case 'b': case 'l': case 'o':
+    case 's':
+    case 'n':
+    case 'b':
+    case 'l':
+    case 'o':
       if (g->n >= 10) return NULL;
       p = &g->p[g->n];
       p->type = c;
       snprintf(p->regex, sizeof p->regex, "[%cm]", c);
       prev = g->n++;
       break;
-    case 'a': case 'x': case 'j': case 'f':
+    case 'a':
+    case 'x':
+    case 'j':
+    case 'f':
       if (g->n >= 10) return NULL;
       p = &g->p[g->n];
       p->type = c;
       snprintf(p->regex, sizeof p->regex, "%s",
-               c == 'a' || c == 'x' ? "[asnblfom]" : c == 'j' ? "[asnblom]" : "f");
+               c == 'a' || c == 'x' ? "[asnblfom]"
+               : c == 'j'           ? "[asnblom]"
+                                    : "f");
       prev = g->n++;
       break;
     case '-':
@@ -1116,7 +1262,8 @@ jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos, char *errc
         strcat(p->regex, "?");
       }
       break;
-    case '?': case '+':
+    case '?':
+    case '+':
       if (p) {
         size_t l = strlen(p->regex);
         p->regex[l] = c;
@@ -1149,8 +1296,10 @@ jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos, char *errc
       int depth = 1;
       size_t j = i + 1;
       for (; j < n && depth; j++) {
-        if (s[j] == '<') depth++;
-        else if (s[j] == '>') depth--;
+        if (s[j] == '<')
+          depth++;
+        else if (s[j] == '>')
+          depth--;
       }
       if (p->type == 'a') p->sub = s[i + 1];
       i = j - 1;
@@ -1189,8 +1338,8 @@ void jsonata_free(jsonata *j) {
   free(j);
 }
 
-static void eval_body(E *e, const jsonata *j, const cJSON *input, const cJSON *bindings,
-                      cJSON **out) {
+static void eval_body(E *e, const jsonata *j, const cJSON *input,
+                      const cJSON *bindings, cJSON **out) {
   jv *in = jn_from_cjson(e, input);
   if (in && in->t == JT_ARR) {
     jv *w = jn_seq(e);
@@ -1203,24 +1352,27 @@ static void eval_body(E *e, const jsonata *j, const cJSON *input, const cJSON *b
   if (bindings)
     for (cJSON *b = bindings->child; b; b = b->next)
       if (b->string)
-        jn_bind(e, root, jn_strndup(e->a, b->string, strlen(b->string)), jn_from_cjson(e, b));
+        jn_bind(e, root, jn_strndup(e->a, b->string, strlen(b->string)),
+                jn_from_cjson(e, b));
   e->root = in;
   jv *r = ev(e, j->ast, in, root);
   if (r && r->t == JT_ARR && (r->f & JF_SEQ) && r->u.a.n == 0) r = NULL;
-  if (r && r->t == JT_NUM && !isfinite(r->u.n)) jn_throw(e, "D1001", 0, NULL, r, NULL, 0, NULL);
+  if (r && r->t == JT_NUM && !isfinite(r->u.n))
+    jn_throw(e, "D1001", 0, NULL, r, NULL, 0, NULL);
   if (r && r->t == JT_FN) r = NULL;
   *out = jn_to_cjson(r);
 }
 
-static int eval_guarded(E *e, const jsonata *j, const cJSON *input, const cJSON *bindings,
-                        cJSON **out) {
+static int eval_guarded(E *e, const jsonata *j, const cJSON *input,
+                        const cJSON *bindings, cJSON **out) {
   if (setjmp(e->jb)) return -1;
   eval_body(e, j, input, bindings, out);
   return 0;
 }
 
-cJSON *jsonata_evaluate(const jsonata *j, const cJSON *input, const cJSON *bindings,
-                        const jsonata_limits *limits, jsonata_error *err) {
+cJSON *jsonata_evaluate(const jsonata *j, const cJSON *input,
+                        const cJSON *bindings, const jsonata_limits *limits,
+                        jsonata_error *err) {
   jsonata_error dummy;
   if (!err) err = &dummy;
   memset(err, 0, sizeof *err);

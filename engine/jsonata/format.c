@@ -11,7 +11,9 @@
 #include "jn.h"
 
 /* memcpy that accepts (NULL, 0) */
-static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+static inline void *mcpy(void *d, const void *s, size_t n) {
+  return n ? memcpy(d, s, n) : d;
+}
 
 #define ARG(i) ((i) < n ? a[i] : NULL)
 #define NEED(i)                                                                \
@@ -38,7 +40,8 @@ static void cp_push(E *e, cps *s, uint32_t c) {
   s->c[s->n++] = c;
 }
 static void cp_pushs(E *e, cps *s, const char *t) {
-  while (*t) cp_push(e, s, (unsigned char)*t++);
+  while (*t)
+    cp_push(e, s, (unsigned char)*t++);
 }
 static cps decode(E *e, const char *p, size_t n) {
   cps s = {0};
@@ -46,11 +49,16 @@ static cps decode(E *e, const char *p, size_t n) {
     unsigned char c = (unsigned char)p[i];
     uint32_t cp;
     int l;
-    if (c < 0x80) cp = c, l = 1;
-    else if (c < 0xE0) cp = c & 0x1F, l = 2;
-    else if (c < 0xF0) cp = c & 0x0F, l = 3;
-    else cp = c & 0x07, l = 4;
-    for (int k = 1; k < l && i + (size_t)k < n; k++) cp = (cp << 6) | ((unsigned char)p[i + k] & 0x3F);
+    if (c < 0x80)
+      cp = c, l = 1;
+    else if (c < 0xE0)
+      cp = c & 0x1F, l = 2;
+    else if (c < 0xF0)
+      cp = c & 0x0F, l = 3;
+    else
+      cp = c & 0x07, l = 4;
+    for (int k = 1; k < l && i + (size_t)k < n; k++)
+      cp = (cp << 6) | ((unsigned char)p[i + k] & 0x3F);
     cp_push(e, &s, cp);
     i += (size_t)l;
   }
@@ -61,7 +69,8 @@ static jv *encode(E *e, cps *s) {
   size_t k = 0;
   for (size_t i = 0; i < s->n; i++) {
     uint32_t cp = s->c[i];
-    if (cp < 0x80) o[k++] = (char)cp;
+    if (cp < 0x80)
+      o[k++] = (char)cp;
     else if (cp < 0x800) {
       o[k++] = (char)(0xC0 | (cp >> 6));
       o[k++] = (char)(0x80 | (cp & 0x3F));
@@ -86,11 +95,12 @@ static int cps_eq(cps *s, const char *t) {
   return 1;
 }
 
-static const uint32_t DGROUPS[] = {0x30,   0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6,
-                                   0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0,
-                                   0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
-                                   0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900,
-                                   0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10};
+static const uint32_t DGROUPS[] = {
+    0x30,   0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6,
+    0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0,
+    0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900,
+    0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10};
 static int digit_group(uint32_t c) {
   for (size_t i = 0; i < sizeof DGROUPS / sizeof DGROUPS[0]; i++)
     if (c >= DGROUPS[i] && c <= DGROUPS[i] + 9) return (int)DGROUPS[i];
@@ -123,13 +133,20 @@ static void analyse_int(E *e, cps pic, ifmt *f) {
     prim.n = (size_t)semi;
     if ((size_t)semi + 1 < pic.n && pic.c[semi + 1] == 'o') f->ordinal = 1;
   }
-  if (cps_eq(&prim, "A")) f->cs = C_UPPER, f->primary = P_LETTERS;
-  else if (cps_eq(&prim, "a")) f->primary = P_LETTERS;
-  else if (cps_eq(&prim, "I")) f->cs = C_UPPER, f->primary = P_ROMAN;
-  else if (cps_eq(&prim, "i")) f->primary = P_ROMAN;
-  else if (cps_eq(&prim, "W")) f->cs = C_UPPER, f->primary = P_WORDS;
-  else if (cps_eq(&prim, "Ww")) f->cs = C_TITLE, f->primary = P_WORDS;
-  else if (cps_eq(&prim, "w")) f->primary = P_WORDS;
+  if (cps_eq(&prim, "A"))
+    f->cs = C_UPPER, f->primary = P_LETTERS;
+  else if (cps_eq(&prim, "a"))
+    f->primary = P_LETTERS;
+  else if (cps_eq(&prim, "I"))
+    f->cs = C_UPPER, f->primary = P_ROMAN;
+  else if (cps_eq(&prim, "i"))
+    f->primary = P_ROMAN;
+  else if (cps_eq(&prim, "W"))
+    f->cs = C_UPPER, f->primary = P_WORDS;
+  else if (cps_eq(&prim, "Ww"))
+    f->cs = C_TITLE, f->primary = P_WORDS;
+  else if (cps_eq(&prim, "w"))
+    f->primary = P_WORDS;
   else {
     int zero = -1, pos = 0;
     for (size_t k = prim.n; k > 0; k--) {
@@ -138,8 +155,10 @@ static void analyse_int(E *e, cps pic, ifmt *f) {
       if (g >= 0) {
         f->mandatory++;
         pos++;
-        if (zero < 0) zero = g;
-        else if (g != zero) jn_throw(e, "D3131", 0, NULL, NULL, NULL, 0, NULL);
+        if (zero < 0)
+          zero = g;
+        else if (g != zero)
+          jn_throw(e, "D3131", 0, NULL, NULL, NULL, 0, NULL);
       } else if (c == '#') {
         pos++;
         f->optional++;
@@ -157,7 +176,8 @@ static void analyse_int(E *e, cps pic, ifmt *f) {
           if (f->sepch[i] != f->sepch[0]) same = 0;
         if (same) {
           int fac = f->seppos[0];
-          for (int i = 1; i < f->nsep; i++) fac = gcd(fac, f->seppos[i]);
+          for (int i = 1; i < f->nsep; i++)
+            fac = gcd(fac, f->seppos[i]);
           reg = fac;
           for (int idx = 1; idx <= f->nsep && reg; idx++) {
             int found = 0;
@@ -175,15 +195,17 @@ static void analyse_int(E *e, cps pic, ifmt *f) {
   }
 }
 
-static const char *FEW[] = {"Zero",    "One",     "Two",       "Three",    "Four",
-                            "Five",    "Six",     "Seven",     "Eight",    "Nine",
-                            "Ten",     "Eleven",  "Twelve",    "Thirteen", "Fourteen",
-                            "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen"};
-static const char *ORD[] = {"Zeroth",     "First",      "Second",      "Third",      "Fourth",
-                            "Fifth",      "Sixth",      "Seventh",     "Eighth",     "Ninth",
-                            "Tenth",      "Eleventh",   "Twelfth",     "Thirteenth", "Fourteenth",
-                            "Fifteenth",  "Sixteenth",  "Seventeenth", "Eighteenth", "Nineteenth"};
-static const char *DEC[] = {"Twenty", "Thirty",  "Forty",  "Fifty",  "Sixty",
+static const char *FEW[] = {"Zero",    "One",       "Two",      "Three",
+                            "Four",    "Five",      "Six",      "Seven",
+                            "Eight",   "Nine",      "Ten",      "Eleven",
+                            "Twelve",  "Thirteen",  "Fourteen", "Fifteen",
+                            "Sixteen", "Seventeen", "Eighteen", "Nineteen"};
+static const char *ORD[] = {
+    "Zeroth",    "First",     "Second",      "Third",      "Fourth",
+    "Fifth",     "Sixth",     "Seventh",     "Eighth",     "Ninth",
+    "Tenth",     "Eleventh",  "Twelfth",     "Thirteenth", "Fourteenth",
+    "Fifteenth", "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth"};
+static const char *DEC[] = {"Twenty",  "Thirty", "Forty",  "Fifty",  "Sixty",
                             "Seventy", "Eighty", "Ninety", "Hundred"};
 static const char *MAG[] = {"Thousand", "Million", "Billion", "Trillion"};
 
@@ -209,8 +231,10 @@ static void words(jbuf *b, double num, int prev, int ord) {
     if (prev) jb_puts(b, ", ");
     jb_puts(b, FEW[h]);
     jb_puts(b, " Hundred");
-    if (rem > 0) words(b, rem, 1, ord);
-    else if (ord) jb_puts(b, "th");
+    if (rem > 0)
+      words(b, rem, 1, ord);
+    else if (ord)
+      jb_puts(b, "th");
   } else {
     int mag = (int)floor(log10(num) / 3);
     if (mag > 4) mag = 4;
@@ -221,8 +245,10 @@ static void words(jbuf *b, double num, int prev, int ord) {
     words(b, mant, 0, 0);
     jb_puts(b, " ");
     jb_puts(b, MAG[mag - 1]);
-    if (rem > 0) words(b, rem, 1, ord);
-    else if (ord) jb_puts(b, "th");
+    if (rem > 0)
+      words(b, rem, 1, ord);
+    else if (ord)
+      jb_puts(b, "th");
   }
 }
 
@@ -230,11 +256,13 @@ static void roman(jbuf *b, double v) {
   static const struct {
     int v;
     const char *s;
-  } R[] = {{1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"}, {90, "xc"}, {50, "l"},
-           {40, "xl"},  {10, "x"},   {9, "ix"},  {5, "v"},    {4, "iv"},  {1, "i"}};
+  } R[] = {{1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"},
+           {90, "xc"},  {50, "l"},   {40, "xl"}, {10, "x"},   {9, "ix"},
+           {5, "v"},    {4, "iv"},   {1, "i"}};
   while (v > 0) {
     int i = 0;
-    while (i < 13 && v < R[i].v) i++;
+    while (i < 13 && v < R[i].v)
+      i++;
     if (i == 13) break;
     jb_puts(b, R[i].s);
     v -= R[i].v;
@@ -274,25 +302,30 @@ static jv *fmt_int(E *e, double value, ifmt *f) {
     break;
   case P_WORDS:
     words(&b, value, 0, f->ordinal);
-    if (f->cs == C_UPPER) up_low(&b, 0, 1);
-    else if (f->cs == C_LOWER) up_low(&b, 0, 0);
+    if (f->cs == C_UPPER)
+      up_low(&b, 0, 1);
+    else if (f->cs == C_LOWER)
+      up_low(&b, 0, 0);
     break;
   case P_DECIMAL: {
     char num[64];
     jn_numfmt(value, num);
     cps s = {0};
     int pad = f->mandatory - (int)strlen(num);
-    for (int i = 0; i < pad; i++) cp_push(e, &s, '0');
+    for (int i = 0; i < pad; i++)
+      cp_push(e, &s, '0');
     cp_pushs(e, &s, num);
     if (f->zero != 0x30)
-      for (size_t i = 0; i < s.n; i++) s.c[i] = s.c[i] + (uint32_t)f->zero - 0x30;
+      for (size_t i = 0; i < s.n; i++)
+        s.c[i] = s.c[i] + (uint32_t)f->zero - 0x30;
     cps o = {0};
     if (f->regular) {
       size_t len = s.n;
       for (size_t i = 0; i < len; i++) {
         cp_push(e, &o, s.c[i]);
         size_t rest = len - i - 1;
-        if (rest > 0 && rest % (size_t)f->regular == 0) cp_push(e, &o, f->sepch[0]);
+        if (rest > 0 && rest % (size_t)f->regular == 0)
+          cp_push(e, &o, f->sepch[0]);
       }
     } else {
       o = s;
@@ -311,7 +344,10 @@ static jv *fmt_int(E *e, double value, ifmt *f) {
     }
     if (f->ordinal) {
       uint32_t last = o.n ? o.c[o.n - 1] : 0;
-      const char *suf = last == '1' ? "st" : last == '2' ? "nd" : last == '3' ? "rd" : "th";
+      const char *suf = last == '1'   ? "st"
+                        : last == '2' ? "nd"
+                        : last == '3' ? "rd"
+                                      : "th";
       if (o.n > 1 && o.c[o.n - 2] == '1') suf = "th";
       cp_pushs(e, &o, suf);
     }
@@ -348,7 +384,8 @@ static double word_value(const char *w, size_t l, int *ok) {
     *ok = 0;
     return 0;
   }
-  for (size_t i = 0; i < l; i++) buf[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] + 32 : w[i]);
+  for (size_t i = 0; i < l; i++)
+    buf[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] + 32 : w[i]);
   buf[l] = 0;
   char t[32];
   for (int i = 0; i < 20; i++) {
@@ -388,7 +425,8 @@ static double words_to_number(const char *s, size_t n) {
   while (i < n) {
     /* separators: ", " " and " whitespace '-' */
     size_t j = i;
-    while (j < n && s[j] != ' ' && s[j] != '-' && s[j] != ',' && s[j] != '\t') j++;
+    while (j < n && s[j] != ' ' && s[j] != '-' && s[j] != ',' && s[j] != '\t')
+      j++;
     if (j > i) {
       int ok;
       double v = word_value(s + i, j - i, &ok);
@@ -408,7 +446,8 @@ static double words_to_number(const char *s, size_t n) {
     if (ns >= 63) break;
   }
   double r = 0;
-  for (int k = 0; k < ns; k++) r += segs[k];
+  for (int k = 0; k < ns; k++)
+    r += segs[k];
   return r;
 }
 
@@ -423,7 +462,8 @@ jv *jn_fn_parseInteger(E *e, jv **a, int n, jv *input, env *en) {
   case P_LETTERS: {
     double d = 0;
     char ac = f.cs == C_UPPER ? 'A' : 'a';
-    for (size_t i = 0; i < sl; i++) d += (s[sl - i - 1] - ac + 1) * pow(26, (double)i);
+    for (size_t i = 0; i < sl; i++)
+      d += (s[sl - i - 1] - ac + 1) * pow(26, (double)i);
     return jn_num(e, d);
   }
   case P_ROMAN: {
@@ -431,8 +471,16 @@ jv *jn_fn_parseInteger(E *e, jv **a, int n, jv *input, env *en) {
     for (size_t i = sl; i > 0; i--) {
       char c = s[i - 1];
       if (c >= 'a' && c <= 'z') c = (char)(c - 32);
-      double v = c == 'M' ? 1000 : c == 'D' ? 500 : c == 'C' ? 100 : c == 'L' ? 50 : c == 'X' ? 10 : c == 'V' ? 5 : c == 'I' ? 1 : 0;
-      if (v < max) d -= v;
+      double v = c == 'M'   ? 1000
+                 : c == 'D' ? 500
+                 : c == 'C' ? 100
+                 : c == 'L' ? 50
+                 : c == 'X' ? 10
+                 : c == 'V' ? 5
+                 : c == 'I' ? 1
+                            : 0;
+      if (v < max)
+        d -= v;
       else {
         max = v;
         d += v;
@@ -440,14 +488,16 @@ jv *jn_fn_parseInteger(E *e, jv **a, int n, jv *input, env *en) {
     }
     return jn_num(e, d);
   }
-  case P_WORDS: return jn_num(e, words_to_number(s, sl));
+  case P_WORDS:
+    return jn_num(e, words_to_number(s, sl));
   case P_DECIMAL: {
     cps c = decode(e, s, sl);
     if (f.ordinal && c.n >= 2) c.n -= 2;
     cps d = {0};
     for (size_t i = 0; i < c.n; i++) {
       int sep = 0;
-      if (f.regular) sep = c.c[i] == ',';
+      if (f.regular)
+        sep = c.c[i] == ',';
       else
         for (int k = 0; k < f.nsep; k++)
           if (c.c[i] == f.sepch[k]) sep = 1;
@@ -459,7 +509,8 @@ jv *jn_fn_parseInteger(E *e, jv **a, int n, jv *input, env *en) {
     jv *t = encode(e, &d);
     return jn_num(e, strtod(jn_strndup(e->a, t->u.s.p, t->u.s.n), NULL));
   }
-  default: jn_throw(e, "D3130", 0, NULL, encode(e, &f.token), NULL, 0, NULL);
+  default:
+    jn_throw(e, "D3130", 0, NULL, encode(e, &f.token), NULL, 0, NULL);
   }
 }
 
@@ -468,7 +519,7 @@ typedef struct {
   int literal;
   cps lit;
   uint32_t comp;
-  int names; /* 0 none, 1 lower, 2 upper, 3 title */
+  int names;      /* 0 none, 1 lower, 2 upper, 3 title */
   int wmin, wmax; /* -1 unset */
   char pres2;
   cps pres1;
@@ -506,11 +557,29 @@ static void add_literal(E *e, dspec *s, cps *pic, size_t st, size_t en2) {
 
 static const char *default_pres(uint32_t c) {
   switch (c) {
-  case 'Y': case 'M': case 'D': case 'd': case 'W': case 'w': case 'X': case 'x': case 'H':
-  case 'h': case 'f': return "1";
-  case 'F': case 'P': case 'C': case 'E': return "n";
-  case 'm': case 's': return "01";
-  case 'Z': case 'z': return "01:01";
+  case 'Y':
+  case 'M':
+  case 'D':
+  case 'd':
+  case 'W':
+  case 'w':
+  case 'X':
+  case 'x':
+  case 'H':
+  case 'h':
+  case 'f':
+    return "1";
+  case 'F':
+  case 'P':
+  case 'C':
+  case 'E':
+    return "n";
+  case 'm':
+  case 's':
+    return "01";
+  case 'Z':
+  case 'z':
+    return "01:01";
   }
   return NULL;
 }
@@ -534,11 +603,13 @@ static dspec analyse_dt(E *e, cps pic) {
       add_literal(e, &s, &pic, start, pos);
       start = pos;
       size_t close = pos;
-      while (close < pic.n && pic.c[close] != ']') close++;
+      while (close < pic.n && pic.c[close] != ']')
+        close++;
       if (close >= pic.n) jn_throw(e, "D3135", 0, NULL, NULL, NULL, 0, NULL);
       cps m = {0};
       for (size_t i = start + 1; i < close; i++)
-        if (!strchr(" \t\n\r", (int)(pic.c[i] < 128 ? pic.c[i] : 'x')) || pic.c[i] >= 128)
+        if (!strchr(" \t\n\r", (int)(pic.c[i] < 128 ? pic.c[i] : 'x')) ||
+            pic.c[i] >= 128)
           cp_push(e, &m, pic.c[i]);
       dpart p;
       memset(&p, 0, sizeof p);
@@ -550,21 +621,27 @@ static dspec analyse_dt(E *e, cps pic) {
       cps pres = {0};
       if (comma >= 0) {
         cps wm = {0};
-        for (size_t i = (size_t)comma + 1; i < m.n; i++) cp_push(e, &wm, m.c[i]);
+        for (size_t i = (size_t)comma + 1; i < m.n; i++)
+          cp_push(e, &wm, m.c[i]);
         long dash = -1;
         for (size_t i = 0; i < wm.n; i++)
           if (wm.c[i] == '-' && dash < 0) dash = (long)i;
         char mins[16] = "", maxs[16] = "";
         for (size_t i = 0; i < wm.n && i < 15; i++) {
-          if (dash < 0 || (long)i < dash) mins[strlen(mins)] = (char)wm.c[i];
-          else if ((long)i > dash) maxs[strlen(maxs)] = (char)wm.c[i];
+          if (dash < 0 || (long)i < dash)
+            mins[strlen(mins)] = (char)wm.c[i];
+          else if ((long)i > dash)
+            maxs[strlen(maxs)] = (char)wm.c[i];
         }
         if (mins[0] && strcmp(mins, "*")) p.wmin = atoi(mins);
         if (maxs[0] && strcmp(maxs, "*")) p.wmax = atoi(maxs);
-        for (size_t i = 1; i < (size_t)comma; i++) cp_push(e, &pres, m.c[i]);
+        for (size_t i = 1; i < (size_t)comma; i++)
+          cp_push(e, &pres, m.c[i]);
       } else
-        for (size_t i = 1; i < m.n; i++) cp_push(e, &pres, m.c[i]);
-      if (pres.n == 1) p.pres1 = pres;
+        for (size_t i = 1; i < m.n; i++)
+          cp_push(e, &pres, m.c[i]);
+      if (pres.n == 1)
+        p.pres1 = pres;
       else if (pres.n > 1) {
         uint32_t last = pres.c[pres.n - 1];
         if (last == 'a' || last == 't' || last == 'c' || last == 'o') {
@@ -582,14 +659,16 @@ static dspec analyse_dt(E *e, cps pic) {
         }
         cp_pushs(e, &p.pres1, d);
       }
-      if (p.pres1.n && p.pres1.c[0] == 'n') p.names = 1;
+      if (p.pres1.n && p.pres1.c[0] == 'n')
+        p.names = 1;
       else if (p.pres1.n && p.pres1.c[0] == 'N')
         p.names = (p.pres1.n > 1 && p.pres1.c[1] == 'n') ? 3 : 2;
       else if (p.comp < 128 && strchr("YMDdFWwXxHhmsf", (int)p.comp)) {
         cps ip = p.pres1;
         if (p.pres2) {
           cps t = {0};
-          for (size_t i = 0; i < ip.n; i++) cp_push(e, &t, ip.c[i]);
+          for (size_t i = 0; i < ip.n; i++)
+            cp_push(e, &t, ip.c[i]);
           cp_push(e, &t, ';');
           cp_push(e, &t, (uint32_t)p.pres2);
           ip = t;
@@ -622,8 +701,9 @@ static dspec analyse_dt(E *e, cps pic) {
   return s;
 }
 
-static const char *MONTHS[] = {"January", "February", "March",     "April",   "May",      "June",
-                               "July",    "August",   "September", "October", "November", "December"};
+static const char *MONTHS[] = {"January",   "February", "March",    "April",
+                               "May",       "June",     "July",     "August",
+                               "September", "October",  "November", "December"};
 static const char *DAYS[] = {"",         "Monday", "Tuesday",  "Wednesday",
                              "Thursday", "Friday", "Saturday", "Sunday"};
 
@@ -692,11 +772,21 @@ static jv *fmt_component(E *e, dt *d, dpart *p, int oh, int om) {
   double v = 0;
   const char *sv = NULL;
   switch (p->comp) {
-  case 'Y': v = (double)d->Y; break;
-  case 'M': v = d->M; break;
-  case 'D': v = d->D; break;
-  case 'd': v = d->days - days_from_civil(d->Y, 1, 1) + 1; break;
-  case 'F': v = d->dow; break;
+  case 'Y':
+    v = (double)d->Y;
+    break;
+  case 'M':
+    v = d->M;
+    break;
+  case 'D':
+    v = d->D;
+    break;
+  case 'd':
+    v = d->days - days_from_civil(d->Y, 1, 1) + 1;
+    break;
+  case 'F':
+    v = d->dow;
+    break;
   case 'W': {
     long wy;
     int wk;
@@ -723,20 +813,37 @@ static jv *fmt_component(E *e, dt *d, dpart *p, int oh, int om) {
     v = mon;
     break;
   }
-  case 'H': v = d->H; break;
-  case 'h': v = d->H % 12 == 0 ? 12 : d->H % 12; break;
-  case 'P': sv = d->H >= 12 ? "pm" : "am"; break;
-  case 'm': v = d->mi; break;
-  case 's': v = d->s; break;
-  case 'f': v = d->ms; break;
-  case 'C': case 'E': sv = "ISO"; break;
+  case 'H':
+    v = d->H;
+    break;
+  case 'h':
+    v = d->H % 12 == 0 ? 12 : d->H % 12;
+    break;
+  case 'P':
+    sv = d->H >= 12 ? "pm" : "am";
+    break;
+  case 'm':
+    v = d->mi;
+    break;
+  case 's':
+    v = d->s;
+    break;
+  case 'f':
+    v = d->ms;
+    break;
+  case 'C':
+  case 'E':
+    sv = "ISO";
+    break;
   }
   if (p->comp < 128 && strchr("YMDdFWwXxHhms", (int)p->comp)) {
     if (p->comp == 'Y' && p->yn != -1) v = fmod(v, pow(10, p->yn));
     if (p->names) {
       const char *nm;
-      if (p->comp == 'M' || p->comp == 'x') nm = MONTHS[(int)v - 1];
-      else if (p->comp == 'F') nm = DAYS[(int)v];
+      if (p->comp == 'M' || p->comp == 'x')
+        nm = MONTHS[(int)v - 1];
+      else if (p->comp == 'F')
+        nm = DAYS[(int)v];
       else {
         cps t = {0};
         cp_push(e, &t, p->comp);
@@ -757,7 +864,8 @@ static jv *fmt_component(E *e, dt *d, dpart *p, int oh, int om) {
   if (p->comp == 'Z' || p->comp == 'z') {
     int off = oh * 100 + om;
     jv *c;
-    if (p->ifm.regular) c = fmt_int(e, off, &p->ifm);
+    if (p->ifm.regular)
+      c = fmt_int(e, off, &p->ifm);
     else {
       int nd = p->ifm.mandatory;
       if (nd == 1 || nd == 2) {
@@ -803,7 +911,8 @@ static jv *format_dt(E *e, double ms, jv *pic, jv *tz) {
     if (off < 0 && om != 0) oh = -(abs(off) / 100), om = -(abs(off) % 100);
   }
   const char *dflt = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]";
-  cps pc = pic ? decode(e, pic->u.s.p, pic->u.s.n) : decode(e, dflt, strlen(dflt));
+  cps pc =
+      pic ? decode(e, pic->u.s.p, pic->u.s.n) : decode(e, dflt, strlen(dflt));
   dspec s = analyse_dt(e, pc);
   dt d = to_dt(ms + (60.0 * oh + om) * 60000.0);
   jbuf b = {0};
@@ -857,8 +966,9 @@ static int parse_iso(const char *s, size_t n, double *out) {
   }
   if (i < n && s[i] == 'T') {
     i++;
-    if (!digits(s, n, &i, 2, &H) || i >= n || s[i++] != ':' || !digits(s, n, &i, 2, &mi) ||
-        i >= n || s[i++] != ':' || !digits(s, n, &i, 2, &sec))
+    if (!digits(s, n, &i, 2, &H) || i >= n || s[i++] != ':' ||
+        !digits(s, n, &i, 2, &mi) || i >= n || s[i++] != ':' ||
+        !digits(s, n, &i, 2, &sec))
       return 0;
     if (i < n && s[i] == '.') {
       i++;
@@ -874,7 +984,8 @@ static int parse_iso(const char *s, size_t n, double *out) {
       ms = (int)floor(f);
     }
   }
-  if (i < n && s[i] == 'Z') i++;
+  if (i < n && s[i] == 'Z')
+    i++;
   else if (i < n && (s[i] == '+' || s[i] == '-')) {
     int sg = s[i++] == '-' ? -1 : 1, th, tm;
     if (!digits(s, n, &i, 2, &th)) return 0;
@@ -883,9 +994,10 @@ static int parse_iso(const char *s, size_t n, double *out) {
     tz = sg * (th * 60 + tm);
   }
   if (i != n) return 0;
-  if (M < 1 || M > 12 || D < 1 || D > 31 || H > 24 || mi > 59 || sec > 59) return -1;
-  *out = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400000.0 + H * 3600000.0 + mi * 60000.0 +
-         sec * 1000.0 + ms - tz * 60000.0;
+  if (M < 1 || M > 12 || D < 1 || D > 31 || H > 24 || mi > 59 || sec > 59)
+    return -1;
+  *out = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400000.0 +
+         H * 3600000.0 + mi * 60000.0 + sec * 1000.0 + ms - tz * 60000.0;
   return 1;
 }
 
@@ -908,7 +1020,8 @@ typedef struct {
 
 /* Matches parts k.. of the picture against s from byte i, backtracking over
  * the widths of variable-width components; 1 when the rest matches. */
-static int match_from(E *e, const char *s, size_t n, dspec *sp, int k, size_t i, dvals *dv) {
+static int match_from(E *e, const char *s, size_t n, dspec *sp, int k, size_t i,
+                      dvals *dv) {
   if (k == sp->n) return i == n;
   dpart *p = &sp->p[k];
   if (p->literal) {
@@ -960,13 +1073,15 @@ static int match_from(E *e, const char *s, size_t n, dspec *sp, int k, size_t i,
     int sg = s[i++] == '-' ? -1 : 1;
     int hh = 0, mm = 0;
     size_t st = i;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+      i++;
     size_t dl = i - st;
     if (i < n && s[i] == ':') {
       hh = atoi(jn_strndup(e->a, s + st, dl));
       i++;
       size_t s2 = i;
-      while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+      while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
       mm = atoi(jn_strndup(e->a, s + s2, i - s2));
     } else if (dl > 2) {
       int v = atoi(jn_strndup(e->a, s + st, dl));
@@ -984,9 +1099,11 @@ static int match_from(E *e, const char *s, size_t n, dspec *sp, int k, size_t i,
   if (f->primary == P_DECIMAL) {
     if (next_is_marker || p->wmax >= 0) {
       int w = p->wmax >= 0 ? p->wmax : f->mandatory;
-      for (int q = 0; q < w && end < n && s[end] >= '0' && s[end] <= '9'; q++) end++;
+      for (int q = 0; q < w && end < n && s[end] >= '0' && s[end] <= '9'; q++)
+        end++;
     } else
-      while (end < n && ((s[end] >= '0' && s[end] <= '9') || (f->nsep && s[end] == (char)f->sepch[0])))
+      while (end < n && ((s[end] >= '0' && s[end] <= '9') ||
+                         (f->nsep && s[end] == (char)f->sepch[0])))
         end++;
     if (end == st) return 0;
     size_t after = end;
@@ -1001,11 +1118,14 @@ static int match_from(E *e, const char *s, size_t n, dspec *sp, int k, size_t i,
     return match_from(e, s, n, sp, k + 1, after, dv);
   }
   if (f->primary == P_WORDS) {
-    while (end < n && ((s[end] >= 'a' && s[end] <= 'z') || (s[end] >= 'A' && s[end] <= 'Z') ||
-                       s[end] == ' ' || s[end] == '-' || s[end] == ','))
+    while (end < n && ((s[end] >= 'a' && s[end] <= 'z') ||
+                       (s[end] >= 'A' && s[end] <= 'Z') || s[end] == ' ' ||
+                       s[end] == '-' || s[end] == ','))
       end++;
   } else if (f->primary == P_ROMAN || f->primary == P_LETTERS) {
-    while (end < n && ((s[end] >= 'a' && s[end] <= 'z') || (s[end] >= 'A' && s[end] <= 'Z'))) end++;
+    while (end < n && ((s[end] >= 'a' && s[end] <= 'z') ||
+                       (s[end] >= 'A' && s[end] <= 'Z')))
+      end++;
   } else
     return 0;
   for (size_t x = end; x > st; x--) {
@@ -1016,8 +1136,9 @@ static int match_from(E *e, const char *s, size_t n, dspec *sp, int k, size_t i,
       dv->val[c] = v;
     } else {
       jv *args[2] = {jn_str(e, s + st, x - st),
-                     jn_cstr(e, f->primary == P_ROMAN ? (f->cs == C_UPPER ? "I" : "i")
-                                                      : (f->cs == C_UPPER ? "A" : "a"))};
+                     jn_cstr(e, f->primary == P_ROMAN
+                                    ? (f->cs == C_UPPER ? "I" : "i")
+                                    : (f->cs == C_UPPER ? "A" : "a"))};
       dv->val[c] = jn_fn_parseInteger(e, args, 2, NULL, NULL)->u.n;
     }
     dv->have[c] = 1;
@@ -1043,7 +1164,8 @@ static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
     if (have[(int)dcomps[k]]) dmask |= 1 << (7 - k);
   for (int k = 0; k < 6; k++)
     if (have[(int)tcomps[k]]) tmask |= 1 << (5 - k);
-  double Y = (double)now.Y, M = now.M, D = now.D, H = 0, mi = 0, sec = 0, ms = 0;
+  double Y = (double)now.Y, M = now.M, D = now.D, H = 0, mi = 0, sec = 0,
+         ms = 0;
   if (!dmask && !tmask) return 0;
   /* dates: (a) Y M D, (b) Y d; gaps between MSV and LSV are errors */
   if (dmask) {
@@ -1062,10 +1184,14 @@ static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
       int hy = have['Y'], hm = have['M'], hd = have['D'];
       if (hy && !hm && hd) return -2;
       if (hy) Y = val['Y'];
-      if (hm) M = val['M'];
-      else if (hy) M = 1;
-      if (hd) D = val['D'];
-      else if (hy || hm) D = 1;
+      if (hm)
+        M = val['M'];
+      else if (hy)
+        M = 1;
+      if (hd)
+        D = val['D'];
+      else if (hy || hm)
+        D = 1;
     }
   } else if (tmask) {
     /* time only: today */
@@ -1074,7 +1200,8 @@ static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
     int hh = have['H'] || have['h'];
     if (hh && !have['m'] && (have['s'] || have['f'])) return -2;
     if (!hh && have['m']) return -2;
-    if (have['H']) H = val['H'];
+    if (have['H'])
+      H = val['H'];
     else if (have['h']) {
       H = fmod(val['h'], 12);
       if (have['P'] && val['P'] == 1) H += 12;
@@ -1083,8 +1210,9 @@ static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
     if (have['s']) sec = val['s'];
     if (have['f']) ms = val['f'];
   }
-  double r = days_from_civil((long)Y, (unsigned)M, 1) * 86400000.0 + (D - 1) * 86400000.0 +
-             H * 3600000.0 + mi * 60000.0 + sec * 1000.0 + ms;
+  double r = days_from_civil((long)Y, (unsigned)M, 1) * 86400000.0 +
+             (D - 1) * 86400000.0 + H * 3600000.0 + mi * 60000.0 +
+             sec * 1000.0 + ms;
   if (have['Z']) r -= val['Z'] * 60000.0;
   *out = r;
   return 1;
@@ -1132,8 +1260,10 @@ static cps csub(cps *s, size_t a, size_t b) {
 }
 static cps ccat(E *e, cps *x, cps *y) {
   cps r = {0};
-  for (size_t i = 0; i < x->n; i++) cp_push(e, &r, x->c[i]);
-  for (size_t i = 0; i < y->n; i++) cp_push(e, &r, y->c[i]);
+  for (size_t i = 0; i < x->n; i++)
+    cp_push(e, &r, x->c[i]);
+  for (size_t i = 0; i < y->n; i++)
+    cp_push(e, &r, y->c[i]);
   return r;
 }
 
@@ -1142,11 +1272,13 @@ typedef struct {
   uint32_t zero;
 } nprops;
 
-static int is_fam(nprops *p, uint32_t c) { return c >= p->zero && c < p->zero + 10; }
+static int is_fam(nprops *p, uint32_t c) {
+  return c >= p->zero && c < p->zero + 10;
+}
 static int single(cps *s, uint32_t c) { return s->n == 1 && s->c[0] == c; }
 static int is_active(nprops *p, uint32_t c) {
-  return is_fam(p, c) || single(&p->dec, c) || single(&p->exp, c) || single(&p->grp, c) ||
-         single(&p->digit, c) || single(&p->psep, c);
+  return is_fam(p, c) || single(&p->dec, c) || single(&p->exp, c) ||
+         single(&p->grp, c) || single(&p->digit, c) || single(&p->psep, c);
 }
 
 typedef struct {
@@ -1202,12 +1334,14 @@ static const char *validate_part(nprops *p, npart *r) {
   if (cfind(s, &p->pct, 0) != -1 && cfind(s, &p->pm, 0) != -1) err = "D3084";
   int valid = 0;
   for (size_t i = 0; i < r->mantissa.n; i++)
-    if (is_fam(p, r->mantissa.c[i]) || single(&p->digit, r->mantissa.c[i])) valid = 1;
+    if (is_fam(p, r->mantissa.c[i]) || single(&p->digit, r->mantissa.c[i]))
+      valid = 1;
   if (!valid) err = "D3085";
   for (size_t i = 0; i < r->active.n; i++)
     if (!is_active(p, r->active.c[i])) err = "D3086";
   if (dp != -1) {
-    if ((dp > 0 && single(&p->grp, s->c[dp - 1])) || ((size_t)dp + 1 < s->n && single(&p->grp, s->c[dp + 1])))
+    if ((dp > 0 && single(&p->grp, s->c[dp - 1])) ||
+        ((size_t)dp + 1 < s->n && single(&p->grp, s->c[dp + 1])))
       err = "D3087";
   } else if (r->integer.n && single(&p->grp, r->integer.c[r->integer.n - 1]))
     err = "D3088";
@@ -1221,7 +1355,8 @@ static const char *validate_part(nprops *p, npart *r) {
   if (od != -1)
     for (size_t i = (size_t)od; i < r->fraction.n; i++)
       if (is_fam(p, r->fraction.c[i])) err = "D3091";
-  if (r->hasexp && r->exponent.n > 0 && (cfind(s, &p->pct, 0) != -1 || cfind(s, &p->pm, 0) != -1))
+  if (r->hasexp && r->exponent.n > 0 &&
+      (cfind(s, &p->pct, 0) != -1 || cfind(s, &p->pm, 0) != -1))
     err = "D3092";
   if (r->hasexp) {
     int bad = r->exponent.n == 0;
@@ -1238,13 +1373,15 @@ static void analyse_part(nprops *p, npart *r) {
   while (gp != -1 && r->nigp < 32) {
     int cnt = 0;
     for (size_t i = (size_t)gp; i < r->integer.n; i++)
-      if (is_fam(p, r->integer.c[i]) || single(&p->digit, r->integer.c[i])) cnt++;
+      if (is_fam(p, r->integer.c[i]) || single(&p->digit, r->integer.c[i]))
+        cnt++;
     r->igp[r->nigp++] = cnt;
     gp = cfind(&r->integer, &p->grp, (size_t)gp + 1);
   }
   if (r->nigp) {
     int f = r->igp[0];
-    for (int i = 1; i < r->nigp; i++) f = gcd(f, r->igp[i]);
+    for (int i = 1; i < r->nigp; i++)
+      f = gcd(f, r->igp[i]);
     int reg = f;
     for (int idx = 1; idx <= r->nigp && reg; idx++) {
       int found = 0;
@@ -1258,7 +1395,8 @@ static void analyse_part(nprops *p, npart *r) {
   while (gp != -1 && r->nfgp < 32) {
     int cnt = 0;
     for (size_t i = 0; i < (size_t)gp; i++)
-      if (is_fam(p, r->fraction.c[i]) || single(&p->digit, r->fraction.c[i])) cnt++;
+      if (is_fam(p, r->fraction.c[i]) || single(&p->digit, r->fraction.c[i]))
+        cnt++;
     r->fgp[r->nfgp++] = cnt;
     /* jsonata-js searches the integer part for the next one */
     gp = cfind(&r->integer, &p->grp, (size_t)gp + 1);
@@ -1268,13 +1406,17 @@ static void analyse_part(nprops *p, npart *r) {
   r->scaling = r->minint;
   for (size_t i = 0; i < r->fraction.n; i++) {
     if (is_fam(p, r->fraction.c[i])) r->minfrac++;
-    if (is_fam(p, r->fraction.c[i]) || single(&p->digit, r->fraction.c[i])) r->maxfrac++;
+    if (is_fam(p, r->fraction.c[i]) || single(&p->digit, r->fraction.c[i]))
+      r->maxfrac++;
   }
   if (r->minint == 0 && r->maxfrac == 0) {
-    if (r->hasexp) r->minfrac = r->maxfrac = 1;
-    else r->minint = 1;
+    if (r->hasexp)
+      r->minfrac = r->maxfrac = 1;
+    else
+      r->minint = 1;
   }
-  if (r->hasexp && r->minint == 0 && cfind(&r->integer, &p->digit, 0) != -1) r->minint = 1;
+  if (r->hasexp && r->minint == 0 && cfind(&r->integer, &p->digit, 0) != -1)
+    r->minint = 1;
   if (r->minint == 0 && r->minfrac == 0) r->minfrac = 1;
   if (r->hasexp)
     for (size_t i = 0; i < r->exponent.n; i++)
@@ -1284,10 +1426,15 @@ static void analyse_part(nprops *p, npart *r) {
 static cps make_str(E *e, nprops *p, double v, int dp) {
   char buf[400];
   v = fabs(v);
-  if (v >= 1e21) jn_numfmt(v, buf);
-  else snprintf(buf, sizeof buf, "%.*f", dp, v);
+  if (v >= 1e21)
+    jn_numfmt(v, buf);
+  else
+    snprintf(buf, sizeof buf, "%.*f", dp, v);
   cps r = {0};
-  for (char *q = buf; *q; q++) cp_push(e, &r, (*q >= '0' && *q <= '9') ? p->zero + (uint32_t)(*q - '0') : (uint32_t)*q);
+  for (char *q = buf; *q; q++)
+    cp_push(e, &r,
+            (*q >= '0' && *q <= '9') ? p->zero + (uint32_t)(*q - '0')
+                                     : (uint32_t)*q);
   return r;
 }
 
@@ -1328,15 +1475,18 @@ jv *jn_fn_formatNumber(E *e, jv **a, int n, jv *input, env *en) {
     const char *err = validate_part(&p, &parts[i]);
     if (err) jn_throw(e, err, 0, NULL, NULL, NULL, 0, NULL);
   }
-  for (int i = 0; i < np; i++) analyse_part(&p, &parts[i]);
+  for (int i = 0; i < np; i++)
+    analyse_part(&p, &parts[i]);
   if (np == 1) {
     parts[1] = parts[0];
     parts[1].prefix = ccat(e, &p.minus, &parts[0].prefix);
   }
   npart *pc = value >= 0 ? &parts[0] : &parts[1];
   double adj = value;
-  if (cfind(&pc->sub, &p.pct, 0) != -1) adj = value * 100;
-  else if (cfind(&pc->sub, &p.pm, 0) != -1) adj = value * 1000;
+  if (cfind(&pc->sub, &p.pct, 0) != -1)
+    adj = value * 100;
+  else if (cfind(&pc->sub, &p.pm, 0) != -1)
+    adj = value * 1000;
   double mant = adj;
   int hasexp = pc->minexp != 0, exponent = 0;
   if (hasexp) {
@@ -1357,24 +1507,31 @@ jv *jn_fn_formatNumber(E *e, jv **a, int n, jv *input, env *en) {
   int hasdot = 0;
   for (size_t i = 0; i < sv.n; i++) {
     if (sv.c[i] == '.' && !hasdot) {
-      for (size_t k = 0; k < p.dec.n; k++) cp_push(e, &s2, p.dec.c[k]);
+      for (size_t k = 0; k < p.dec.n; k++)
+        cp_push(e, &s2, p.dec.c[k]);
       hasdot = 1;
     } else
       cp_push(e, &s2, sv.c[i]);
   }
   if (!hasdot)
-    for (size_t k = 0; k < p.dec.n; k++) cp_push(e, &s2, p.dec.c[k]);
+    for (size_t k = 0; k < p.dec.n; k++)
+      cp_push(e, &s2, p.dec.c[k]);
   size_t b0 = 0, b1 = s2.n;
-  while (b0 < b1 && s2.c[b0] == p.zero) b0++;
-  while (b1 > b0 && s2.c[b1 - 1] == p.zero) b1--;
+  while (b0 < b1 && s2.c[b0] == p.zero)
+    b0++;
+  while (b1 > b0 && s2.c[b1 - 1] == p.zero)
+    b1--;
   cps s = csub(&s2, b0, b1);
   long dpos = cfind(&s, &p.dec, 0);
   int padl = pc->minint - (int)dpos;
   int padr = pc->minfrac - ((int)s.n - (int)dpos - (int)p.dec.n);
   cps t = {0};
-  for (int i = 0; i < padl; i++) cp_push(e, &t, p.zero);
-  for (size_t i = 0; i < s.n; i++) cp_push(e, &t, s.c[i]);
-  for (int i = 0; i < padr; i++) cp_push(e, &t, p.zero);
+  for (int i = 0; i < padl; i++)
+    cp_push(e, &t, p.zero);
+  for (size_t i = 0; i < s.n; i++)
+    cp_push(e, &t, s.c[i]);
+  for (int i = 0; i < padr; i++)
+    cp_push(e, &t, p.zero);
   s = t;
   dpos = cfind(&s, &p.dec, 0);
   if (pc->regular > 0) {
@@ -1403,15 +1560,19 @@ jv *jn_fn_formatNumber(E *e, jv **a, int n, jv *input, env *en) {
     s = ccat(e, &m, &r);
   }
   dpos = cfind(&s, &p.dec, 0);
-  if (pc->maxfrac == 0 || dpos == (long)s.n - (long)p.dec.n) s = csub(&s, 0, s.n - p.dec.n);
+  if (pc->maxfrac == 0 || dpos == (long)s.n - (long)p.dec.n)
+    s = csub(&s, 0, s.n - p.dec.n);
   if (hasexp) {
     cps es = make_str(e, &p, exponent, 0);
     int pl = pc->minexp - (int)es.n;
     cps tt = {0};
-    for (size_t i = 0; i < p.exp.n; i++) cp_push(e, &tt, p.exp.c[i]);
+    for (size_t i = 0; i < p.exp.n; i++)
+      cp_push(e, &tt, p.exp.c[i]);
     if (exponent < 0)
-      for (size_t i = 0; i < p.minus.n; i++) cp_push(e, &tt, p.minus.c[i]);
-    for (int i = 0; i < pl; i++) cp_push(e, &tt, p.zero);
+      for (size_t i = 0; i < p.minus.n; i++)
+        cp_push(e, &tt, p.minus.c[i]);
+    for (int i = 0; i < pl; i++)
+      cp_push(e, &tt, p.zero);
     cps m = ccat(e, &tt, &es);
     s = ccat(e, &s, &m);
   }

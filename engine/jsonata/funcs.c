@@ -12,7 +12,9 @@
 #include "jn.h"
 
 /* memcpy that accepts (NULL, 0) */
-static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+static inline void *mcpy(void *d, const void *s, size_t n) {
+  return n ? memcpy(d, s, n) : d;
+}
 
 #define FN(name) static jv *f_##name(E *e, jv **a, int n, jv *input, env *en)
 #define ARG(i) ((i) < n ? a[i] : NULL)
@@ -21,7 +23,6 @@ static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d
   do {                                                                         \
     if (!ARG(i)) jn_throw(e, "T0410", 0, NULL, NULL, NULL, (i) + 1, NULL);     \
   } while (0)
-
 
 /* ---- code points over UTF-8 */
 static size_t cp_len(const char *s, size_t n) {
@@ -47,7 +48,8 @@ jv *jn_string(E *e, jv *v) {
   if (!v) return NULL;
   if (v->t == JT_STR) return v;
   if (v->t == JT_FN) return jn_str(e, "", 0);
-  if (v->t == JT_NUM && !isfinite(v->u.n)) jn_throw(e, "D3001", 0, NULL, v, NULL, 0, NULL);
+  if (v->t == JT_NUM && !isfinite(v->u.n))
+    jn_throw(e, "D3001", 0, NULL, v, NULL, 0, NULL);
   jbuf b = {0};
   b.e = e;
   if (v->t == JT_ARR && (v->f & JF_OUTER) && v->u.a.n) v = v->u.a.v[0];
@@ -60,7 +62,8 @@ FN(string) {
   if (!v) return NULL;
   if (v->t == JT_STR) return v;
   if (v->t == JT_FN) return jn_str(e, "", 0);
-  if (v->t == JT_NUM && !isfinite(v->u.n)) jn_throw(e, "D3001", 0, NULL, v, NULL, 0, NULL);
+  if (v->t == JT_NUM && !isfinite(v->u.n))
+    jn_throw(e, "D3001", 0, NULL, v, NULL, 0, NULL);
   jbuf b = {0};
   b.e = e;
   if (v->t == JT_ARR && (v->f & JF_OUTER) && v->u.a.n) v = v->u.a.v[0];
@@ -88,7 +91,8 @@ static jv *substr(E *e, jv *s, double start, int haslen, double len) {
   if (en2 > L) en2 = L;
   if (st > L) st = L;
   if (en2 <= st) return jn_str(e, "", 0);
-  size_t bo = cp_off(s->u.s.p, s->u.s.n, (size_t)st), eo = cp_off(s->u.s.p, s->u.s.n, (size_t)en2);
+  size_t bo = cp_off(s->u.s.p, s->u.s.n, (size_t)st),
+         eo = cp_off(s->u.s.p, s->u.s.n, (size_t)en2);
   return jn_str(e, s->u.s.p + bo, eo - bo);
 }
 
@@ -96,11 +100,12 @@ FN(substring) {
   if (!ARG(0)) return NULL;
   double start = ARG(1) ? a[1]->u.n : 0;
   if (isnan(start)) start = 0;
-  return substr(e, a[0], floor(start) == start ? start : trunc(start), ARG(2) != NULL,
-                ARG(2) ? a[2]->u.n : 0);
+  return substr(e, a[0], floor(start) == start ? start : trunc(start),
+                ARG(2) != NULL, ARG(2) ? a[2]->u.n : 0);
 }
 
-static const char *memfind(const char *h, size_t hn, const char *nd, size_t nn) {
+static const char *memfind(const char *h, size_t hn, const char *nd,
+                           size_t nn) {
   if (nn == 0) return h;
   if (nn > hn) return NULL;
   for (size_t i = 0; i + nn <= hn; i++)
@@ -128,14 +133,17 @@ static jv *casemap(E *e, jv *s, int up) {
   char *o = jn_alloc(e->a, s->u.s.n + 1);
   for (size_t i = 0; i < s->u.s.n; i++) {
     unsigned char c = (unsigned char)s->u.s.p[i];
-    o[i] = (char)(up ? (c >= 'a' && c <= 'z' ? c - 32 : c) : (c >= 'A' && c <= 'Z' ? c + 32 : c));
+    o[i] = (char)(up ? (c >= 'a' && c <= 'z' ? c - 32 : c)
+                     : (c >= 'A' && c <= 'Z' ? c + 32 : c));
   }
   /* two-byte Latin-1 supplement and Greek/Cyrillic basics */
   for (size_t i = 0; i + 1 < s->u.s.n; i++) {
     unsigned char c0 = (unsigned char)o[i], c1 = (unsigned char)o[i + 1];
     if (c0 == 0xC3) {
-      if (up && c1 >= 0xA0 && c1 <= 0xBE && c1 != 0xB7) o[i + 1] = (char)(c1 - 0x20);
-      if (!up && c1 >= 0x80 && c1 <= 0x9E && c1 != 0x97) o[i + 1] = (char)(c1 + 0x20);
+      if (up && c1 >= 0xA0 && c1 <= 0xBE && c1 != 0xB7)
+        o[i + 1] = (char)(c1 - 0x20);
+      if (!up && c1 >= 0x80 && c1 <= 0x9E && c1 != 0x97)
+        o[i + 1] = (char)(c1 + 0x20);
       i++;
     }
   }
@@ -151,7 +159,8 @@ FN(trim) {
   char *o = jn_alloc(e->a, len + 1);
   for (size_t i = 0; i < len;) {
     if (strchr(" \t\n\r", s[i]) && s[i]) {
-      while (i < len && s[i] && strchr(" \t\n\r", s[i])) i++;
+      while (i < len && s[i] && strchr(" \t\n\r", s[i]))
+        i++;
       o[k++] = ' ';
     } else
       o[k++] = s[i++];
@@ -182,7 +191,8 @@ FN(pad) {
   jbuf pb = {0};
   pb.e = e;
   jb_put(&pb, "", 0);
-  for (long i = 0; i < full; i++) jb_put(&pb, ch, chn);
+  for (long i = 0; i < full; i++)
+    jb_put(&pb, ch, chn);
   jb_put(&pb, ch, cp_off(ch, chn, (size_t)rem));
   if (w > 0) {
     jb_put(&b, s->u.s.p, s->u.s.n);
@@ -195,7 +205,8 @@ FN(pad) {
 }
 
 /* ---- regex */
-pcre2_code *jn_regex_compile(const char *src, size_t n, const char *flags, int *err) {
+pcre2_code *jn_regex_compile(const char *src, size_t n, const char *flags,
+                             int *err) {
   uint32_t opt = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_INVALID_UTF;
   if (strchr(flags, 'i')) opt |= PCRE2_CASELESS;
   if (strchr(flags, 'm')) opt |= PCRE2_MULTILINE;
@@ -208,7 +219,8 @@ pcre2_code *jn_regex_compile(const char *src, size_t n, const char *flags, int *
 
 /* A match object: {match, start, end, groups} (start/end in UTF-16 units for
  * $match's index; byte offsets through ms/me). */
-jv *jn_regex_match(E *e, jv *re, const char *s, size_t n, size_t from, size_t *ms, size_t *me) {
+jv *jn_regex_match(E *e, jv *re, const char *s, size_t n, size_t from,
+                   size_t *ms, size_t *me) {
   pcre2_code *code = re->u.fn->lam->re;
   pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
   int rc = pcre2_match(code, (PCRE2_SPTR)s, n, from, 0, md, NULL);
@@ -220,7 +232,8 @@ jv *jn_regex_match(E *e, jv *re, const char *s, size_t n, size_t from, size_t *m
   *ms = ov[0];
   *me = ov[1];
   jv *o = jn_obj(e);
-  jn_oset(e, o, "match", 5, jn_str(e, jn_strndup(e->a, s + ov[0], ov[1] - ov[0]), ov[1] - ov[0]));
+  jn_oset(e, o, "match", 5,
+          jn_str(e, jn_strndup(e->a, s + ov[0], ov[1] - ov[0]), ov[1] - ov[0]));
   jn_oset(e, o, "index", 5, jn_num(e, (double)jn_u16len(s, ov[0])));
   jv *g = jn_arr(e, 0);
   for (int i = 1; i < rc || i < (int)pcre2_get_ovector_count(md); i++) {
@@ -228,17 +241,22 @@ jv *jn_regex_match(E *e, jv *re, const char *s, size_t n, size_t from, size_t *m
     uint32_t cnt;
     pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cnt);
     if ((uint32_t)i > cnt) break;
-    if (i >= rc || ov[2 * i] == PCRE2_UNSET) jn_push(e, g, jn_str(e, "", 0));
+    if (i >= rc || ov[2 * i] == PCRE2_UNSET)
+      jn_push(e, g, jn_str(e, "", 0));
     else
-      jn_push(e, g, jn_str(e, jn_strndup(e->a, s + ov[2 * i], ov[2 * i + 1] - ov[2 * i]),
-                           ov[2 * i + 1] - ov[2 * i]));
+      jn_push(e, g,
+              jn_str(e,
+                     jn_strndup(e->a, s + ov[2 * i], ov[2 * i + 1] - ov[2 * i]),
+                     ov[2 * i + 1] - ov[2 * i]));
   }
   jn_oset(e, o, "groups", 6, g);
   pcre2_match_data_free(md);
   return o;
 }
 
-static int is_regex(jv *f) { return f && f->t == JT_FN && f->u.fn->kind == FK_REGEX; }
+static int is_regex(jv *f) {
+  return f && f->t == JT_FN && f->u.fn->kind == FK_REGEX;
+}
 
 /* A matcher: a regex, or a function returning jsonata-js's match objects
  * {match, start, end, groups, next}. Returns the next match (byte offsets in
@@ -248,7 +266,8 @@ typedef struct {
   size_t from;
   int started;
 } mit;
-static jv *mnext(E *e, mit *m, jv *str, size_t *ms, size_t *me, jv *input, env *en) {
+static jv *mnext(E *e, mit *m, jv *str, size_t *ms, size_t *me, jv *input,
+                 env *en) {
   if (is_regex(m->fn)) {
     if (m->from > str->u.s.n) return NULL;
     jv *r = jn_regex_match(e, m->fn, str->u.s.p, str->u.s.n, m->from, ms, me);
@@ -268,7 +287,8 @@ static jv *mnext(E *e, mit *m, jv *str, size_t *ms, size_t *me, jv *input, env *
   jv *mt = r->t == JT_OBJ ? jn_oget(r, "match", 5) : NULL;
   jv *st = r->t == JT_OBJ ? jn_oget(r, "start", 5) : NULL;
   jv *en2 = r->t == JT_OBJ ? jn_oget(r, "end", 3) : NULL;
-  if (!mt || !st || !en2 || mt->t != JT_STR || st->t != JT_NUM || en2->t != JT_NUM)
+  if (!mt || !st || !en2 || mt->t != JT_STR || st->t != JT_NUM ||
+      en2->t != JT_NUM)
     jn_throw(e, "T1010", 0, NULL, NULL, NULL, 0, NULL);
   m->cur = r;
   *ms = cp_off(str->u.s.p, str->u.s.n, (size_t)st->u.n);
@@ -283,7 +303,8 @@ static jv *mnext(E *e, mit *m, jv *str, size_t *ms, size_t *me, jv *input, env *
 
 FN(match) {
   if (!ARG(0)) return NULL;
-  if (ARG(2) && a[2]->u.n < 0) jn_throw(e, "D3040", 0, NULL, a[2], NULL, 3, NULL);
+  if (ARG(2) && a[2]->u.n < 0)
+    jn_throw(e, "D3040", 0, NULL, a[2], NULL, 3, NULL);
   jv *res = jn_seq(e);
   long limit = ARG(2) ? (long)a[2]->u.n : -1;
   mit m = {a[1], NULL, 0, 0};
@@ -291,7 +312,8 @@ FN(match) {
   while (limit < 0 || (long)res->u.a.n < limit) {
     jv *r = mnext(e, &m, a[0], &ms, &me, input, en);
     if (!r) break;
-    if (me == ms && is_regex(a[1])) jn_throw(e, "D1004", 0, NULL, NULL, NULL, 0, NULL);
+    if (me == ms && is_regex(a[1]))
+      jn_throw(e, "D1004", 0, NULL, NULL, NULL, 0, NULL);
     jn_push(e, res, r);
   }
   return res;
@@ -300,7 +322,9 @@ FN(match) {
 FN(contains) {
   if (!ARG(0)) return NULL;
   if (ARG(1) && a[1]->t == JT_STR)
-    return memfind(a[0]->u.s.p, a[0]->u.s.n, a[1]->u.s.p, a[1]->u.s.n) ? &jn_true : &jn_false;
+    return memfind(a[0]->u.s.p, a[0]->u.s.n, a[1]->u.s.p, a[1]->u.s.n)
+               ? &jn_true
+               : &jn_false;
   size_t ms, me;
   mit m = {a[1], NULL, 0, 0};
   return mnext(e, &m, a[0], &ms, &me, input, en) ? &jn_true : &jn_false;
@@ -313,7 +337,8 @@ FN(replace) {
   jv *pat = ARG(1), *rep = ARG(2);
   if (pat && pat->t == JT_STR && pat->u.s.n == 0)
     jn_throw(e, "D3010", 0, NULL, pat, NULL, 2, NULL);
-  if (ARG(3) && a[3]->u.n < 0) jn_throw(e, "D3011", 0, NULL, a[3], NULL, 4, NULL);
+  if (ARG(3) && a[3]->u.n < 0)
+    jn_throw(e, "D3011", 0, NULL, a[3], NULL, 4, NULL);
   long limit = ARG(3) ? (long)a[3]->u.n : -1;
   const char *s = a[0]->u.s.p;
   size_t sn = a[0]->u.s.n;
@@ -354,12 +379,13 @@ FN(replace) {
             size_t j = i + 1;
             int gi = r[j] - '0';
             j++;
-            if (j < rn && r[j] >= '0' && r[j] <= '9' && (size_t)(gi * 10 + (r[j] - '0')) <= ng &&
-                gi != 0) {
+            if (j < rn && r[j] >= '0' && r[j] <= '9' &&
+                (size_t)(gi * 10 + (r[j] - '0')) <= ng && gi != 0) {
               gi = gi * 10 + (r[j] - '0');
               j++;
             }
-            if (gi == 0) jb_put(&b, s + ms, me - ms);
+            if (gi == 0)
+              jb_put(&b, s + ms, me - ms);
             else if ((size_t)gi <= ng) {
               jv *gv = groups->u.a.v[gi - 1];
               jb_put(&b, gv->u.s.p, gv->u.s.n);
@@ -392,7 +418,8 @@ FN(replace) {
 FN(split) {
   if (!ARG(0)) return NULL;
   NEED(1);
-  if (ARG(2) && a[2]->u.n < 0) jn_throw(e, "D3020", 0, NULL, a[2], NULL, 3, NULL);
+  if (ARG(2) && a[2]->u.n < 0)
+    jn_throw(e, "D3020", 0, NULL, a[2], NULL, 3, NULL);
   long limit = ARG(2) ? (long)a[2]->u.n : -1;
   jv *res = jn_arr(e, 0);
   const char *s = a[0]->u.s.p;
@@ -402,7 +429,8 @@ FN(split) {
     if (sep->u.s.n == 0) {
       for (size_t i = 0; i < sn && (limit < 0 || (long)res->u.a.n < limit);) {
         size_t j = i + 1;
-        while (j < sn && ((unsigned char)s[j] & 0xC0) == 0x80) j++;
+        while (j < sn && ((unsigned char)s[j] & 0xC0) == 0x80)
+          j++;
         jn_push(e, res, jn_str(e, s + i, j - i));
         i = j;
       }
@@ -470,25 +498,30 @@ FN(number) {
     int ok = 1;
     if (*p == '-') p++;
     if (!(*p >= '0' && *p <= '9')) ok = 0;
-    while (*p >= '0' && *p <= '9') p++;
+    while (*p >= '0' && *p <= '9')
+      p++;
     if (ok && *p == '.') {
       p++;
       if (!(*p >= '0' && *p <= '9')) ok = 0;
-      while (*p >= '0' && *p <= '9') p++;
+      while (*p >= '0' && *p <= '9')
+        p++;
     }
     if (ok && (*p == 'e' || *p == 'E')) {
       p++;
       if (*p == '+' || *p == '-') p++;
       if (!(*p >= '0' && *p <= '9')) ok = 0;
-      while (*p >= '0' && *p <= '9') p++;
+      while (*p >= '0' && *p <= '9')
+        p++;
     }
     if (ok && *p == 0) {
       double d = strtod(s, NULL);
       if (isfinite(d)) return jn_num(e, d);
     }
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X' || s[1] == 'o' || s[1] == 'O' || s[1] == 'b' ||
-                        s[1] == 'B')) {
-      int base = (s[1] == 'x' || s[1] == 'X') ? 16 : (s[1] == 'o' || s[1] == 'O') ? 8 : 2;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X' || s[1] == 'o' ||
+                        s[1] == 'O' || s[1] == 'b' || s[1] == 'B')) {
+      int base = (s[1] == 'x' || s[1] == 'X')   ? 16
+                 : (s[1] == 'o' || s[1] == 'O') ? 8
+                                                : 2;
       char *end;
       if (s[2]) {
         double d = (double)strtoull(s + 2, &end, base);
@@ -562,7 +595,8 @@ FN(random) {
 FN(sum) {
   if (!ARG(0)) return NULL;
   double t = 0;
-  for (size_t i = 0; i < a[0]->u.a.n; i++) t += a[0]->u.a.v[i]->u.n;
+  for (size_t i = 0; i < a[0]->u.a.n; i++)
+    t += a[0]->u.a.v[i]->u.n;
   return jn_num(e, t);
 }
 FN(count) {
@@ -586,7 +620,8 @@ FN(min) {
 FN(average) {
   if (!ARG(0) || a[0]->u.a.n == 0) return NULL;
   double t = 0;
-  for (size_t i = 0; i < a[0]->u.a.n; i++) t += a[0]->u.a.v[i]->u.n;
+  for (size_t i = 0; i < a[0]->u.a.n; i++)
+    t += a[0]->u.a.v[i]->u.n;
   return jn_num(e, t / (double)a[0]->u.a.n);
 }
 
@@ -607,7 +642,8 @@ FN(formatBase) {
   }
   if (neg) buf[k++] = '-';
   char o[80];
-  for (int i = 0; i < k; i++) o[i] = buf[k - 1 - i];
+  for (int i = 0; i < k; i++)
+    o[i] = buf[k - 1 - i];
   return jn_str(e, jn_strndup(e->a, o, (size_t)k), (size_t)k);
 }
 
@@ -616,7 +652,7 @@ FN(boolean) {
   if (!ARG(0)) return NULL;
   return jn_truthy(a[0]) == 1 ? &jn_true : &jn_false;
 }
-FN(not) {
+FN(not ) {
   if (!ARG(0)) return NULL;
   return jn_truthy(a[0]) == 1 ? &jn_false : &jn_true;
 }
@@ -628,14 +664,16 @@ FN(reverse) {
   if (!ARG(0)) return NULL;
   if (a[0]->u.a.n <= 1) return a[0];
   jv *r = jn_arr(e, a[0]->u.a.n);
-  for (size_t i = a[0]->u.a.n; i > 0; i--) jn_push(e, r, a[0]->u.a.v[i - 1]);
+  for (size_t i = a[0]->u.a.n; i > 0; i--)
+    jn_push(e, r, a[0]->u.a.v[i - 1]);
   return r;
 }
 FN(shuffle) {
   if (!ARG(0)) return NULL;
   if (a[0]->u.a.n <= 1) return a[0];
   jv *r = jn_arr(e, a[0]->u.a.n);
-  for (size_t i = 0; i < a[0]->u.a.n; i++) jn_push(e, r, a[0]->u.a.v[i]);
+  for (size_t i = 0; i < a[0]->u.a.n; i++)
+    jn_push(e, r, a[0]->u.a.v[i]);
   for (size_t i = r->u.a.n - 1; i > 0; i--) {
     size_t j = (size_t)(rnd01() * (double)(i + 1));
     jv *t = r->u.a.v[i];
@@ -651,7 +689,8 @@ FN(distinct) {
   jv *r = jn_seq(e);
   for (size_t i = 0; i < v->u.a.n; i++) {
     int dup = 0;
-    for (size_t k = 0; k < r->u.a.n && !dup; k++) dup = jn_deep_eq(v->u.a.v[i], r->u.a.v[k]);
+    for (size_t k = 0; k < r->u.a.n && !dup; k++)
+      dup = jn_deep_eq(v->u.a.v[i], r->u.a.v[k]);
     if (!dup) jn_push(e, r, v->u.a.v[i]);
   }
   return r;
@@ -666,7 +705,8 @@ FN(zip) {
   }
   for (size_t k = 0; k < len; k++) {
     jv *t = jn_arr(e, (size_t)n);
-    for (int i = 0; i < n; i++) jn_push(e, t, a[i]->u.a.v[k]);
+    for (int i = 0; i < n; i++)
+      jn_push(e, t, a[i]->u.a.v[k]);
     jn_push(e, r, t);
   }
   return r;
@@ -704,7 +744,9 @@ FN(single) {
   int found = 0;
   for (size_t i = 0; i < a[0]->u.a.n; i++) {
     int pos = 1;
-    if (ARG(1)) pos = jn_truthy(hof(e, a[1], a[0]->u.a.v[i], jn_num(e, (double)i), a[0], input, en)) == 1;
+    if (ARG(1))
+      pos = jn_truthy(hof(e, a[1], a[0]->u.a.v[i], jn_num(e, (double)i), a[0],
+                          input, en)) == 1;
     if (pos) {
       if (found) jn_throw(e, "D3138", 0, NULL, NULL, NULL, 0, NULL);
       res = a[0]->u.a.v[i];
@@ -758,11 +800,16 @@ FN(each) {
 static int js_truthy(jv *v) {
   if (!v) return 0;
   switch (v->t) {
-  case JT_BOOL: return v->u.b;
-  case JT_NUM: return v->u.n != 0 && !isnan(v->u.n);
-  case JT_STR: return v->u.s.n > 0;
-  case JT_NULL: return 0;
-  default: return 1;
+  case JT_BOOL:
+    return v->u.b;
+  case JT_NUM:
+    return v->u.n != 0 && !isnan(v->u.n);
+  case JT_STR:
+    return v->u.s.n > 0;
+  case JT_NULL:
+    return 0;
+  default:
+    return 1;
   }
 }
 
@@ -791,11 +838,15 @@ static void msort(sctx *c, jv **v, jv **tmp, size_t n) {
   msort(c, v + m, tmp, n - m);
   size_t i = 0, j = m, k = 0;
   while (i < m && j < n) {
-    if (swap_p(c, v[i], v[j])) tmp[k++] = v[j++];
-    else tmp[k++] = v[i++];
+    if (swap_p(c, v[i], v[j]))
+      tmp[k++] = v[j++];
+    else
+      tmp[k++] = v[i++];
   }
-  while (i < m) tmp[k++] = v[i++];
-  while (j < n) tmp[k++] = v[j++];
+  while (i < m)
+    tmp[k++] = v[i++];
+  while (j < n)
+    tmp[k++] = v[j++];
   mcpy(v, tmp, sizeof *v * n);
 }
 FN(sort) {
@@ -811,7 +862,8 @@ FN(sort) {
     if (!nums && !strs) jn_throw(e, "D3070", 0, NULL, NULL, NULL, 1, NULL);
   }
   jv *r = jn_arr(e, v->u.a.n);
-  for (size_t i = 0; i < v->u.a.n; i++) jn_push(e, r, v->u.a.v[i]);
+  for (size_t i = 0; i < v->u.a.n; i++)
+    jn_push(e, r, v->u.a.v[i]);
   jv **tmp = jn_alloc(e->a, sizeof(jv *) * v->u.a.n);
   sctx c = {e, ARG(1), input, en};
   msort(&c, r->u.a.v, tmp, r->u.a.n);
@@ -822,16 +874,19 @@ FN(sort) {
 static void keys_into(E *e, jv *v, jv *acc) {
   if (!v) return;
   if (v->t == JT_ARR) {
-    for (size_t i = 0; i < v->u.a.n; i++) keys_into(e, v->u.a.v[i], acc);
+    for (size_t i = 0; i < v->u.a.n; i++)
+      keys_into(e, v->u.a.v[i], acc);
   } else if (v->t == JT_OBJ)
     for (size_t i = 0; i < v->u.o->n; i++)
-      if (!jn_oget(acc, v->u.o->k[i], v->u.o->kl[i])) jn_oset(e, acc, v->u.o->k[i], v->u.o->kl[i], &jn_true);
+      if (!jn_oget(acc, v->u.o->k[i], v->u.o->kl[i]))
+        jn_oset(e, acc, v->u.o->k[i], v->u.o->kl[i], &jn_true);
 }
 FN(keys) {
   jv *acc = jn_obj(e);
   keys_into(e, ARG(0), acc);
   jv *r = jn_seq(e);
-  for (size_t i = 0; i < acc->u.o->n; i++) jn_push(e, r, jn_str(e, acc->u.o->k[i], acc->u.o->kl[i]));
+  for (size_t i = 0; i < acc->u.o->n; i++)
+    jn_push(e, r, jn_str(e, acc->u.o->k[i], acc->u.o->kl[i]));
   return r;
 }
 static jv *lookup(E *e, jv *in, const char *k, size_t kl) {
@@ -842,8 +897,10 @@ static jv *lookup(E *e, jv *in, const char *k, size_t kl) {
       jv *x = lookup(e, in->u.a.v[i], k, kl);
       if (!x) continue;
       if (x->t == JT_ARR)
-        for (size_t j = 0; j < x->u.a.n; j++) jn_push(e, r, x->u.a.v[j]);
-      else jn_push(e, r, x);
+        for (size_t j = 0; j < x->u.a.n; j++)
+          jn_push(e, r, x->u.a.v[j]);
+      else
+        jn_push(e, r, x);
     }
     return r;
   }
@@ -857,7 +914,8 @@ FN(lookup) {
 static jv *spread(E *e, jv *v) {
   if (v && v->t == JT_ARR) {
     jv *r = jn_seq(e);
-    for (size_t i = 0; i < v->u.a.n; i++) r = jn_append(e, r, spread(e, v->u.a.v[i]));
+    for (size_t i = 0; i < v->u.a.n; i++)
+      r = jn_append(e, r, spread(e, v->u.a.v[i]));
     return r;
   }
   if (v && v->t == JT_OBJ) {
@@ -877,18 +935,21 @@ FN(merge) {
   jv *r = jn_obj(e);
   for (size_t i = 0; i < a[0]->u.a.n; i++) {
     jv *o = a[0]->u.a.v[i];
-    for (size_t k = 0; o && k < o->u.o->n; k++) jn_oset(e, r, o->u.o->k[k], o->u.o->kl[k], o->u.o->v[k]);
+    for (size_t k = 0; o && k < o->u.o->n; k++)
+      jn_oset(e, r, o->u.o->k[k], o->u.o->kl[k], o->u.o->v[k]);
   }
   return r;
 }
 FN(error) {
   jn_throw(e, "D3137", 0, NULL, NULL, NULL, 0,
-           ARG(0) ? jn_strndup(e->a, a[0]->u.s.p, a[0]->u.s.n) : "$error() function evaluated");
+           ARG(0) ? jn_strndup(e->a, a[0]->u.s.p, a[0]->u.s.n)
+                  : "$error() function evaluated");
 }
 FN(assert) {
   if (!ARG(0) || !a[0]->u.b)
     jn_throw(e, "D3141", 0, NULL, NULL, NULL, 0,
-             ARG(1) ? jn_strndup(e->a, a[1]->u.s.p, a[1]->u.s.n) : "$assert() statement failed");
+             ARG(1) ? jn_strndup(e->a, a[1]->u.s.p, a[1]->u.s.n)
+                    : "$assert() statement failed");
   return NULL;
 }
 FN(type) {
@@ -941,7 +1002,8 @@ FN(base64decode) {
   char *u = jn_alloc(e->a, (size_t)k * 2 + 1);
   size_t un = 0;
   for (int i = 0; i < k; i++) {
-    if (o[i] < 0x80) u[un++] = (char)o[i];
+    if (o[i] < 0x80)
+      u[un++] = (char)o[i];
     else {
       u[un++] = (char)(0xC0 | (o[i] >> 6));
       u[un++] = (char)(0x80 | (o[i] & 0x3F));
@@ -958,8 +1020,9 @@ static jv *url_encode(E *e, jv *s, const char *keep, const char *fname) {
   jb_put(&b, "", 0);
   for (size_t i = 0; i < n0; i++) {
     unsigned char c = p[i];
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        (c && strchr("-_.!~*'()", c)) || (c && strchr(keep, c)))
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || (c && strchr("-_.!~*'()", c)) ||
+        (c && strchr(keep, c)))
       jb_putc(&b, (char)c);
     else {
       /* lone surrogate (CESU/WTF-8 ED A0..BF) is malformed */
@@ -972,8 +1035,12 @@ static jv *url_encode(E *e, jv *s, const char *keep, const char *fname) {
   }
   return jn_str(e, b.p, b.n);
 }
-FN(encodeUrlComponent) { return ARG(0) ? url_encode(e, a[0], "", "encodeUrlComponent") : NULL; }
-FN(encodeUrl) { return ARG(0) ? url_encode(e, a[0], ";,/?:@&=+$#", "encodeUrl") : NULL; }
+FN(encodeUrlComponent) {
+  return ARG(0) ? url_encode(e, a[0], "", "encodeUrlComponent") : NULL;
+}
+FN(encodeUrl) {
+  return ARG(0) ? url_encode(e, a[0], ";,/?:@&=+$#", "encodeUrl") : NULL;
+}
 static int hexv(int c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -991,7 +1058,11 @@ static jv *url_decode(E *e, jv *s, const char *reserved, const char *fname) {
         jn_throw(e, "D3140", 0, NULL, s, NULL, 0, fname);
       int c = hexv(p[i + 1]) * 16 + hexv(p[i + 2]);
       /* a multi-byte sequence must be complete */
-      int need = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+      int need = c < 0x80             ? 0
+                 : (c & 0xE0) == 0xC0 ? 1
+                 : (c & 0xF0) == 0xE0 ? 2
+                 : (c & 0xF8) == 0xF0 ? 3
+                                      : -1;
       if (need < 0) jn_throw(e, "D3140", 0, NULL, s, NULL, 0, fname);
       if (need == 0 && reserved && c && strchr(reserved, c)) {
         mcpy(o + k, p + i, 3);
@@ -1002,11 +1073,12 @@ static jv *url_decode(E *e, jv *s, const char *reserved, const char *fname) {
       o[k++] = (char)c;
       i += 2;
       for (int q = 0; q < need; q++) {
-        if (i + 3 > n0 - 0 || p[i + 1] != '%' || i + 3 >= n0 + 1 || hexv(p[i + 2]) < 0 ||
-            i + 3 >= n0 + 1 || hexv(p[i + 3]) < 0)
+        if (i + 3 > n0 - 0 || p[i + 1] != '%' || i + 3 >= n0 + 1 ||
+            hexv(p[i + 2]) < 0 || i + 3 >= n0 + 1 || hexv(p[i + 3]) < 0)
           jn_throw(e, "D3140", 0, NULL, s, NULL, 0, fname);
         int c2 = hexv(p[i + 2]) * 16 + hexv(p[i + 3]);
-        if ((c2 & 0xC0) != 0x80) jn_throw(e, "D3140", 0, NULL, s, NULL, 0, fname);
+        if ((c2 & 0xC0) != 0x80)
+          jn_throw(e, "D3140", 0, NULL, s, NULL, 0, fname);
         o[k++] = (char)c2;
         i += 3;
       }
@@ -1015,19 +1087,25 @@ static jv *url_decode(E *e, jv *s, const char *reserved, const char *fname) {
   }
   return jn_str(e, o, k);
 }
-FN(decodeUrlComponent) { return ARG(0) ? url_decode(e, a[0], NULL, "decodeUrlComponent") : NULL; }
-FN(decodeUrl) { return ARG(0) ? url_decode(e, a[0], ";,/?:@&=+$#", "decodeUrl") : NULL; }
+FN(decodeUrlComponent) {
+  return ARG(0) ? url_decode(e, a[0], NULL, "decodeUrlComponent") : NULL;
+}
+FN(decodeUrl) {
+  return ARG(0) ? url_decode(e, a[0], ";,/?:@&=+$#", "decodeUrl") : NULL;
+}
 
 /* ---- AWS additions */
 FN(partition) {
   if (!ARG(0)) return NULL;
   if (!ARG(1) || a[1]->t != JT_NUM || !jn_is_int(a[1]->u.n) || a[1]->u.n < 1)
-    jn_throw_msg(e, "D3030", 0, "The size of a partition must be a positive integer");
+    jn_throw_msg(e, "D3030", 0,
+                 "The size of a partition must be a positive integer");
   size_t sz = (size_t)a[1]->u.n;
   jv *r = jn_arr(e, 0);
   for (size_t i = 0; i < a[0]->u.a.n; i += sz) {
     jv *c = jn_arr(e, sz);
-    for (size_t k = i; k < i + sz && k < a[0]->u.a.n; k++) jn_push(e, c, a[0]->u.a.v[k]);
+    for (size_t k = i; k < i + sz && k < a[0]->u.a.n; k++)
+      jn_push(e, c, a[0]->u.a.v[k]);
     jn_push(e, r, c);
   }
   return r;
@@ -1035,11 +1113,13 @@ FN(partition) {
 FN(range) {
   if (!ARG(0) || !ARG(1)) return NULL;
   double st = a[0]->u.n, en2 = a[1]->u.n, step = ARG(2) ? a[2]->u.n : 1;
-  if (step == 0) jn_throw_msg(e, "D3030", 0, "The step of $range must not be 0");
+  if (step == 0)
+    jn_throw_msg(e, "D3030", 0, "The step of $range must not be 0");
   jv *r = jn_arr(e, 0);
   size_t cnt = 0;
   for (double x = st; step > 0 ? x <= en2 : x >= en2; x += step) {
-    if (++cnt > 10000000) jn_throw(e, "D2014", 0, NULL, jn_num(e, (double)cnt), NULL, 0, NULL);
+    if (++cnt > 10000000)
+      jn_throw(e, "D2014", 0, NULL, jn_num(e, (double)cnt), NULL, 0, NULL);
     jn_push(e, r, jn_num(e, x));
   }
   return r;
@@ -1058,24 +1138,31 @@ FN(hash) {
                      : !strcmp(alg, "SHA-384") ? EVP_sha384()
                      : !strcmp(alg, "SHA-512") ? EVP_sha512()
                                                : NULL;
-  if (!md) jn_throw_msg(e, "D3030", 0, "The hash algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512");
+  if (!md)
+    jn_throw_msg(e, "D3030", 0,
+                 "The hash algorithm must be one of MD5, SHA-1, SHA-256, "
+                 "SHA-384, SHA-512");
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int ol = 0;
   EVP_Digest(a[0]->u.s.p, a[0]->u.s.n, out, &ol, md, NULL);
   char *hex = jn_alloc(e->a, ol * 2 + 1);
-  for (unsigned i = 0; i < ol; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
+  for (unsigned i = 0; i < ol; i++)
+    snprintf(hex + 2 * i, 3, "%02x", out[i]);
   return jn_str(e, hex, ol * 2);
 }
 FN(uuid) {
   unsigned char b[16];
   if (getrandom(b, sizeof b, 0) != sizeof b)
-    for (int i = 0; i < 16; i++) b[i] = (unsigned char)rand();
+    for (int i = 0; i < 16; i++)
+      b[i] = (unsigned char)rand();
   b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
   b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
   char s[40];
-  snprintf(s, sizeof s, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-           b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-           b[15]);
+  snprintf(
+      s, sizeof s,
+      "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+      b[12], b[13], b[14], b[15]);
   return jn_cstr(e, s);
 }
 static void fixstr(E *e, jv *x);
@@ -1091,9 +1178,11 @@ FN(parse) {
 }
 static void fixstr(E *e, jv *x) {
   if (!x) return;
-  if (x->t == JT_STR) x->u.s.p = jn_strndup(e->a, x->u.s.p, x->u.s.n);
+  if (x->t == JT_STR)
+    x->u.s.p = jn_strndup(e->a, x->u.s.p, x->u.s.n);
   else if (x->t == JT_ARR)
-    for (size_t i = 0; i < x->u.a.n; i++) fixstr(e, x->u.a.v[i]);
+    for (size_t i = 0; i < x->u.a.n; i++)
+      fixstr(e, x->u.a.v[i]);
   else if (x->t == JT_OBJ)
     for (size_t i = 0; i < x->u.o->n; i++) {
       x->u.o->k[i] = jn_strndup(e->a, x->u.o->k[i], x->u.o->kl[i]);

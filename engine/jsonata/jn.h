@@ -76,10 +76,31 @@ typedef struct slot {
   int level, index;
 } slot;
 enum {
-  N_PATH = 1, N_BINARY, N_UNARY, N_NAME, N_STRING, N_NUMBER, N_VALUE, N_WILDCARD,
-  N_DESCENDANT, N_PARENT, N_CONDITION, N_BLOCK, N_BIND, N_REGEX, N_FUNCTION,
-  N_VARIABLE, N_LAMBDA, N_PARTIAL, N_APPLY, N_TRANSFORM, N_SORT, N_OPERATOR,
-  N_ARRAY, N_OBJECT, N_GROUPBY_RAW
+  N_PATH = 1,
+  N_BINARY,
+  N_UNARY,
+  N_NAME,
+  N_STRING,
+  N_NUMBER,
+  N_VALUE,
+  N_WILDCARD,
+  N_DESCENDANT,
+  N_PARENT,
+  N_CONDITION,
+  N_BLOCK,
+  N_BIND,
+  N_REGEX,
+  N_FUNCTION,
+  N_VARIABLE,
+  N_LAMBDA,
+  N_PARTIAL,
+  N_APPLY,
+  N_TRANSFORM,
+  N_SORT,
+  N_OPERATOR,
+  N_ARRAY,
+  N_OBJECT,
+  N_GROUPBY_RAW
 };
 typedef struct jsig jsig;
 typedef struct {
@@ -122,8 +143,8 @@ struct node {
   slot *pslot; /* N_PARENT */
   slot **seeking;
   int nseeking;
-  unsigned keep_array : 1, keep_singleton : 1, consarray : 1, tuple : 1, thunk : 1,
-      tuple_path : 1;
+  unsigned keep_array : 1, keep_singleton : 1, consarray : 1, tuple : 1,
+      thunk : 1, tuple_path : 1;
   /* lambdas */
   const char **params;
   int nparams;
@@ -139,9 +160,9 @@ struct node {
 
 /* ---- signatures */
 typedef struct {
-  char type;  /* b n s l o a f j x ( */
-  char sub;   /* a<x>: item type, 0 none */
-  int ctx;    /* '-' */
+  char type; /* b n s l o a f j x ( */
+  char sub;  /* a<x>: item type, 0 none */
+  int ctx;   /* '-' */
   char regex[24];
 } jparam;
 struct jsig {
@@ -149,7 +170,8 @@ struct jsig {
   int n;
   pcre2_code *re;
 };
-jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos, char *errcode);
+jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos,
+                   char *errcode);
 
 /* ---- environment */
 typedef struct env env;
@@ -169,7 +191,14 @@ typedef struct {
   jsig *csig;
 } jbuiltin;
 
-enum { FK_BUILTIN = 1, FK_LAMBDA, FK_PARTIAL, FK_REGEX, FK_TRANSFORM, FK_CHAIN };
+enum {
+  FK_BUILTIN = 1,
+  FK_LAMBDA,
+  FK_PARTIAL,
+  FK_REGEX,
+  FK_TRANSFORM,
+  FK_CHAIN
+};
 struct jfn {
   int kind;
   const jbuiltin *bi;
@@ -204,8 +233,8 @@ struct E {
 
 /* throw: fills the error from a jsonata-js template ({{token}}, {{value}},
  * {{value2}}, {{index}}, {{type}}, {{{message}}}) and longjmps out */
-_Noreturn void jn_throw(E *e, const char *code, int pos, const char *token, jv *value,
-                        jv *value2, int index, const char *extra);
+_Noreturn void jn_throw(E *e, const char *code, int pos, const char *token,
+                        jv *value, jv *value2, int index, const char *extra);
 _Noreturn void jn_throw_msg(E *e, const char *code, int pos, const char *msg);
 
 /* counts work and checks the time limit now and then (U1001) */
@@ -262,13 +291,14 @@ void jn_builtins_init(void);
 
 /* regex match as JSONata's matcher objects: returns 1 and sets start/end
  * (bytes) and groups, 0 none */
-jv *jn_regex_match(E *e, jv *re, const char *s, size_t n, size_t from, size_t *ms,
-                   size_t *me);
+jv *jn_regex_match(E *e, jv *re, const char *s, size_t n, size_t from,
+                   size_t *ms, size_t *me);
 jv *jn_sort(E *e, jv *arr, jv *cmpfn, env *en);
 
 /* parser */
 node *jn_parse(jn_arena *a, const char *text, jsonata_error *err);
-pcre2_code *jn_regex_compile(const char *src, size_t n, const char *flags, int *err);
+pcre2_code *jn_regex_compile(const char *src, size_t n, const char *flags,
+                             int *err);
 
 /* datetime & formatting (format.c) */
 jv *jn_fn_fromMillis(E *e, jv **args, int n, jv *input, env *en);

@@ -45,8 +45,9 @@ jsonata *jsonata_compile(const char *text, jsonata_error *err);
  * is visible as $k (NULL: none); limits may be NULL. Returns a new cJSON the
  * caller frees, or NULL: then *err->code is "" when the result is undefined,
  * else the error. */
-cJSON *jsonata_evaluate(const jsonata *expr, const cJSON *input, const cJSON *bindings,
-                        const jsonata_limits *limits, jsonata_error *err);
+cJSON *jsonata_evaluate(const jsonata *expr, const cJSON *input,
+                        const cJSON *bindings, const jsonata_limits *limits,
+                        jsonata_error *err);
 
 void jsonata_free(jsonata *expr);
 

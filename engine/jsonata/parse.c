@@ -10,7 +10,9 @@
 #include "jn.h"
 
 /* memcpy that accepts (NULL, 0) */
-static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+static inline void *mcpy(void *d, const void *s, size_t n) {
+  return n ? memcpy(d, s, n) : d;
+}
 
 typedef struct {
   int type; /* 'o' operator, 's' string, 'n' number, 'N' name, 'v' variable,
@@ -43,7 +45,8 @@ static _Noreturn void perr(P *p, const char *code, int pos, const char *token,
   snprintf(e->token, sizeof e->token, "%s", token ? token : "");
   const char *m = "Syntax error";
   char buf[512];
-  if (!strcmp(code, "S0101")) m = "String literal must be terminated by a matching quote";
+  if (!strcmp(code, "S0101"))
+    m = "String literal must be terminated by a matching quote";
   else if (!strcmp(code, "S0102")) {
     snprintf(buf, sizeof buf, "Number out of range: %s", token);
     m = buf;
@@ -54,7 +57,8 @@ static _Noreturn void perr(P *p, const char *code, int pos, const char *token,
     m = "The escape sequence \\u must be followed by 4 hex digits";
   else if (!strcmp(code, "S0105"))
     m = "Quoted property name must be terminated with a backquote (`)";
-  else if (!strcmp(code, "S0106")) m = "Comment has no closing tag";
+  else if (!strcmp(code, "S0106"))
+    m = "Comment has no closing tag";
   else if (!strcmp(code, "S0201")) {
     snprintf(buf, sizeof buf, "Syntax error: \"%s\"", token);
     m = buf;
@@ -62,7 +66,8 @@ static _Noreturn void perr(P *p, const char *code, int pos, const char *token,
     snprintf(buf, sizeof buf, "Expected \"%s\", got \"%s\"", value, token);
     m = buf;
   } else if (!strcmp(code, "S0203")) {
-    snprintf(buf, sizeof buf, "Expected \"%s\" before end of expression", value);
+    snprintf(buf, sizeof buf, "Expected \"%s\" before end of expression",
+             value);
     m = buf;
   } else if (!strcmp(code, "S0204")) {
     snprintf(buf, sizeof buf, "Unknown operator: \"%s\"", token);
@@ -70,38 +75,49 @@ static _Noreturn void perr(P *p, const char *code, int pos, const char *token,
   } else if (!strcmp(code, "S0205")) {
     snprintf(buf, sizeof buf, "Unexpected token: \"%s\"", token);
     m = buf;
-  } else if (!strcmp(code, "S0207")) m = "Unexpected end of expression";
+  } else if (!strcmp(code, "S0207"))
+    m = "Unexpected end of expression";
   else if (!strcmp(code, "S0208")) {
     snprintf(buf, sizeof buf,
-             "Parameter \"%s\" of function definition must be a variable name (start with $)",
+             "Parameter \"%s\" of function definition must be a variable name "
+             "(start with $)",
              token);
     m = buf;
   } else if (!strcmp(code, "S0209"))
     m = "A predicate cannot follow a grouping expression in a step";
-  else if (!strcmp(code, "S0210")) m = "Each step can only have one grouping expression";
+  else if (!strcmp(code, "S0210"))
+    m = "Each step can only have one grouping expression";
   else if (!strcmp(code, "S0211")) {
-    snprintf(buf, sizeof buf, "The symbol \"%s\" cannot be used as a unary operator", token);
+    snprintf(buf, sizeof buf,
+             "The symbol \"%s\" cannot be used as a unary operator", token);
     m = buf;
   } else if (!strcmp(code, "S0212"))
     m = "The left side of := must be a variable name (start with $)";
   else if (!strcmp(code, "S0213")) {
     snprintf(buf, sizeof buf,
-             "The literal value %s cannot be used as a step within a path expression", token);
+             "The literal value %s cannot be used as a step within a path "
+             "expression",
+             token);
     m = buf;
   } else if (!strcmp(code, "S0214")) {
-    snprintf(buf, sizeof buf, "The right side of \"%s\" must be a variable name (start with $)",
+    snprintf(buf, sizeof buf,
+             "The right side of \"%s\" must be a variable name (start with $)",
              token);
     m = buf;
   } else if (!strcmp(code, "S0215"))
     m = "A context variable binding must precede any predicates on a step";
   else if (!strcmp(code, "S0216"))
-    m = "A context variable binding must precede the 'order-by' clause on a step";
+    m = "A context variable binding must precede the 'order-by' clause on a "
+        "step";
   else if (!strcmp(code, "S0217")) {
     snprintf(buf, sizeof buf,
-             "The object representing the 'parent' cannot be derived from this expression");
+             "The object representing the 'parent' cannot be derived from this "
+             "expression");
     m = buf;
-  } else if (!strcmp(code, "S0301")) m = "Empty regular expressions are not allowed";
-  else if (!strcmp(code, "S0302")) m = "No terminating / in regular expression";
+  } else if (!strcmp(code, "S0301"))
+    m = "Empty regular expressions are not allowed";
+  else if (!strcmp(code, "S0302"))
+    m = "No terminating / in regular expression";
   else if (!strcmp(code, "S0401"))
     m = "Type parameters can only be applied to functions and arrays";
   else if (!strcmp(code, "S0402"))
@@ -111,10 +127,13 @@ static _Noreturn void perr(P *p, const char *code, int pos, const char *token,
 }
 
 /* ---------------- lexer */
-static int is_opchar(int c) { return c && strchr(".[]{}(),@#;:?+-*/%|=<>^&!~", c) != NULL; }
+static int is_opchar(int c) {
+  return c && strchr(".[]{}(),@#;:?+-*/%|=<>^&!~", c) != NULL;
+}
 
 static void put_utf8(char *o, size_t *k, unsigned cp) {
-  if (cp < 0x80) o[(*k)++] = (char)cp;
+  if (cp < 0x80)
+    o[(*k)++] = (char)cp;
   else if (cp < 0x800) {
     o[(*k)++] = (char)(0xC0 | (cp >> 6));
     o[(*k)++] = (char)(0x80 | (cp & 0x3F));
@@ -134,10 +153,14 @@ static int hex4(const char *s, unsigned *v) {
   *v = 0;
   for (int i = 0; i < 4; i++) {
     int c = s[i], d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return 0;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return 0;
     *v = *v * 16 + (unsigned)d;
   }
   return 1;
@@ -149,7 +172,8 @@ static void lex(P *p, int infix) {
   tok *t = &p->t;
   memset(t, 0, sizeof *t);
 again:
-  while (p->pos < n && strchr(" \t\n\r\v", s[p->pos])) p->pos++;
+  while (p->pos < n && strchr(" \t\n\r\v", s[p->pos]))
+    p->pos++;
   if (p->pos + 1 < n && s[p->pos] == '/' && s[p->pos + 1] == '*') {
     size_t c = p->pos;
     const char *end = strstr(s + p->pos + 2, "*/");
@@ -172,12 +196,14 @@ again:
       char ch = s[p->pos];
       if (ch == '/' && depth == 0) {
         int bs = 0;
-        while (p->pos >= (size_t)bs + 1 && s[p->pos - bs - 1] == '\\') bs++;
+        while (p->pos >= (size_t)bs + 1 && s[p->pos - bs - 1] == '\\')
+          bs++;
         if (bs % 2 == 0) {
           if (p->pos == start) perr(p, "S0301", (int)p->pos, NULL, NULL);
           size_t pend = p->pos++;
           size_t fs = p->pos;
-          while (p->pos < n && (s[p->pos] == 'i' || s[p->pos] == 'm')) p->pos++;
+          while (p->pos < n && (s[p->pos] == 'i' || s[p->pos] == 'm'))
+            p->pos++;
           char flags[8] = {0};
           size_t fl = p->pos - fs;
           if (fl > 6) fl = 6;
@@ -196,15 +222,18 @@ again:
           return;
         }
       }
-      if ((ch == '(' || ch == '[' || ch == '{') && s[p->pos - 1] != '\\') depth++;
-      if ((ch == ')' || ch == ']' || ch == '}') && s[p->pos - 1] != '\\') depth--;
+      if ((ch == '(' || ch == '[' || ch == '{') && s[p->pos - 1] != '\\')
+        depth++;
+      if ((ch == ')' || ch == ']' || ch == '}') && s[p->pos - 1] != '\\')
+        depth--;
       p->pos++;
     }
     perr(p, "S0302", (int)p->pos, NULL, NULL);
   }
   static const char *two[] = {"..", ":=", "!=", ">=", "<=", "**", "~>"};
   for (int i = 0; i < 7; i++)
-    if (p->pos + 1 < n && s[p->pos] == two[i][0] && s[p->pos + 1] == two[i][1]) {
+    if (p->pos + 1 < n && s[p->pos] == two[i][0] &&
+        s[p->pos + 1] == two[i][1]) {
       t->type = 'o';
       t->val = two[i];
       t->len = 2;
@@ -230,17 +259,34 @@ again:
         if (i >= n) break;
         ch = s[i];
         switch (ch) {
-        case '"': o[k++] = '"'; break;
-        case '\\': o[k++] = '\\'; break;
-        case '/': o[k++] = '/'; break;
-        case 'b': o[k++] = '\b'; break;
-        case 'f': o[k++] = '\f'; break;
-        case 'n': o[k++] = '\n'; break;
-        case 'r': o[k++] = '\r'; break;
-        case 't': o[k++] = '\t'; break;
+        case '"':
+          o[k++] = '"';
+          break;
+        case '\\':
+          o[k++] = '\\';
+          break;
+        case '/':
+          o[k++] = '/';
+          break;
+        case 'b':
+          o[k++] = '\b';
+          break;
+        case 'f':
+          o[k++] = '\f';
+          break;
+        case 'n':
+          o[k++] = '\n';
+          break;
+        case 'r':
+          o[k++] = '\r';
+          break;
+        case 't':
+          o[k++] = '\t';
+          break;
         case 'u': {
           unsigned v;
-          if (i + 4 >= n + 0 || !hex4(s + i + 1, &v)) perr(p, "S0104", (int)i, NULL, NULL);
+          if (i + 4 >= n + 0 || !hex4(s + i + 1, &v))
+            perr(p, "S0104", (int)i, NULL, NULL);
           i += 4;
           if (v >= 0xD800 && v < 0xDC00 && i + 6 < n + 1 && s[i + 1] == '\\' &&
               s[i + 2] == 'u') {
@@ -273,18 +319,22 @@ again:
   }
   if (c >= '0' && c <= '9') {
     size_t i = p->pos;
-    if (s[i] == '0') i++;
+    if (s[i] == '0')
+      i++;
     else
-      while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+      while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
     if (i + 1 < n && s[i] == '.' && s[i + 1] >= '0' && s[i + 1] <= '9') {
       i++;
-      while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+      while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
       size_t j = i + 1;
       if (j < n && (s[j] == '+' || s[j] == '-')) j++;
       if (j < n && s[j] >= '0' && s[j] <= '9') {
-        while (j < n && s[j] >= '0' && s[j] <= '9') j++;
+        while (j < n && s[j] >= '0' && s[j] <= '9')
+          j++;
         i = j;
       }
     }
@@ -307,7 +357,8 @@ again:
     return;
   }
   size_t i = p->pos;
-  while (i < n && !strchr(" \t\n\r\v", s[i]) && !is_opchar(s[i])) i++;
+  while (i < n && !strchr(" \t\n\r\v", s[i]) && !is_opchar(s[i]))
+    i++;
   if (s[p->pos] == '$') {
     t->type = 'v';
     t->val = jn_strndup(p->a, s + p->pos + 1, i - p->pos - 1);
@@ -319,26 +370,34 @@ again:
   t->len = i - p->pos;
   p->pos = i;
   t->val = name;
-  if (!strcmp(name, "and") || !strcmp(name, "or") || !strcmp(name, "in")) t->type = 'o';
-  else if (!strcmp(name, "true")) t->type = 'V', t->vkind = 1;
-  else if (!strcmp(name, "false")) t->type = 'V', t->vkind = 2;
-  else if (!strcmp(name, "null")) t->type = 'V', t->vkind = 0;
-  else t->type = 'N';
+  if (!strcmp(name, "and") || !strcmp(name, "or") || !strcmp(name, "in"))
+    t->type = 'o';
+  else if (!strcmp(name, "true"))
+    t->type = 'V', t->vkind = 1;
+  else if (!strcmp(name, "false"))
+    t->type = 'V', t->vkind = 2;
+  else if (!strcmp(name, "null"))
+    t->type = 'V', t->vkind = 0;
+  else
+    t->type = 'N';
 }
 
 /* ---------------- parser */
-static int is_op(P *p, const char *op) { return p->t.type == 'o' && !strcmp(p->t.val, op); }
+static int is_op(P *p, const char *op) {
+  return p->t.type == 'o' && !strcmp(p->t.val, op);
+}
 
 static int lbp_of(P *p) {
   if (p->t.type != 'o') return 0;
   static const struct {
     const char *op;
     int bp;
-  } T[] = {{".", 75},  {"[", 80},  {"]", 0},   {"{", 70},   {"}", 0},   {"(", 80},
-           {")", 0},   {",", 0},   {"@", 80},  {"#", 80},   {";", 0},   {":", 0},
-           {"?", 20},  {"+", 50},  {"-", 50},  {"*", 60},   {"/", 60},  {"%", 60},
-           {"|", 0},  {"=", 40},  {"<", 40},  {">", 40},   {"^", 40},  {"**", 0},
-           {"..", 0}, {":=", 10}, {"!=", 40}, {"<=", 40},  {">=", 40}, {"~>", 40},
+  } T[] = {{".", 75},   {"[", 80},  {"]", 0},   {"{", 70},  {"}", 0},
+           {"(", 80},   {")", 0},   {",", 0},   {"@", 80},  {"#", 80},
+           {";", 0},    {":", 0},   {"?", 20},  {"+", 50},  {"-", 50},
+           {"*", 60},   {"/", 60},  {"%", 60},  {"|", 0},   {"=", 40},
+           {"<", 40},   {">", 40},  {"^", 40},  {"**", 0},  {"..", 0},
+           {":=", 10},  {"!=", 40}, {"<=", 40}, {">=", 40}, {"~>", 40},
            {"and", 30}, {"or", 25}, {"in", 40}, {"&", 50}};
   for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
     if (!strcmp(T[i].op, p->t.val)) return T[i].bp;
@@ -379,7 +438,8 @@ static node *nud(P *p) {
   tok t = p->t;
   node *x;
   switch (t.type) {
-  case 'e': perr(p, "S0207", t.pos, NULL, NULL);
+  case 'e':
+    perr(p, "S0207", t.pos, NULL, NULL);
   case 'N':
     lex(p, 1);
     x = mk(p, N_NAME, t.pos);
@@ -547,33 +607,39 @@ static node *led(P *p, node *left) {
     }
     x->items = v.v;
     x->nitems = v.n;
-    if (left->type == N_NAME &&
-        (!strcmp(left->value, "function") || !strcmp(left->value, "\xce\xbb"))) {
+    if (left->type == N_NAME && (!strcmp(left->value, "function") ||
+                                 !strcmp(left->value, "\xce\xbb"))) {
       /* lambda definition: peek for '<' without consuming */
       for (int i = 0; i < v.n; i++)
         if (v.v[i]->type != N_VARIABLE)
-          perr(p, "S0208", v.v[i]->pos, v.v[i]->value ? v.v[i]->value : "", NULL);
+          perr(p, "S0208", v.v[i]->pos, v.v[i]->value ? v.v[i]->value : "",
+               NULL);
       x->type = N_LAMBDA;
       x->params = jn_alloc(p->a, sizeof(char *) * (size_t)(v.n + 1));
-      for (int i = 0; i < v.n; i++) x->params[i] = v.v[i]->value;
+      for (int i = 0; i < v.n; i++)
+        x->params[i] = v.v[i]->value;
       x->nparams = v.n;
       /* the ')' is current; look at raw text after it */
       if (!is_op(p, ")")) expect(p, ")", 1);
       size_t q = p->pos;
-      while (q < p->len && strchr(" \t\n\r\v", p->src[q])) q++;
+      while (q < p->len && strchr(" \t\n\r\v", p->src[q]))
+        q++;
       if (q < p->len && p->src[q] == '<') {
         int depth = 0;
         size_t s0 = q;
         for (; q < p->len; q++) {
-          if (p->src[q] == '<') depth++;
+          if (p->src[q] == '<')
+            depth++;
           else if (p->src[q] == '>') {
             if (--depth == 0) break;
-          } else if (p->src[q] == '{') break;
+          } else if (p->src[q] == '{')
+            break;
         }
         if (q >= p->len || p->src[q] != '>') {
           p->pos = q;
           lex(p, 0);
-          perr(p, p->t.type == 'e' ? "S0203" : "S0202", p->t.pos, p->t.val, ">");
+          perr(p, p->t.type == 'e' ? "S0203" : "S0202", p->t.pos, p->t.val,
+               ">");
         }
         int ep = 0;
         char code[8] = "";
@@ -594,7 +660,8 @@ static node *led(P *p, node *left) {
     lex(p, 0);
     if (is_op(p, "]")) {
       node *s = left;
-      while (s && s->type == N_BINARY && !strcmp(s->value, "[")) s = s->lhs;
+      while (s && s->type == N_BINARY && !strcmp(s->value, "["))
+        s = s->lhs;
       s->keep_array = 1;
       expect(p, "]", 1);
       return left;
@@ -638,7 +705,8 @@ static node *led(P *p, node *left) {
     sortterm *terms = jn_alloc(p->a, sizeof *terms * (size_t)cap);
     for (;;) {
       int desc = 0;
-      if (is_op(p, "<")) expect(p, "<", 0);
+      if (is_op(p, "<"))
+        expect(p, "<", 0);
       else if (is_op(p, ">")) {
         desc = 1;
         expect(p, ">", 0);
@@ -674,7 +742,8 @@ static node *led(P *p, node *left) {
   }
   if (!strcmp(op, ":=")) {
     lex(p, 0);
-    if (left->type != N_VARIABLE) perr(p, "S0212", left->pos, left->value, NULL);
+    if (left->type != N_VARIABLE)
+      perr(p, "S0212", left->pos, left->value, NULL);
     x = mk(p, N_BINARY, t.pos);
     x->value = ":=";
     x->lhs = left;
@@ -690,8 +759,9 @@ static node *led(P *p, node *left) {
     if (x->rhs->type != N_VARIABLE) perr(p, "S0214", x->rhs->pos, op, NULL);
     return x;
   }
-  static const char *infix[] = {".", "+", "-", "*", "/", "%", "=", "<", ">", "!=", "<=",
-                                ">=", "&", "and", "or", "in", "~>", ".."};
+  static const char *infix[] = {
+      ".",  "+",  "-",  "*", "/",   "%",  "=",  "<",  ">",
+      "!=", "<=", ">=", "&", "and", "or", "in", "~>", ".."};
   for (size_t i = 0; i < sizeof infix / sizeof infix[0]; i++)
     if (!strcmp(op, infix[i])) {
       int bp = lbp_of(p);
@@ -707,7 +777,8 @@ static node *led(P *p, node *left) {
 
 static node *expression(P *p, int rbp) {
   node *left = nud(p);
-  while (rbp < lbp_of(p)) left = led(p, left);
+  while (rbp < lbp_of(p))
+    left = led(p, left);
   return left;
 }
 
@@ -732,7 +803,8 @@ static void seek_add(P *p, node *x, slot *s) {
 
 static void push_ancestry(P *p, node *result, node *value) {
   if (value->nseeking || value->type == N_PARENT) {
-    for (int i = 0; i < value->nseeking; i++) seek_add(p, result, value->seeking[i]);
+    for (int i = 0; i < value->nseeking; i++)
+      seek_add(p, result, value->seeking[i]);
     if (value->type == N_PARENT) seek_add(p, result, value->pslot);
   }
 }
@@ -743,7 +815,8 @@ static slot *seek_parent(P *p, node *x, slot *s) {
   case N_WILDCARD:
     s->level--;
     if (s->level == 0) {
-      if (!x->ancestor) x->ancestor = s;
+      if (!x->ancestor)
+        x->ancestor = s;
       else {
         mcpy(p->ancestry[s->index]->label, x->ancestor->label, sizeof s->label);
         x->ancestor = s;
@@ -751,7 +824,9 @@ static slot *seek_parent(P *p, node *x, slot *s) {
       x->tuple = 1;
     }
     break;
-  case N_PARENT: s->level++; break;
+  case N_PARENT:
+    s->level++;
+    break;
   case N_BLOCK:
     if (x->nitems > 0) {
       x->tuple = 1;
@@ -762,10 +837,12 @@ static slot *seek_parent(P *p, node *x, slot *s) {
     x->tuple = 1;
     int i = x->nitems - 1;
     s = seek_parent(p, x->items[i--], s);
-    while (s->level > 0 && i >= 0) s = seek_parent(p, x->items[i--], s);
+    while (s->level > 0 && i >= 0)
+      s = seek_parent(p, x->items[i--], s);
     break;
   }
-  default: perr(p, "S0217", x->pos, NULL, NULL);
+  default:
+    perr(p, "S0217", x->pos, NULL, NULL);
   }
   return s;
 }
@@ -775,7 +852,8 @@ static void resolve_ancestry(P *p, node *path) {
   node *last = path->items[index];
   int ns = last->nseeking + (last->type == N_PARENT);
   slot **slots = jn_alloc(p->a, sizeof *slots * (size_t)(ns + 1));
-  for (int i = 0; i < last->nseeking; i++) slots[i] = last->seeking[i];
+  for (int i = 0; i < last->nseeking; i++)
+    slots[i] = last->seeking[i];
   if (last->type == N_PARENT) slots[last->nseeking] = last->pslot;
   for (int is = 0; is < ns; is++) {
     slot *s = slots[is];
@@ -786,7 +864,8 @@ static void resolve_ancestry(P *p, node *path) {
         break;
       }
       node *step = path->items[index--];
-      while (index >= 0 && step->focus && path->items[index]->focus) step = path->items[index--];
+      while (index >= 0 && step->focus && path->items[index]->focus)
+        step = path->items[index--];
       s = seek_parent(p, step, s);
     }
   }
@@ -828,7 +907,8 @@ static node *process(P *p, node *x) {
     const char *op = x->value;
     if (!strcmp(op, ".")) {
       node *l = process(p, x->lhs);
-      if (l->type == N_PATH) r = l;
+      if (l->type == N_PATH)
+        r = l;
       else {
         r = mk(p, N_PATH, l->pos);
         path_push(p, r, l);
@@ -836,7 +916,8 @@ static node *process(P *p, node *x) {
       if (l->type == N_PARENT) seek_add(p, r, l->pslot);
       node *rest = process(p, x->rhs);
       if (rest->type == N_PATH)
-        for (int i = 0; i < rest->nitems; i++) path_push(p, r, rest->items[i]);
+        for (int i = 0; i < rest->nitems; i++)
+          path_push(p, r, rest->items[i]);
       else {
         if (rest->npreds) {
           rest->stages = rest->preds;
@@ -854,7 +935,8 @@ static node *process(P *p, node *x) {
         if (s->keep_array) r->keep_singleton = 1;
       }
       if (r->items[0]->type == N_ARRAY) r->items[0]->consarray = 1;
-      if (r->items[r->nitems - 1]->type == N_ARRAY) r->items[r->nitems - 1]->consarray = 1;
+      if (r->items[r->nitems - 1]->type == N_ARRAY)
+        r->items[r->nitems - 1]->consarray = 1;
       resolve_ancestry(p, r);
     } else if (!strcmp(op, "[")) {
       r = process(p, x->lhs);
@@ -869,14 +951,18 @@ static node *process(P *p, node *x) {
       if (pred->nseeking) {
         for (int i = 0; i < pred->nseeking; i++) {
           slot *s = pred->seeking[i];
-          if (s->level == 1) seek_parent(p, step, s);
-          else s->level--;
+          if (s->level == 1)
+            seek_parent(p, step, s);
+          else
+            s->level--;
         }
         push_ancestry(p, step, pred);
       }
       stage st = {'f', pred, NULL, x->pos};
-      if (stages) stage_push(p, &step->stages, &step->nstages, st);
-      else stage_push(p, &step->preds, &step->npreds, st);
+      if (stages)
+        stage_push(p, &step->stages, &step->nstages, st);
+      else
+        stage_push(p, &step->preds, &step->npreds, st);
     } else if (!strcmp(op, "^")) {
       r = process(p, x->lhs);
       if (r->type != N_PATH) {
@@ -911,7 +997,8 @@ static node *process(P *p, node *x) {
     } else if (!strcmp(op, "#")) {
       r = process(p, x->lhs);
       node *step = r;
-      if (r->type == N_PATH) step = r->items[r->nitems - 1];
+      if (r->type == N_PATH)
+        step = r->items[r->nitems - 1];
       else {
         r = mk(p, N_PATH, step->pos);
         path_push(p, r, step);
@@ -922,7 +1009,8 @@ static node *process(P *p, node *x) {
           step->npreds = 0;
         }
       }
-      if (!step->nstages) step->index = x->rhs->value;
+      if (!step->nstages)
+        step->index = x->rhs->value;
       else {
         stage st = {'i', NULL, x->rhs->value, x->pos};
         stage_push(p, &step->stages, &step->nstages, st);
@@ -1006,8 +1094,10 @@ static node *process(P *p, node *x) {
       push_ancestry(p, r, r->items[i]);
     }
     r->expr = process(p, x->expr);
-    if (r->expr->type == N_PATH && r->expr->nitems > 0) r->fname = r->expr->items[0]->value;
-    else r->fname = r->expr->value;
+    if (r->expr->type == N_PATH && r->expr->nitems > 0)
+      r->fname = r->expr->items[0]->value;
+    else
+      r->fname = r->expr->value;
     break;
   }
   case N_LAMBDA: {
@@ -1038,7 +1128,8 @@ static node *process(P *p, node *x) {
       x->items[i] = process(p, x->items[i]);
       push_ancestry(p, r, x->items[i]);
       node *it = x->items[i];
-      if (it->consarray || (it->type == N_PATH && it->items[0]->consarray)) r->consarray = 1;
+      if (it->consarray || (it->type == N_PATH && it->items[0]->consarray))
+        r->consarray = 1;
     }
     break;
   case N_NAME:
@@ -1055,7 +1146,8 @@ static node *process(P *p, node *x) {
     anc_push(p, r->pslot);
     break;
   }
-  default: r = x;
+  default:
+    r = x;
   }
   if (x->keep_array) r->keep_array = 1;
   return r;

@@ -8,7 +8,9 @@
 #include "jn.h"
 
 /* memcpy that accepts (NULL, 0) */
-static inline void *mcpy(void *d, const void *s, size_t n) { return n ? memcpy(d, s, n) : d; }
+static inline void *mcpy(void *d, const void *s, size_t n) {
+  return n ? memcpy(d, s, n) : d;
+}
 
 struct jn_block {
   jn_block *next;
@@ -46,7 +48,8 @@ void *jn_alloc(jn_arena *a, size_t n) {
 }
 
 void jn_arena_free(jn_arena *a) {
-  for (size_t i = 0; i < a->ncodes; i++) pcre2_code_free(a->codes[i]);
+  for (size_t i = 0; i < a->ncodes; i++)
+    pcre2_code_free(a->codes[i]);
   free(a->codes);
   jn_block *b = a->head;
   while (b) {
@@ -126,17 +129,21 @@ jv *jn_obj(E *e) {
 }
 static uint32_t khash(const char *k, size_t n) {
   uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)k[i]) * 16777619u;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)k[i]) * 16777619u;
   return h;
 }
 static void oindex(E *e, jobj *o) {
   size_t cap = 16;
-  while (cap < o->n * 2 + 2) cap *= 2;
-  o->idx = e ? jn_alloc(e->a, sizeof *o->idx * cap) : calloc(cap, sizeof *o->idx);
+  while (cap < o->n * 2 + 2)
+    cap *= 2;
+  o->idx =
+      e ? jn_alloc(e->a, sizeof *o->idx * cap) : calloc(cap, sizeof *o->idx);
   o->idxcap = cap;
   for (size_t i = 0; i < o->n; i++) {
     size_t h = khash(o->k[i], o->kl[i]) & (cap - 1);
-    while (o->idx[h]) h = (h + 1) & (cap - 1);
+    while (o->idx[h])
+      h = (h + 1) & (cap - 1);
     o->idx[h] = (uint32_t)i + 1;
   }
 }
@@ -187,7 +194,8 @@ void jn_oset(E *e, jv *ov, const char *k, size_t kl, jv *v) {
   if (o->idx && o->n * 2 + 2 > o->idxcap) o->idx = NULL;
   if (o->idx) {
     size_t h = khash(k, kl) & (o->idxcap - 1);
-    while (o->idx[h]) h = (h + 1) & (o->idxcap - 1);
+    while (o->idx[h])
+      h = (h + 1) & (o->idxcap - 1);
     o->idx[h] = (uint32_t)o->n;
   } else if (o->n > 8)
     oindex(e, o);
@@ -221,11 +229,16 @@ int jn_truthy(jv *v) {
     for (size_t i = 0; i < v->u.a.n; i++)
       if (jn_truthy(v->u.a.v[i]) == 1) return 1;
     return 0;
-  case JT_STR: return v->u.s.n > 0;
-  case JT_NUM: return v->u.n != 0;
-  case JT_OBJ: return v->u.o->n > 0;
-  case JT_BOOL: return v->u.b;
-  default: return 0;
+  case JT_STR:
+    return v->u.s.n > 0;
+  case JT_NUM:
+    return v->u.n != 0;
+  case JT_OBJ:
+    return v->u.o->n > 0;
+  case JT_BOOL:
+    return v->u.b;
+  default:
+    return 0;
   }
 }
 
@@ -234,10 +247,14 @@ int jn_deep_eq(jv *a, jv *b) {
   if (!a || !b) return 0;
   if (a->t != b->t) return 0;
   switch (a->t) {
-  case JT_NULL: return 1;
-  case JT_BOOL: return a->u.b == b->u.b;
-  case JT_NUM: return a->u.n == b->u.n;
-  case JT_STR: return a->u.s.n == b->u.s.n && !memcmp(a->u.s.p, b->u.s.p, a->u.s.n);
+  case JT_NULL:
+    return 1;
+  case JT_BOOL:
+    return a->u.b == b->u.b;
+  case JT_NUM:
+    return a->u.n == b->u.n;
+  case JT_STR:
+    return a->u.s.n == b->u.s.n && !memcmp(a->u.s.p, b->u.s.p, a->u.s.n);
   case JT_ARR:
     if (a->u.a.n != b->u.a.n) return 0;
     for (size_t i = 0; i < a->u.a.n; i++)
@@ -250,7 +267,8 @@ int jn_deep_eq(jv *a, jv *b) {
       if (!o || !jn_deep_eq(a->u.o->v[i], o)) return 0;
     }
     return 1;
-  default: return 0;
+  default:
+    return 0;
   }
 }
 
@@ -265,11 +283,14 @@ jv *jn_append(E *e, jv *a, jv *b) {
   } else {
     r = jn_arr(e, a->u.a.n + (b->t == JT_ARR ? b->u.a.n : 1));
     r->f = a->f & (JF_SEQ);
-    for (size_t i = 0; i < a->u.a.n; i++) jn_push(e, r, a->u.a.v[i]);
+    for (size_t i = 0; i < a->u.a.n; i++)
+      jn_push(e, r, a->u.a.v[i]);
   }
-  if (b->t != JT_ARR) jn_push(e, r, b);
+  if (b->t != JT_ARR)
+    jn_push(e, r, b);
   else
-    for (size_t i = 0; i < b->u.a.n; i++) jn_push(e, r, b->u.a.v[i]);
+    for (size_t i = 0; i < b->u.a.n; i++)
+      jn_push(e, r, b->u.a.v[i]);
   return r;
 }
 
@@ -279,16 +300,19 @@ jv *jn_from_cjson(E *e, const cJSON *c) {
   if (cJSON_IsTrue(c)) return &jn_true;
   if (cJSON_IsFalse(c)) return &jn_false;
   if (cJSON_IsNumber(c)) return jn_num(e, c->valuedouble);
-  if (cJSON_IsString(c)) return jn_str(e, c->valuestring, strlen(c->valuestring));
+  if (cJSON_IsString(c))
+    return jn_str(e, c->valuestring, strlen(c->valuestring));
   if (cJSON_IsArray(c)) {
     jv *a = jn_arr(e, (size_t)cJSON_GetArraySize(c));
-    for (cJSON *i = c->child; i; i = i->next) jn_push(e, a, jn_from_cjson(e, i));
+    for (cJSON *i = c->child; i; i = i->next)
+      jn_push(e, a, jn_from_cjson(e, i));
     return a;
   }
   if (cJSON_IsObject(c)) {
     jv *o = jn_obj(e);
     for (cJSON *i = c->child; i; i = i->next)
-      if (i->string) jn_oset(e, o, i->string, strlen(i->string), jn_from_cjson(e, i));
+      if (i->string)
+        jn_oset(e, o, i->string, strlen(i->string), jn_from_cjson(e, i));
     return o;
   }
   return &jn_null;
@@ -305,9 +329,12 @@ static char *dupn(const char *s, size_t n) {
 cJSON *jn_to_cjson(jv *v) {
   if (!v) return NULL;
   switch (v->t) {
-  case JT_NULL: return cJSON_CreateNull();
-  case JT_BOOL: return cJSON_CreateBool(v->u.b);
-  case JT_NUM: return cJSON_CreateNumber(v->u.n);
+  case JT_NULL:
+    return cJSON_CreateNull();
+  case JT_BOOL:
+    return cJSON_CreateBool(v->u.b);
+  case JT_NUM:
+    return cJSON_CreateNumber(v->u.n);
   case JT_STR: {
     char *s = dupn(v->u.s.p, v->u.s.n);
     cJSON *r = cJSON_CreateString(s);
@@ -333,8 +360,10 @@ cJSON *jn_to_cjson(jv *v) {
     }
     return o;
   }
-  case JT_FN: return cJSON_CreateString("");
-  default: return NULL;
+  case JT_FN:
+    return cJSON_CreateString("");
+  default:
+    return NULL;
   }
 }
 
@@ -343,7 +372,8 @@ jv *jn_clone(E *e, jv *v) {
   if (v->t == JT_ARR) {
     jv *a = jn_arr(e, v->u.a.n);
     a->f = v->f;
-    for (size_t i = 0; i < v->u.a.n; i++) jn_push(e, a, jn_clone(e, v->u.a.v[i]));
+    for (size_t i = 0; i < v->u.a.n; i++)
+      jn_push(e, a, jn_clone(e, v->u.a.v[i]));
     return a;
   }
   if (v->t == JT_OBJ) {
@@ -392,7 +422,8 @@ void jn_numfmt(double d, char *buf) {
   for (; *q && *q != 'e'; q++)
     if (*q >= '0' && *q <= '9') digits[nd++] = *q;
   int ex = atoi(q + 1);
-  while (nd > 1 && digits[nd - 1] == '0') nd--;
+  while (nd > 1 && digits[nd - 1] == '0')
+    nd--;
   digits[nd] = 0;
   char *o = buf;
   if (neg) *o++ = '-';
@@ -409,11 +440,13 @@ void jn_numfmt(double d, char *buf) {
   if (ex < 0) {
     *o++ = '0';
     *o++ = '.';
-    for (int i = 0; i < -ex - 1; i++) *o++ = '0';
+    for (int i = 0; i < -ex - 1; i++)
+      *o++ = '0';
     mcpy(o, digits, (size_t)nd);
     o += nd;
   } else {
-    for (int i = 0; i <= ex; i++) *o++ = i < nd ? digits[i] : '0';
+    for (int i = 0; i <= ex; i++)
+      *o++ = i < nd ? digits[i] : '0';
     if (nd > ex + 1) {
       *o++ = '.';
       mcpy(o, digits + ex + 1, (size_t)(nd - ex - 1));
@@ -435,7 +468,8 @@ double jn_prec15(double d) {
 void jb_put(jbuf *b, const char *s, size_t n) {
   if (b->n + n + 1 > b->cap) {
     size_t nc = b->cap ? b->cap * 2 : 64;
-    while (nc < b->n + n + 1) nc *= 2;
+    while (nc < b->n + n + 1)
+      nc *= 2;
     char *np = jn_alloc(b->e->a, nc);
     if (b->n) mcpy(np, b->p, b->n);
     b->p = np;
@@ -455,13 +489,20 @@ static void jstr(jbuf *b, const char *s, size_t n) {
     unsigned char c = (unsigned char)s[i];
     const char *esc = NULL;
     char u[8];
-    if (c == '"') esc = "\\\"";
-    else if (c == '\\') esc = "\\\\";
-    else if (c == '\n') esc = "\\n";
-    else if (c == '\r') esc = "\\r";
-    else if (c == '\t') esc = "\\t";
-    else if (c == '\b') esc = "\\b";
-    else if (c == '\f') esc = "\\f";
+    if (c == '"')
+      esc = "\\\"";
+    else if (c == '\\')
+      esc = "\\\\";
+    else if (c == '\n')
+      esc = "\\n";
+    else if (c == '\r')
+      esc = "\\r";
+    else if (c == '\t')
+      esc = "\\t";
+    else if (c == '\b')
+      esc = "\\b";
+    else if (c == '\f')
+      esc = "\\f";
     else if (c < 0x20) {
       snprintf(u, sizeof u, "\\u%04x", c);
       esc = u;
@@ -478,7 +519,8 @@ static void jstr(jbuf *b, const char *s, size_t n) {
 
 static void indent(jbuf *b, int lvl) {
   jb_putc(b, '\n');
-  for (int i = 0; i < lvl * 2; i++) jb_putc(b, ' ');
+  for (int i = 0; i < lvl * 2; i++)
+    jb_putc(b, ' ');
 }
 
 static void strfy(E *e, jbuf *b, jv *v, int pretty, int prec15, int lvl) {
@@ -488,14 +530,21 @@ static void strfy(E *e, jbuf *b, jv *v, int pretty, int prec15, int lvl) {
     return;
   }
   switch (v->t) {
-  case JT_NULL: jb_puts(b, "null"); break;
-  case JT_BOOL: jb_puts(b, v->u.b ? "true" : "false"); break;
+  case JT_NULL:
+    jb_puts(b, "null");
+    break;
+  case JT_BOOL:
+    jb_puts(b, v->u.b ? "true" : "false");
+    break;
   case JT_NUM:
-    if (!isfinite(v->u.n) && prec15) jn_throw(e, "D1001", 0, NULL, v, NULL, 0, NULL);
+    if (!isfinite(v->u.n) && prec15)
+      jn_throw(e, "D1001", 0, NULL, v, NULL, 0, NULL);
     jn_numfmt(prec15 ? jn_prec15(v->u.n) : v->u.n, nb);
     jb_puts(b, nb);
     break;
-  case JT_STR: jstr(b, v->u.s.p, v->u.s.n); break;
+  case JT_STR:
+    jstr(b, v->u.s.p, v->u.s.n);
+    break;
   case JT_ARR:
     jb_putc(b, '[');
     if (v->u.a.n == 0) {
@@ -527,7 +576,8 @@ static void strfy(E *e, jbuf *b, jv *v, int pretty, int prec15, int lvl) {
     jb_putc(b, '}');
     break;
   }
-  default: jb_puts(b, "null");
+  default:
+    jb_puts(b, "null");
   }
 }
 

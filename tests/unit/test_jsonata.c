@@ -15,12 +15,16 @@ static char *run(const char *expr, const char *input, const char *bindings) {
   jsonata_error err;
   jsonata *j = jsonata_compile(expr, &err);
   if (!j) return strdup(err.code);
-  cJSON *in = input ? cJSON_Parse(input) : NULL, *b = bindings ? cJSON_Parse(bindings) : NULL;
+  cJSON *in = input ? cJSON_Parse(input) : NULL,
+        *b = bindings ? cJSON_Parse(bindings) : NULL;
   cJSON *r = jsonata_evaluate(j, in, b, NULL, &err);
   char *s;
-  if (err.code[0]) s = strdup(err.code);
-  else if (!r) s = strdup("undefined");
-  else s = cJSON_PrintUnformatted(r);
+  if (err.code[0])
+    s = strdup(err.code);
+  else if (!r)
+    s = strdup("undefined");
+  else
+    s = cJSON_PrintUnformatted(r);
   cJSON_Delete(r);
   cJSON_Delete(in);
   cJSON_Delete(b);
@@ -80,7 +84,8 @@ T_MAIN("jsonata-api") {
     T_OK(!r, "no result on error");
     T_STREQ(err.code, "T2001");
     T_STREQ(err.token, "+");
-    T_STREQ(err.message, "The left side of the \"+\" operator must evaluate to a number");
+    T_STREQ(err.message,
+            "The left side of the \"+\" operator must evaluate to a number");
     jsonata_free(j);
     j = jsonata_compile("$error('boom')", &err);
     r = jsonata_evaluate(j, NULL, NULL, NULL, &err);
@@ -91,11 +96,14 @@ T_MAIN("jsonata-api") {
   /* limits: deep recursion and endless loops end in U1001, tail calls run */
   {
     jsonata_error err;
-    jsonata *j = jsonata_compile("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))", &err);
+    jsonata *j = jsonata_compile(
+        "($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))", &err);
     cJSON *r = jsonata_evaluate(j, NULL, NULL, NULL, &err);
     T_OK(!r && !strcmp(err.code, "U1001"), "deep recursion: %s", err.code);
     jsonata_free(j);
-    j = jsonata_compile("($f := function($n, $a){$n = 0 ? $a : $f($n - 1, $a + 1)}; $f(100000, 0))", &err);
+    j = jsonata_compile("($f := function($n, $a){$n = 0 ? $a : $f($n - 1, $a + "
+                        "1)}; $f(100000, 0))",
+                        &err);
     r = jsonata_evaluate(j, NULL, NULL, NULL, &err);
     T_OK(r && r->valuedouble == 100000, "tail call: %s", err.code);
     cJSON_Delete(r);
@@ -103,7 +111,8 @@ T_MAIN("jsonata-api") {
     j = jsonata_compile("($f := function(){$f()}; $f())", &err);
     jsonata_limits lim = {0, 300};
     r = jsonata_evaluate(j, NULL, NULL, &lim, &err);
-    T_OK(!r && !strcmp(err.code, "U1001"), "endless loop stopped: %s", err.code);
+    T_OK(!r && !strcmp(err.code, "U1001"), "endless loop stopped: %s",
+         err.code);
     jsonata_free(j);
   }
   /* one compiled expression, many threads */
@@ -111,7 +120,8 @@ T_MAIN("jsonata-api") {
     jsonata_error err;
     jsonata *j = jsonata_compile("$ * 2 + $count([1])", &err);
     pthread_t th[4];
-    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, thread_eval, j);
+    for (int i = 0; i < 4; i++)
+      pthread_create(&th[i], NULL, thread_eval, j);
     for (int i = 0; i < 4; i++) {
       void *ok;
       pthread_join(th[i], &ok);
@@ -120,7 +130,8 @@ T_MAIN("jsonata-api") {
     jsonata_free(j);
   }
   /* AWS's functions */
-  EQ("$partition([1,2,3,4,5,6,7,8,9], 3)", NULL, NULL, "[[1,2,3],[4,5,6],[7,8,9]]");
+  EQ("$partition([1,2,3,4,5,6,7,8,9], 3)", NULL, NULL,
+     "[[1,2,3],[4,5,6],[7,8,9]]");
   EQ("$partition([1,2,3,4,5], 2)", NULL, NULL, "[[1,2],[3,4],[5]]");
   EQ("$range(0, 10, 2)", NULL, NULL, "[0,2,4,6,8,10]");
   EQ("$range(5, 1, -2)", NULL, NULL, "[5,3,1]");
@@ -128,7 +139,8 @@ T_MAIN("jsonata-api") {
   EQ("$hash('abc')", NULL, NULL,
      "\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"");
   EQ("$hash('abc', 'MD5')", NULL, NULL, "\"900150983cd24fb0d6963f7d28e17f72\"");
-  EQ("$hash('abc', 'SHA-1')", NULL, NULL, "\"a9993e364706816aba3e25717850c26c9cd0d89d\"");
+  EQ("$hash('abc', 'SHA-1')", NULL, NULL,
+     "\"a9993e364706816aba3e25717850c26c9cd0d89d\"");
   EQ("$hash('abc', 'CRC32')", NULL, NULL, "D3030");
   EQ("$random(42) = $random(42)", NULL, NULL, "true");
   EQ("$random() >= 0 and $random() < 1", NULL, NULL, "true");
