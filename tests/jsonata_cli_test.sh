@@ -34,6 +34,7 @@ run 0 '0.30000000000000004' '' -- "$ASL" jsonata '0.1 + 0.2'
 run 0 '1e+21' '' -- "$ASL" jsonata '1e21'
 run 0 '"héllo wörld"' '' -- "$ASL" jsonata '"héllo " & $x' --bindings '{"x":"wörld"}'
 run 0 '42' '' -- "$ASL" jsonata '$states.input.a + 1' --bindings '{"states":{"input":{"a":41}}}'
+run 0 '"900150983cd24fb0d6963f7d28e17f72"' '' -- "$ASL" jsonata '$hash("abc", "MD5")'
 # undefined prints nothing; no --input is no input at all
 run 0 '' '' -- "$ASL" jsonata 'nothing.here' --input "$T/in.json"
 run 0 '' '' -- "$ASL" jsonata '$'

@@ -2,7 +2,6 @@
  * without $eval, plus AWS's $partition $range $hash $random $uuid $parse)
  * and regular expressions over PCRE2. */
 #include <math.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -983,21 +982,44 @@ FN(base64encode) {
       i++;
     raw[rn++] = (unsigned char)cp;
   }
+  static const char B64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   char *o = jn_alloc(e->a, rn * 4 / 3 + 8);
-  int k = EVP_EncodeBlock((unsigned char *)o, raw, (int)rn);
-  return jn_str(e, o, (size_t)k);
+  size_t k = 0;
+  for (size_t i = 0; i < rn; i += 3) {
+    unsigned v = (unsigned)raw[i] << 16;
+    if (i + 1 < rn) v |= (unsigned)raw[i + 1] << 8;
+    if (i + 2 < rn) v |= raw[i + 2];
+    o[k++] = B64[(v >> 18) & 63];
+    o[k++] = B64[(v >> 12) & 63];
+    o[k++] = i + 1 < rn ? B64[(v >> 6) & 63] : '=';
+    o[k++] = i + 2 < rn ? B64[v & 63] : '=';
+  }
+  return jn_str(e, o, k);
 }
 FN(base64decode) {
   if (!ARG(0)) return NULL;
   size_t n0 = a[0]->u.s.n;
   unsigned char *o = jn_alloc(e->a, n0 + 8);
-  int k = EVP_DecodeBlock(o, (const unsigned char *)a[0]->u.s.p, (int)n0);
-  if (k < 0) k = 0;
-  size_t pad = 0;
-  if (n0 >= 1 && a[0]->u.s.p[n0 - 1] == '=') pad++;
-  if (n0 >= 2 && a[0]->u.s.p[n0 - 2] == '=') pad++;
-  k -= (int)pad;
-  if (k < 0) k = 0;
+  int k = 0;
+  unsigned acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < n0; i++) {
+    char c = a[0]->u.s.p[i];
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '+' || c == '-' ? 62
+            : c == '/' || c == '_' ? 63
+                                   : -1;
+    if (v < 0) continue; /* padding, whitespace */
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      o[k++] = (unsigned char)((acc >> bits) & 0xFF);
+    }
+  }
   /* bytes are Latin-1 code points */
   char *u = jn_alloc(e->a, (size_t)k * 2 + 1);
   size_t un = 0;
@@ -1124,31 +1146,22 @@ FN(range) {
   }
   return r;
 }
+static jsonata_hasher g_hasher;
+void jsonata_set_hasher(jsonata_hasher h) { g_hasher = h; }
+
 FN(hash) {
   if (!ARG(0)) return NULL;
-  const char *alg = "SHA-256";
-  char ab[32] = "SHA-256";
-  if (ARG(1)) {
-    snprintf(ab, sizeof ab, "%.*s", (int)a[1]->u.s.n, a[1]->u.s.p);
-    alg = ab;
-  }
-  const EVP_MD *md = !strcmp(alg, "MD5")       ? EVP_md5()
-                     : !strcmp(alg, "SHA-1")   ? EVP_sha1()
-                     : !strcmp(alg, "SHA-256") ? EVP_sha256()
-                     : !strcmp(alg, "SHA-384") ? EVP_sha384()
-                     : !strcmp(alg, "SHA-512") ? EVP_sha512()
-                                               : NULL;
-  if (!md)
+  char alg[32] = "SHA-256";
+  if (ARG(1)) snprintf(alg, sizeof alg, "%.*s", (int)a[1]->u.s.n, a[1]->u.s.p);
+  if (!g_hasher)
+    jn_throw_msg(e, "D3030", 0,
+                 "$hash: no digest is installed (jsonata_set_hasher)");
+  char hex[160];
+  if (g_hasher(alg, a[0]->u.s.p, a[0]->u.s.n, hex) != 0)
     jn_throw_msg(e, "D3030", 0,
                  "The hash algorithm must be one of MD5, SHA-1, SHA-256, "
                  "SHA-384, SHA-512");
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int ol = 0;
-  EVP_Digest(a[0]->u.s.p, a[0]->u.s.n, out, &ol, md, NULL);
-  char *hex = jn_alloc(e->a, ol * 2 + 1);
-  for (unsigned i = 0; i < ol; i++)
-    snprintf(hex + 2 * i, 3, "%02x", out[i]);
-  return jn_str(e, hex, ol * 2);
+  return jn_cstr(e, hex);
 }
 FN(uuid) {
   unsigned char b[16];

@@ -51,6 +51,15 @@ cJSON *jsonata_evaluate(const jsonata *expr, const cJSON *input,
 
 void jsonata_free(jsonata *expr);
 
+/* The digest behind AWS's $hash (the engine has no crypto of its own; the
+ * composition root installs one, cli/hasher.c's libcrypto digest):
+ * algorithm is "MD5", "SHA-1", "SHA-256", "SHA-384" or "SHA-512"; writes
+ * the lowercase hex digest into hex (>= 129 bytes) and returns 0, or -1 for
+ * an unknown algorithm. Without one, $hash fails with D3030. */
+typedef int (*jsonata_hasher)(const char *algorithm, const void *data,
+                              size_t len, char *hex);
+void jsonata_set_hasher(jsonata_hasher h);
+
 /* Formats a double as JavaScript's JSON.stringify does (shortest round-trip,
  * "1e+21" style exponents) into buf (at least 32 bytes). */
 void jsonata_number_string(double d, char *buf);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 
+#include "../../cli/hasher.h"
 #include "../../engine/jsonata/jsonata.h"
 #include "t.h"
 
@@ -129,7 +130,9 @@ T_MAIN("jsonata-api") {
     }
     jsonata_free(j);
   }
-  /* AWS's functions */
+  /* AWS's functions ($hash's digest comes from the composition root) */
+  EQ("$hash('abc')", NULL, NULL, "D3030");
+  asl_cli_hasher_install();
   EQ("$partition([1,2,3,4,5,6,7,8,9], 3)", NULL, NULL,
      "[[1,2,3],[4,5,6],[7,8,9]]");
   EQ("$partition([1,2,3,4,5], 2)", NULL, NULL, "[[1,2],[3,4],[5]]");
