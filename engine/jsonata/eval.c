@@ -578,11 +578,14 @@ static jv *eval_binary(E *e, node *x, jv *in, env *en) {
     double size = r->u.n - l->u.n + 1;
     if (size > 1e7)
       jn_throw(e, "D2014", x->pos, op, jn_num(e, size), NULL, 0, NULL);
-    jv *a = jn_arr(e, (size_t)size);
+    jv *a = jn_arr(e, 0);
     a->f = JF_SEQ;
-    jv *nums = jn_alloc(e->a, sizeof(jv) * (size_t)size);
+    a->u.a.v = jn_alloc_raw(e->a, sizeof(jv *) * (size_t)size);
+    a->u.a.cap = (size_t)size;
+    jv *nums = jn_alloc_raw(e->a, sizeof(jv) * (size_t)size);
     for (size_t i = 0; i < (size_t)size; i++) {
       nums[i].t = JT_NUM;
+      nums[i].f = 0;
       nums[i].u.n = l->u.n + (double)i;
       a->u.a.v[i] = &nums[i];
       jn_tick(e);

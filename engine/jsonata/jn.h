@@ -24,6 +24,8 @@ typedef struct {
   size_t ncodes, capcodes;
 } jn_arena;
 void *jn_alloc(jn_arena *a, size_t n);
+/* uninitialised: for big arrays the caller fills at once */
+void *jn_alloc_raw(jn_arena *a, size_t n);
 void jn_arena_free(jn_arena *a);
 char *jn_strndup(jn_arena *a, const char *s, size_t n);
 void jn_arena_code(jn_arena *a, pcre2_code *c);

@@ -18,7 +18,7 @@ struct jn_block {
   char data[];
 };
 
-void *jn_alloc(jn_arena *a, size_t n) {
+static void *alloc(jn_arena *a, size_t n, int zero) {
   n = (n + 15) & ~(size_t)15;
   if (n == 0) n = 16;
   if ((size_t)(a->end - a->p) < n) {
@@ -33,7 +33,7 @@ void *jn_alloc(jn_arena *a, size_t n) {
       /* big block: keep the current block for small allocations */
       b->next = a->head->next;
       a->head->next = b;
-      memset(b->data, 0, n);
+      if (zero) memset(b->data, 0, n);
       return b->data;
     }
     b->next = a->head;
@@ -43,9 +43,11 @@ void *jn_alloc(jn_arena *a, size_t n) {
   }
   void *r = a->p;
   a->p += n;
-  memset(r, 0, n);
+  if (zero) memset(r, 0, n);
   return r;
 }
+void *jn_alloc(jn_arena *a, size_t n) { return alloc(a, n, 1); }
+void *jn_alloc_raw(jn_arena *a, size_t n) { return alloc(a, n, 0); }
 
 void jn_arena_free(jn_arena *a) {
   for (size_t i = 0; i < a->ncodes; i++)
