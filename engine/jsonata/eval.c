@@ -707,12 +707,12 @@ static int sig_match(jsig *g, const char *sup, int sl, int pi, int upto,
 
 static jv **validate(E *e, jsig *sig, jv **args, int *pn, jv *ctx) {
   int n = *pn;
-  char sup[64];
+  char *sup = jn_alloc(e->a, (size_t)n + 1);
   int sl = 0;
-  for (int i = 0; i < n && sl < 62; i++)
+  for (int i = 0; i < n; i++)
     sup[sl++] = sym_of(args[i])[0];
   sup[sl] = 0;
-  int caps[12];
+  int caps[JN_MAXPARAMS];
   if (sig_match(sig, sup, sl, 0, sig->n, 0, 1, caps) < 0) {
     int good = 0;
     for (int i = 1; i <= sig->n; i++) {
@@ -723,7 +723,7 @@ static jv **validate(E *e, jsig *sig, jv **args, int *pn, jv *ctx) {
     jn_throw(e, "T0410", 0, NULL, good < n ? args[good] : NULL, NULL, good + 1,
              NULL);
   }
-  size_t off[12][2];
+  size_t off[JN_MAXPARAMS][2];
   size_t at = 0;
   for (int i = 0; i < sig->n; i++) {
     off[i][0] = at;
@@ -1046,7 +1046,8 @@ static jv *ev(E *e, node *x, jv *in, env *en) {
       jv *v = vals[i];
       if (!v) continue;
       if (x->items[i]->type != N_ARRAY && v->t == JT_ARR) {
-        mcpy(r->u.a.v + r->u.a.n, v->u.a.v, sizeof(jv *) * v->u.a.n);
+        if (v->u.a.n)
+          mcpy(r->u.a.v + r->u.a.n, v->u.a.v, sizeof(jv *) * v->u.a.n);
         r->u.a.n += v->u.a.n;
       } else
         r->u.a.v[r->u.a.n++] = v;
@@ -1240,7 +1241,7 @@ jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos,
     case 'b':
     case 'l':
     case 'o':
-      if (g->n >= 10) return NULL;
+      if (g->n >= JN_MAXPARAMS) goto toolong;
       p = &g->p[g->n];
       p->type = c;
       snprintf(p->regex, sizeof p->regex, "[%cm]", c);
@@ -1250,7 +1251,7 @@ jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos,
     case 'x':
     case 'j':
     case 'f':
-      if (g->n >= 10) return NULL;
+      if (g->n >= JN_MAXPARAMS) goto toolong;
       p = &g->p[g->n];
       p->type = c;
       snprintf(p->regex, sizeof p->regex, "%s",
@@ -1275,14 +1276,14 @@ jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos,
       break;
     case '(': {
       const char *end = memchr(s + i, ')', n - i);
-      if (!end) return NULL;
+      if (!end) goto toolong;
       size_t cl = (size_t)(end - s) - i - 1;
       if (memchr(s + i + 1, '<', cl)) {
         *errpos = (int)i;
         strcpy(errcode, "S0402");
         return NULL;
       }
-      if (g->n >= 10 || cl > 16) return NULL;
+      if (g->n >= JN_MAXPARAMS || cl > 16) goto toolong;
       p = &g->p[g->n];
       p->type = '(';
       snprintf(p->regex, sizeof p->regex, "[%.*sm]", (int)cl, s + i + 1);
@@ -1316,6 +1317,10 @@ jsig *jn_sig_parse(jn_arena *a, const char *s, size_t n, int *errpos,
     i++;
   }
   return g;
+toolong: /* more parameters or choices than this implementation keeps */
+  *errpos = (int)i;
+  strcpy(errcode, "S0401");
+  return NULL;
 }
 
 /* ---------------- public API */

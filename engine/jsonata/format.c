@@ -1253,7 +1253,7 @@ static cps csub(cps *s, size_t a, size_t b) {
   cps r;
   if (b > s->n) b = s->n;
   if (a > b) a = b;
-  r.c = s->c + a;
+  r.c = s->c ? s->c + a : NULL;
   r.n = b - a;
   r.cap = 0;
   return r;

@@ -167,8 +167,9 @@ typedef struct {
   int ctx;   /* '-' */
   char regex[24];
 } jparam;
+#define JN_MAXPARAMS 64
 struct jsig {
-  jparam p[10];
+  jparam p[JN_MAXPARAMS];
   int n;
   pcre2_code *re;
 };
