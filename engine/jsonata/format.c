@@ -297,7 +297,7 @@ static jv *fmt_int(E *e, double value, ifmt *f) {
     break;
   }
   case P_ROMAN:
-    roman(&b, value);
+    roman(&b, value > 1e7 ? 1e7 : value); /* jsonata-js recurses per numeral */
     if (f->cs == C_UPPER) up_low(&b, 0, 1);
     break;
   case P_WORDS:
@@ -735,6 +735,7 @@ typedef struct {
 } dt;
 static dt to_dt(double ms) {
   dt r;
+  ms = jn_clamp(ms, -8.64e15, 8.64e15); /* JavaScript's Date range */
   double days = floor(ms / 86400000.0);
   double rem = ms - days * 86400000.0;
   civil(days, &r.Y, &r.M, &r.D);
@@ -1155,6 +1156,8 @@ static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
   if (!match_from(e, s, n, sp, 0, 0, dv)) return 0;
   int *have = dv->have;
   double *val = dv->val;
+  for (int k = 0; k < 128; k++)
+    val[k] = jn_clamp(val[k], -1e6, 1e9);
   /* which combination: Y M D | Y d | X W F | Y x w F ; H m s f | P h m s f */
   dt now = to_dt(e->now_ms);
   const char *dcomps = "YXMxWwdD";
@@ -1210,9 +1213,9 @@ static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
     if (have['s']) sec = val['s'];
     if (have['f']) ms = val['f'];
   }
-  double r = days_from_civil((long)Y, (unsigned)M, 1) * 86400000.0 +
-             (D - 1) * 86400000.0 + H * 3600000.0 + mi * 60000.0 +
-             sec * 1000.0 + ms;
+  double r =
+      days_from_civil((long)Y, (unsigned)jn_clamp(M, 1, 12), 1) * 86400000.0 +
+      (D - 1) * 86400000.0 + H * 3600000.0 + mi * 60000.0 + sec * 1000.0 + ms;
   if (have['Z']) r -= val['Z'] * 60000.0;
   *out = r;
   return 1;
@@ -1491,11 +1494,12 @@ jv *jn_fn_formatNumber(E *e, jv **a, int n, jv *input, env *en) {
   int hasexp = pc->minexp != 0, exponent = 0;
   if (hasexp) {
     double maxm = pow(10, pc->scaling), minm = pow(10, pc->scaling - 1);
-    while (mant < minm) {
+    /* jsonata-js loops forever on 0 (fixed in 2.1.1): bounded here */
+    for (int k = 0; mant != 0 && fabs(mant) < minm && k < 700; k++) {
       mant *= 10;
       exponent--;
     }
-    while (mant > maxm) {
+    for (int k = 0; fabs(mant) > maxm && k < 700; k++) {
       mant /= 10;
       exponent++;
     }

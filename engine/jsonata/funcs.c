@@ -77,6 +77,8 @@ FN(length) {
 
 static jv *substr(E *e, jv *s, double start, int haslen, double len) {
   long L = (long)cp_len(s->u.s.p, s->u.s.n);
+  start = jn_clamp(start, -1e15, 1e15);
+  len = jn_clamp(len, -1e15, 1e15);
   if (L + start < 0) start = 0;
   long st = (long)start, en2;
   if (haslen) {
@@ -173,7 +175,7 @@ FN(trim) {
 FN(pad) {
   if (!ARG(0)) return NULL;
   jv *s = a[0];
-  double w = ARG(1) ? a[1]->u.n : 0;
+  double w = ARG(1) ? jn_clamp(a[1]->u.n, -1e7, 1e7) : 0;
   const char *ch = " ";
   size_t chn = 1;
   if (ARG(2) && a[2]->u.s.n) {
@@ -186,6 +188,11 @@ FN(pad) {
   b.e = e;
   jb_put(&b, "", 0);
   long chc = (long)cp_len(ch, chn);
+  if (chc < 1) { /* not UTF-8 text: pad with spaces */
+    ch = " ";
+    chn = 1;
+    chc = 1;
+  }
   long full = padlen / chc, rem = padlen % chc;
   jbuf pb = {0};
   pb.e = e;
@@ -290,8 +297,10 @@ static jv *mnext(E *e, mit *m, jv *str, size_t *ms, size_t *me, jv *input,
       en2->t != JT_NUM)
     jn_throw(e, "T1010", 0, NULL, NULL, NULL, 0, NULL);
   m->cur = r;
-  *ms = cp_off(str->u.s.p, str->u.s.n, (size_t)st->u.n);
-  *me = cp_off(str->u.s.p, str->u.s.n, (size_t)en2->u.n);
+  double lim = (double)str->u.s.n;
+  *ms = cp_off(str->u.s.p, str->u.s.n, (size_t)jn_clamp(st->u.n, 0, lim));
+  *me = cp_off(str->u.s.p, str->u.s.n, (size_t)jn_clamp(en2->u.n, 0, lim));
+  if (*me < *ms) *me = *ms;
   jv *o = jn_obj(e);
   jn_oset(e, o, "match", 5, mt);
   jn_oset(e, o, "index", 5, st);
@@ -305,7 +314,7 @@ FN(match) {
   if (ARG(2) && a[2]->u.n < 0)
     jn_throw(e, "D3040", 0, NULL, a[2], NULL, 3, NULL);
   jv *res = jn_seq(e);
-  long limit = ARG(2) ? (long)a[2]->u.n : -1;
+  long limit = ARG(2) ? (long)jn_clamp(a[2]->u.n, 0, 1e15) : -1;
   mit m = {a[1], NULL, 0, 0};
   size_t ms, me;
   while (limit < 0 || (long)res->u.a.n < limit) {
@@ -338,7 +347,7 @@ FN(replace) {
     jn_throw(e, "D3010", 0, NULL, pat, NULL, 2, NULL);
   if (ARG(3) && a[3]->u.n < 0)
     jn_throw(e, "D3011", 0, NULL, a[3], NULL, 4, NULL);
-  long limit = ARG(3) ? (long)a[3]->u.n : -1;
+  long limit = ARG(3) ? (long)jn_clamp(a[3]->u.n, 0, 1e15) : -1;
   const char *s = a[0]->u.s.p;
   size_t sn = a[0]->u.s.n;
   jbuf b = {0};
@@ -419,7 +428,7 @@ FN(split) {
   NEED(1);
   if (ARG(2) && a[2]->u.n < 0)
     jn_throw(e, "D3020", 0, NULL, a[2], NULL, 3, NULL);
-  long limit = ARG(2) ? (long)a[2]->u.n : -1;
+  long limit = ARG(2) ? (long)jn_clamp(a[2]->u.n, 0, 1e15) : -1;
   jv *res = jn_arr(e, 0);
   const char *s = a[0]->u.s.p;
   size_t sn = a[0]->u.s.n;
@@ -570,7 +579,8 @@ double jn_round(double x, int prec) {
 }
 FN(round) {
   if (!ARG(0)) return NULL;
-  return jn_num(e, jn_round(a[0]->u.n, ARG(1) ? (int)a[1]->u.n : 0));
+  return jn_num(
+      e, jn_round(a[0]->u.n, ARG(1) ? (int)jn_clamp(a[1]->u.n, -400, 400) : 0));
 }
 
 static double rnd01(void) {
@@ -627,9 +637,9 @@ FN(average) {
 FN(formatBase) {
   if (!ARG(0)) return NULL;
   double v = jn_round(a[0]->u.n, 0);
-  int radix = ARG(1) ? (int)a[1]->u.n : 10;
-  if (ARG(1) && (a[1]->u.n < 2 || a[1]->u.n > 36))
+  if (ARG(1) && !(a[1]->u.n >= 2 && a[1]->u.n <= 36))
     jn_throw(e, "D3100", 0, NULL, a[1], NULL, 2, NULL);
+  int radix = ARG(1) ? (int)a[1]->u.n : 10;
   char buf[80];
   int k = 0, neg = v < 0;
   double x = fabs(v);
@@ -1122,7 +1132,7 @@ FN(partition) {
   if (!ARG(1) || a[1]->t != JT_NUM || !jn_is_int(a[1]->u.n) || a[1]->u.n < 1)
     jn_throw_msg(e, "D3030", 0,
                  "The size of a partition must be a positive integer");
-  size_t sz = (size_t)a[1]->u.n;
+  size_t sz = (size_t)jn_clamp(a[1]->u.n, 1, 1e9);
   jv *r = jn_arr(e, 0);
   for (size_t i = 0; i < a[0]->u.a.n; i += sz) {
     jv *c = jn_arr(e, sz);

@@ -240,6 +240,11 @@ _Noreturn void jn_throw(E *e, const char *code, int pos, const char *token,
                         jv *value, jv *value2, int index, const char *extra);
 _Noreturn void jn_throw_msg(E *e, const char *code, int pos, const char *msg);
 
+/* a double as an index or count in [lo, hi] (NaN: lo), never UB */
+static inline double jn_clamp(double d, double lo, double hi) {
+  return d != d ? lo : d < lo ? lo : d > hi ? hi : d;
+}
+
 /* counts work and checks the time limit now and then (U1001) */
 void jn_tick(E *e);
 
