@@ -5,8 +5,8 @@ WARN = -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I/usr
 LIBS = -lcjson -lcrypto -lsqlite3 -lmicrohttpd -lgvc -lcgraph -lcdt -lmariadb -lpcre2-8 -lcsv -lcurl -lsnappy -lzstd -lz -lpthread -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRCS := $(wildcard engine/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard lake/*.c) $(wildcard web/*.c) $(wildcard deploy/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
-HDRS := $(wildcard engine/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard lake/*.h) $(wildcard web/*.h) $(wildcard deploy/*.h) $(wildcard cli/*.h) tests/unit/t.h
+LIB_SRCS := $(wildcard engine/*.c) $(wildcard engine/jsonata/*.c) $(wildcard states/*.c) $(wildcard states/integrations/*.c) $(wildcard lake/*.c) $(wildcard web/*.c) $(wildcard deploy/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
+HDRS := $(wildcard engine/*.h) $(wildcard engine/jsonata/*.h) $(wildcard states/*.h) $(wildcard states/integrations/*.h) $(wildcard lake/*.h) $(wildcard web/*.h) $(wildcard deploy/*.h) $(wildcard cli/*.h) tests/unit/t.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # The web UI's files, embedded in the binary as C (web/ui_assets.h).
 UI_ASSETS := $(sort $(wildcard web/assets/*))
@@ -69,6 +69,9 @@ build-san/t/%: tests/unit/%.c build-san/libasl.a $(HDRS)
 build-san/conformance: tests/conformance.c build-san/libasl.a $(HDRS)
 	$(CC) -O1 -g $(SAN) $(WARN) -o $@ $< build-san/libasl.a $(LIBS)
 
+build-san/jsonata_suite: tests/jsonata_suite.c build-san/libasl.a $(HDRS)
+	$(CC) -O1 -g $(SAN) $(WARN) -o $@ $< build-san/libasl.a $(LIBS)
+
 sanitize: build-san/asl
 
 UNIT_BINS := $(patsubst tests/unit/%.c,build-san/t/%,$(UNIT_SRCS))
@@ -76,13 +79,16 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build-san/t/%,$(UNIT_SRCS))
 build/conformance: tests/conformance.c build/libasl.a $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< build/libasl.a $(LIBS)
 
+build/jsonata_suite: tests/jsonata_suite.c build/libasl.a $(HDRS)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< build/libasl.a $(LIBS)
+
 test: deps
-	@$(MAKE) --no-print-directory build-san/asl build-san/conformance $(UNIT_BINS) build/asl build/conformance
+	@$(MAKE) --no-print-directory build-san/asl build-san/conformance build-san/jsonata_suite $(UNIT_BINS) build/asl build/conformance build/jsonata_suite
 	@sh scripts/test.sh build-san build
 
 # Faster loop without deps or sanitizers.
 unit: build/libasl.a
-	@$(MAKE) --no-print-directory build-san/asl build-san/conformance $(UNIT_BINS) build/asl build/conformance
+	@$(MAKE) --no-print-directory build-san/asl build-san/conformance build-san/jsonata_suite $(UNIT_BINS) build/asl build/conformance build/jsonata_suite
 	@sh scripts/test.sh build-san build
 
 run: deps build/asl

@@ -1,5 +1,6 @@
 /* hasher.c: States.Hash's digests through OpenSSL EVP. */
 #include "hasher.h"
+#include "../engine/jsonata/jsonata.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -71,4 +72,7 @@ static int evp_hash(const char *algorithm, const void *data, size_t len,
   return 0;
 }
 
-void asl_cli_hasher_install(void) { asl_intrinsic_set_hasher(evp_hash); }
+void asl_cli_hasher_install(void) {
+  asl_intrinsic_set_hasher(evp_hash);
+  jsonata_set_hasher(evp_hash); /* $hash in JSONata */
+}

@@ -3,7 +3,8 @@
 #ifndef ASL_CLI_HASHER_H
 #define ASL_CLI_HASHER_H
 
-/* Registers the libcrypto digest with asl_intrinsic_set_hasher(). Call once
+/* Registers the libcrypto digest with asl_intrinsic_set_hasher() and
+ * jsonata_set_hasher() (States.Hash and $hash). Call once
  * before running executions; safe to call again. */
 void asl_cli_hasher_install(void);
 

@@ -22,6 +22,7 @@
 #include "hasher.h"
 #include "deploy_cmd.h"
 #include "serve_cmd.h"
+#include "jsonata_cmd.h"
 #include "lake_cmd.h"
 #include "query_cmd.h"
 #include "parquet_cmd.h"
@@ -78,6 +79,8 @@ static const char usage_text[] =
     "      read and write Parquet files (asl parquet help)\n"
     "  mysql start | status | stop | sql \"STATEMENT\"\n"
     "      the embedded MariaDB server, $ASL_HOME/mysql (socket only)\n"
+    "  jsonata EXPR [--input FILE|-] [--bindings JSON]\n"
+    "      evaluate one JSONata expression; prints the result as JSON\n"
     "  help\n"
     "\n"
     "exit codes: 0 succeeded, 1 failed, 2 timed out, 3 aborted,\n"
@@ -440,6 +443,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "parquet") == 0)
     return asl_cmd_parquet(argc - 2, argv + 2);
   if (strcmp(cmd, "mysql") == 0) return asl_cmd_mysql(argc - 2, argv + 2);
+  if (strcmp(cmd, "jsonata") == 0) return asl_cmd_jsonata(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
     fputs(usage_text, stdout);
     return EX_OK;

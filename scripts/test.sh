@@ -15,6 +15,8 @@ for t in "$B"/t/test_*; do
 done
 "$B/conformance" tests/conformance --strict-history >>"$out" 2>"$out.err" || status=1
 head -60 "$out.err"
+"$B/jsonata_suite" tests/jsonata >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
+sh tests/jsonata_cli_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
 export ASL_HOME="$(mktemp -d)" # runs are recorded: not into the work tree
 sh tests/cli_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
 sh tests/store_cli_test.sh "$B/asl" >>"$out" 2>"$out.err" || { status=1; head -40 "$out.err"; }
@@ -29,6 +31,10 @@ if [ -n "$O" ]; then
     sed 's/^conformance:/conformance(O2, pool):/' >>"$out" || status=1
   sh tests/cli_test.sh "$O/asl" 2>"$out.err" | sed 's/^cli:/cli(O2, pool):/' >>"$out" ||
     { status=1; head -40 "$out.err"; }
+  "$O/jsonata_suite" tests/jsonata 2>"$out.err" | sed 's/^jsonata:/jsonata(O2):/' >>"$out" ||
+    { status=1; head -40 "$out.err"; }
+  sh tests/jsonata_cli_test.sh "$O/asl" 2>"$out.err" |
+    sed 's/^jsonata-cli:/jsonata-cli(O2, pool):/' >>"$out" || { status=1; head -40 "$out.err"; }
   sh tests/store_cli_test.sh "$O/asl" 2>"$out.err" |
     sed 's/^store-cli:/store-cli(O2, pool):/' >>"$out" || { status=1; head -40 "$out.err"; }
   sh tests/lake_test.sh "$O/asl" 2>"$out.err" |

@@ -1,0 +1,216 @@
+/* errors.c: jsonata-js 2.0.6's error message templates and jn_throw. */
+#include <stdio.h>
+#include <string.h>
+
+#include "jn.h"
+
+static const struct {
+  const char *code, *msg;
+} MSGS[] = {
+    {"T0410", "Argument {{index}} of function {{token}} does not match "
+              "function signature"},
+    {"T0411", "Context value is not a compatible type with argument {{index}} "
+              "of function {{token}}"},
+    {"T0412",
+     "Argument {{index}} of function {{token}} must be an array of {{type}}"},
+    {"D1001", "Number out of range: {{value}}"},
+    {"D1002", "Cannot negate a non-numeric value: {{value}}"},
+    {"T1003",
+     "Key in object structure must evaluate to a string; got: {{value}}"},
+    {"D1004", "Regular expression matches zero length string"},
+    {"T1005", "Attempted to invoke a non-function. Did you mean ${{{token}}}?"},
+    {"T1006", "Attempted to invoke a non-function"},
+    {"T1007",
+     "Attempted to partially apply a non-function. Did you mean ${{{token}}}?"},
+    {"T1008", "Attempted to partially apply a non-function"},
+    {"D1009", "Multiple key definitions evaluate to same key: {{value}}"},
+    {"D1010", "Attempted to access the Javascript object prototype"},
+    {"T1010", "The matcher function argument passed to function {{token}} does "
+              "not return the correct object structure"},
+    {"T2001",
+     "The left side of the {{token}} operator must evaluate to a number"},
+    {"T2002",
+     "The right side of the {{token}} operator must evaluate to a number"},
+    {"T2003",
+     "The left side of the range operator (..) must evaluate to an integer"},
+    {"T2004",
+     "The right side of the range operator (..) must evaluate to an integer"},
+    {"D2005", "The left side of := must be a variable name (start with $)"},
+    {"T2006", "The right side of the function application operator ~> must be "
+              "a function"},
+    {"T2007", "Type mismatch when comparing values {{value}} and {{value2}} in "
+              "order-by clause"},
+    {"T2008", "The expressions within an order-by clause must evaluate to "
+              "numeric or string values"},
+    {"T2009", "The values {{value}} and {{value2}} either side of operator "
+              "{{token}} must be of the same data type"},
+    {"T2010", "The expressions either side of operator {{token}} must evaluate "
+              "to numeric or string values"},
+    {"T2011", "The insert/update clause of the transform expression must "
+              "evaluate to an object: {{value}}"},
+    {"T2012", "The delete clause of the transform expression must evaluate to "
+              "a string or array of strings: {{value}}"},
+    {"T2013", "The transform expression clones the input object using the "
+              "$clone() function.  This has been overridden in the current "
+              "scope by a non-function."},
+    {"D2014", "The size of the sequence allocated by the range operator (..) "
+              "must not exceed 1e6.  Attempted to allocate {{value}}."},
+    {"D3001", "Attempting to invoke string function on Infinity or NaN"},
+    {"D3010", "Second argument of replace function cannot be an empty string"},
+    {"D3011",
+     "Fourth argument of replace function must evaluate to a positive number"},
+    {"D3012", "Attempted to replace a matched string with a non-string value"},
+    {"D3020",
+     "Third argument of split function must evaluate to a positive number"},
+    {"D3030", "Unable to cast value to a number: {{value}}"},
+    {"D3040",
+     "Third argument of match function must evaluate to a positive number"},
+    {"D3050", "The second argument of reduce function must be a function with "
+              "at least two arguments"},
+    {"D3060",
+     "The sqrt function cannot be applied to a negative number: {{value}}"},
+    {"D3061", "The power function has resulted in a value that cannot be "
+              "represented as a JSON number: base={{value}}, exponent={{exp}}"},
+    {"D3070", "The single argument form of the sort function can only be "
+              "applied to an array of strings or an array of numbers.  Use the "
+              "second argument to specify a comparison function"},
+    {"D3080",
+     "The picture string must only contain a maximum of two sub-pictures"},
+    {"D3081", "The sub-picture must not contain more than one instance of the "
+              "'decimal-separator' character"},
+    {"D3082", "The sub-picture must not contain more than one instance of the "
+              "'percent' character"},
+    {"D3083", "The sub-picture must not contain more than one instance of the "
+              "'per-mille' character"},
+    {"D3084", "The sub-picture must not contain both a 'percent' and a "
+              "'per-mille' character"},
+    {"D3085", "The mantissa part of a sub-picture must contain at least one "
+              "character that is either an 'optional digit character' or a "
+              "member of the 'decimal digit family'"},
+    {"D3086",
+     "The sub-picture must not contain a passive character that is preceded by "
+     "an active character and that is followed by another active character"},
+    {"D3087",
+     "The sub-picture must not contain a 'grouping-separator' character that "
+     "appears adjacent to a 'decimal-separator' character"},
+    {"D3088", "The sub-picture must not contain a 'grouping-separator' at the "
+              "end of the integer part"},
+    {"D3089", "The sub-picture must not contain two adjacent instances of the "
+              "'grouping-separator' character"},
+    {"D3090", "The integer part of the sub-picture must not contain a member "
+              "of the 'decimal digit family' that is followed by an instance "
+              "of the 'optional digit character'"},
+    {"D3091", "The fractional part of the sub-picture must not contain an "
+              "instance of the 'optional digit character' that is followed by "
+              "a member of the 'decimal digit family'"},
+    {"D3092",
+     "A sub-picture that contains a 'percent' or 'per-mille' character must "
+     "not contain a character treated as an 'exponent-separator'"},
+    {"D3093",
+     "The exponent part of the sub-picture must comprise only of one or more "
+     "characters that are members of the 'decimal digit family'"},
+    {"D3100", "The radix of the formatBase function must be between 2 and 36.  "
+              "It was given {{value}}"},
+    {"D3110", "The argument of the toMillis function must be an ISO 8601 "
+              "formatted timestamp. Given {{value}}"},
+    {"D3130", "Formatting or parsing an integer as a sequence starting with "
+              "{{value}} is not supported by this implementation"},
+    {"D3131", "In a decimal digit pattern, all digits must be from the same "
+              "decimal group"},
+    {"D3132",
+     "Unknown component specifier {{value}} in date/time picture string"},
+    {"D3133", "The 'name' modifier can only be applied to months and days in "
+              "the date/time picture string, not {{value}}"},
+    {"D3134",
+     "The timezone integer format specifier cannot have more than four digits"},
+    {"D3135", "No matching closing bracket ']' in date/time picture string"},
+    {"D3136", "The date/time picture string is missing specifiers required to "
+              "parse the timestamp"},
+    {"D3137", "{{{message}}}"},
+    {"D3138", "The $single() function expected exactly 1 matching result.  "
+              "Instead it matched more."},
+    {"D3139", "The $single() function expected exactly 1 matching result.  "
+              "Instead it matched 0."},
+    {"D3140", "Malformed URL passed to ${{{functionName}}}(): {{value}}"},
+    {"D3141", "{{{message}}}"},
+    {"U1001", "Stack overflow error: Check for non-terminating recursive "
+              "function.  Consider rewriting as tail-recursive."},
+};
+
+static void put_json(E *e, char *o, size_t cap, size_t *k, jv *v) {
+  char tmp[400];
+  if (!v) {
+    snprintf(tmp, sizeof tmp, "undefined");
+  } else {
+    jbuf b = {0};
+    b.e = e;
+    jn_stringify(e, &b, v, 0, 0);
+    snprintf(tmp, sizeof tmp, "%s", b.p ? b.p : "");
+  }
+  size_t n = strlen(tmp);
+  if (*k + n >= cap) n = cap - *k - 1;
+  memcpy(o + *k, tmp, n);
+  *k += n;
+}
+
+static void put_s(char *o, size_t cap, size_t *k, const char *s) {
+  size_t n = strlen(s);
+  if (*k + n >= cap) n = cap - *k - 1;
+  memcpy(o + *k, s, n);
+  *k += n;
+}
+
+_Noreturn void jn_throw(E *e, const char *code, int pos, const char *token,
+                        jv *value, jv *value2, int index, const char *extra) {
+  jsonata_error *er = e->err;
+  if (!token) token = e->fname;
+  if (!pos) pos = e->fpos;
+  snprintf(er->code, sizeof er->code, "%s", code);
+  er->position = pos;
+  snprintf(er->token, sizeof er->token, "%s", token ? token : "");
+  const char *t = NULL;
+  for (size_t i = 0; i < sizeof MSGS / sizeof MSGS[0]; i++)
+    if (!strcmp(MSGS[i].code, code)) t = MSGS[i].msg;
+  if (!t || (extra && !strcmp(code, "U1001")))
+    t = extra ? "{{{message}}}" : "Error";
+  size_t k = 0, cap = sizeof er->message;
+  char *o = er->message;
+  while (*t && k + 1 < cap) {
+    if (!strncmp(t, "{{{", 3)) {
+      const char *end = strstr(t, "}}}");
+      if (!strncmp(t + 3, "message", 7) || !strncmp(t + 3, "functionName", 12))
+        put_s(o, cap, &k, extra ? extra : "");
+      else
+        put_s(o, cap, &k, token ? token : "");
+      t = end + 3;
+    } else if (!strncmp(t, "{{", 2)) {
+      const char *end = strstr(t, "}}");
+      char nm[16] = {0};
+      size_t l = (size_t)(end - t - 2);
+      if (l > 15) l = 15;
+      memcpy(nm, t + 2, l);
+      if (!strcmp(nm, "token")) {
+        put_s(o, cap, &k, "\"");
+        put_s(o, cap, &k, token ? token : "");
+        put_s(o, cap, &k, "\"");
+      } else if (!strcmp(nm, "value"))
+        put_json(e, o, cap, &k, value);
+      else if (!strcmp(nm, "value2") || !strcmp(nm, "exp"))
+        put_json(e, o, cap, &k, value2);
+      else if (!strcmp(nm, "index")) {
+        char b[16];
+        snprintf(b, sizeof b, "%d", index);
+        put_s(o, cap, &k, b);
+      } else if (!strcmp(nm, "type"))
+        put_s(o, cap, &k, extra ? extra : "");
+      t = end + 2;
+    } else
+      o[k++] = *t++;
+  }
+  o[k] = 0;
+  longjmp(e->jb, 1);
+}
+
+_Noreturn void jn_throw_msg(E *e, const char *code, int pos, const char *msg) {
+  jn_throw(e, code, pos, NULL, NULL, NULL, 0, msg);
+}

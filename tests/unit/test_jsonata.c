@@ -1,0 +1,157 @@
+/* test_jsonata.c: the JSONata API's contract (undefined vs null, bindings,
+ * errors with code, token and message, limits, reuse of one compiled
+ * expression) and the functions AWS adds ($partition, $range, $hash,
+ * $random, $uuid, $parse) and leaves out ($eval). The language itself is
+ * tested by the JSONata suite (tests/jsonata_suite.c). */
+#include <math.h>
+#include <pthread.h>
+
+#include "../../cli/hasher.h"
+#include "../../engine/jsonata/jsonata.h"
+#include "t.h"
+
+/* Evaluates expr over the JSON text input (NULL: no input) and returns the
+ * result printed compactly, "undefined", or "CODE" on an error. */
+static char *run(const char *expr, const char *input, const char *bindings) {
+  jsonata_error err;
+  jsonata *j = jsonata_compile(expr, &err);
+  if (!j) return strdup(err.code);
+  cJSON *in = input ? cJSON_Parse(input) : NULL,
+        *b = bindings ? cJSON_Parse(bindings) : NULL;
+  cJSON *r = jsonata_evaluate(j, in, b, NULL, &err);
+  char *s;
+  if (err.code[0])
+    s = strdup(err.code);
+  else if (!r)
+    s = strdup("undefined");
+  else
+    s = cJSON_PrintUnformatted(r);
+  cJSON_Delete(r);
+  cJSON_Delete(in);
+  cJSON_Delete(b);
+  jsonata_free(j);
+  return s;
+}
+
+#define EQ(expr, input, bindings, want)                                        \
+  do {                                                                         \
+    char *g_ = run(expr, input, bindings);                                     \
+    T_STREQ(g_, want);                                                         \
+    free(g_);                                                                  \
+  } while (0)
+
+static void *thread_eval(void *arg) {
+  const jsonata *j = arg;
+  int ok = 1;
+  for (int i = 0; i < 200; i++) {
+    jsonata_error err;
+    cJSON *in = cJSON_CreateNumber(i);
+    cJSON *r = jsonata_evaluate(j, in, NULL, NULL, &err);
+    if (!r || r->valuedouble != i * 2 + 1) ok = 0;
+    cJSON_Delete(r);
+    cJSON_Delete(in);
+  }
+  return ok ? arg : NULL;
+}
+
+T_MAIN("jsonata-api") {
+  /* undefined is not null; no input is not null */
+  EQ("$", NULL, NULL, "undefined");
+  EQ("$", "null", NULL, "null");
+  EQ("missing", "{\"a\":1}", NULL, "undefined");
+  EQ("$exists($)", NULL, NULL, "false");
+  EQ("$exists($)", "null", NULL, "true");
+  EQ("a", "{\"a\":null}", NULL, "null");
+  /* bindings are variables, and shadow built-ins */
+  EQ("$states.input.x + 1", NULL, "{\"states\":{\"input\":{\"x\":41}}}", "42");
+  EQ("$range", NULL, "{\"range\":7}", "7");
+  /* a singleton array input stays an array */
+  EQ("$", "[1]", NULL, "[1]");
+  EQ("$[0]", "[[1,2]]", NULL, "[1,2]");
+  /* JavaScript numbers */
+  EQ("$string(0.1 + 0.2)", NULL, NULL, "\"0.3\"");
+  EQ("$string(1e21)", NULL, NULL, "\"1e+21\"");
+  EQ("$string(1/3)", NULL, NULL, "\"0.333333333333333\"");
+  EQ("1/0", NULL, NULL, "D1001");
+  EQ("$length('\xf0\x9f\x98\x80x')", NULL, NULL, "2");
+  /* errors: code, token, message */
+  {
+    jsonata_error err;
+    jsonata *j = jsonata_compile("1 +", &err);
+    T_OK(!j && !strcmp(err.code, "S0207"), "compile error %s", err.code);
+    j = jsonata_compile("'a' + 1", &err);
+    T_OK(j != NULL, "compiles");
+    cJSON *r = jsonata_evaluate(j, NULL, NULL, NULL, &err);
+    T_OK(!r, "no result on error");
+    T_STREQ(err.code, "T2001");
+    T_STREQ(err.token, "+");
+    T_STREQ(err.message,
+            "The left side of the \"+\" operator must evaluate to a number");
+    jsonata_free(j);
+    j = jsonata_compile("$error('boom')", &err);
+    r = jsonata_evaluate(j, NULL, NULL, NULL, &err);
+    T_STREQ(err.code, "D3137");
+    T_STREQ(err.message, "boom");
+    jsonata_free(j);
+  }
+  /* limits: deep recursion and endless loops end in U1001, tail calls run */
+  {
+    jsonata_error err;
+    jsonata *j = jsonata_compile(
+        "($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))", &err);
+    cJSON *r = jsonata_evaluate(j, NULL, NULL, NULL, &err);
+    T_OK(!r && !strcmp(err.code, "U1001"), "deep recursion: %s", err.code);
+    jsonata_free(j);
+    j = jsonata_compile("($f := function($n, $a){$n = 0 ? $a : $f($n - 1, $a + "
+                        "1)}; $f(100000, 0))",
+                        &err);
+    r = jsonata_evaluate(j, NULL, NULL, NULL, &err);
+    T_OK(r && r->valuedouble == 100000, "tail call: %s", err.code);
+    cJSON_Delete(r);
+    jsonata_free(j);
+    j = jsonata_compile("($f := function(){$f()}; $f())", &err);
+    jsonata_limits lim = {0, 300};
+    r = jsonata_evaluate(j, NULL, NULL, &lim, &err);
+    T_OK(!r && !strcmp(err.code, "U1001"), "endless loop stopped: %s",
+         err.code);
+    jsonata_free(j);
+  }
+  /* one compiled expression, many threads */
+  {
+    jsonata_error err;
+    jsonata *j = jsonata_compile("$ * 2 + $count([1])", &err);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+      pthread_create(&th[i], NULL, thread_eval, j);
+    for (int i = 0; i < 4; i++) {
+      void *ok;
+      pthread_join(th[i], &ok);
+      T_OK(ok == j, "thread %d evaluated correctly", i);
+    }
+    jsonata_free(j);
+  }
+  /* AWS's functions ($hash's digest comes from the composition root) */
+  EQ("$hash('abc')", NULL, NULL, "D3030");
+  asl_cli_hasher_install();
+  EQ("$partition([1,2,3,4,5,6,7,8,9], 3)", NULL, NULL,
+     "[[1,2,3],[4,5,6],[7,8,9]]");
+  EQ("$partition([1,2,3,4,5], 2)", NULL, NULL, "[[1,2],[3,4],[5]]");
+  EQ("$range(0, 10, 2)", NULL, NULL, "[0,2,4,6,8,10]");
+  EQ("$range(5, 1, -2)", NULL, NULL, "[5,3,1]");
+  EQ("$range(1, 3)", NULL, NULL, "[1,2,3]");
+  EQ("$hash('abc')", NULL, NULL,
+     "\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"");
+  EQ("$hash('abc', 'MD5')", NULL, NULL, "\"900150983cd24fb0d6963f7d28e17f72\"");
+  EQ("$hash('abc', 'SHA-1')", NULL, NULL,
+     "\"a9993e364706816aba3e25717850c26c9cd0d89d\"");
+  EQ("$hash('abc', 'CRC32')", NULL, NULL, "D3030");
+  EQ("$random(42) = $random(42)", NULL, NULL, "true");
+  EQ("$random() >= 0 and $random() < 1", NULL, NULL, "true");
+  EQ("$random(1) != $random(2)", NULL, NULL, "true");
+  EQ("$length($uuid())", NULL, NULL, "36");
+  EQ("$substring($uuid(), 14, 1)", NULL, NULL, "\"4\"");
+  EQ("$uuid() != $uuid()", NULL, NULL, "true");
+  EQ("$parse('{\"a\":[1,{\"b\":\"c\"}]}').a[1].b", NULL, NULL, "\"c\"");
+  EQ("$parse('nope')", NULL, NULL, "D3030");
+  EQ("$eval('1+1')", NULL, NULL, "T1006");
+}
