@@ -780,7 +780,7 @@ static void test_bindings_file(void) {
       {"[]", "must be a JSON object {\"Functions\": {...}, "
              "\"Substitutions\": {...}}, not array"},
       {"{\"Function\":{}}",
-       "/Function: unknown field (expected Functions, Substitutions, Buckets)"},
+       "/Function: unknown field (expected Functions, Substitutions, Buckets, GlueJobs)"},
       {"{\"Buckets\":[\"a-b\",\"lake\"]}", NULL},
       {"{\"Buckets\":\"lake\"}",
        "/Buckets: must be an array of bucket names, not string"},
