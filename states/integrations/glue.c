@@ -26,7 +26,8 @@
  *   codec       optional: snappy (default), zstd, gzip, none.
  * Values that do not fit their column are written as NULL.
  * startJobRun runs the conversion before it returns (on the Task's worker
- * thread) and answers {"JobRunId": "jr_<64 hex>"}; .sync returns
+ * thread) and answers {"JobRunId": "jr_<64 hex>"} (the optimized
+ * integration adds "JobName", as AWS's connect-glue page says); .sync returns
  * GetJobRun's JobRun object; a FAILED run under .sync fails the Task with
  * States.TaskFailed, the cause being the JobRun as compact JSON. Runs are
  * kept in $ASL_HOME/glue/runs.db so getJobRun finds them later. */
@@ -690,7 +691,10 @@ static int do_start(const asl_task_req *req, const route *rt, sqlite3 *db,
   if (!ok)
     return asl_error_set(err, "Glue.InternalServiceException",
                          "cannot record the run: %s", sqlite3_errmsg(db));
+  /* StartJobRun answers JobRunId; the optimized integration adds the
+   * request's JobName (AWS's connect-glue page) */
   cJSON *started_resp = cJSON_CreateObject();
+  if (!rt->sdk) cJSON_AddStringToObject(started_resp, "JobName", job);
   cJSON_AddStringToObject(started_resp, "JobRunId", id);
   if (!rt->sync) {
     *out = started_resp;

@@ -148,7 +148,7 @@ def main():
         "End": True}}}
     desc, _, r = run(env, tmp, wf, BINDINGS)
     out = json.loads(desc["output"]) if desc else {}
-    check(list(out) == ["JobRunId"] and
+    check(list(out) == ["JobName", "JobRunId"] and
           re.fullmatch(r"jr_[0-9a-f]{64}", out.get("JobRunId", "")),
           "startJobRun response: %s %s" % (out, r.stderr[-500:]))
     wf = {"StartAt": "G", "States": {"G": {
