@@ -240,10 +240,13 @@ static char *check_args(const cJSON *v, const char *ptr) {
                      ptr);
 }
 
-static const field function_fields[] = {
-    {"command", check_command}, {"builtin", check_text}, {"env", check_env},
-    {"timeout", check_timeout}, {"cwd", check_text},     {"args", check_args},
-    {NULL, NULL}};
+static const field function_fields[] = {{"command", check_command},
+                                        {"builtin", check_text},
+                                        {"env", check_env},
+                                        {"timeout", check_timeout},
+                                        {"cwd", check_text},
+                                        {"args", check_args},
+                                        {NULL, NULL}};
 
 static char *check_function(const cJSON *v, const char *ptr) {
   char *e = check_fields(v, ptr, function_fields,
@@ -318,7 +321,43 @@ static char *check_buckets(const cJSON *v, const char *ptr) {
   return NULL;
 }
 
+/* GlueJobs: {"NAME": {"builtin": "convert", "args": {...}}}, a Glue job
+ * name bound to a built-in job (states/integrations/glue.c checks the
+ * args when the job runs, since their values may come from the run's
+ * Arguments). */
+static char *check_glue_builtin(const cJSON *v, const char *ptr) {
+  if (cJSON_IsString(v) && !strcmp(v->valuestring, "convert")) return NULL;
+  return asl_sprintf("%s: must be \"convert\" (the only built-in Glue job)",
+                     ptr);
+}
+
+static const field glue_job_fields[] = {
+    {"builtin", check_glue_builtin}, {"args", check_args}, {NULL, NULL}};
+
+static char *check_glue_job(const cJSON *v, const char *ptr) {
+  char *e = check_fields(v, ptr, glue_job_fields, "builtin, args");
+  if (e) return e;
+  if (!asl_json_get(v, "builtin"))
+    return asl_sprintf("%s: needs \"builtin\"", ptr);
+  return NULL;
+}
+
+/* Glue's job names: 1 to 255 characters, no control characters. */
+static const char *glue_name_ok(const char *k) {
+  size_t n = strlen(k);
+  if (!n || n > 255) return "not a Glue job name (1 to 255 characters)";
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)k[i] < 0x20)
+      return "not a Glue job name (no control characters)";
+  return NULL;
+}
+
+static char *check_glue_jobs(const cJSON *v, const char *ptr) {
+  return check_map(v, ptr, glue_name_ok, check_glue_job);
+}
+
 static const field root_fields[] = {{"Functions", check_functions},
+                                    {"GlueJobs", check_glue_jobs},
                                     {"Substitutions", check_substitutions},
                                     {"Buckets", check_buckets},
                                     {NULL, NULL}};
@@ -360,7 +399,7 @@ int asl_bindings_load(const char *path, cJSON **out, char **msg) {
                     asl_json_type_name(root));
   else
     e = check_fields(root, "", root_fields,
-                     "Functions, Substitutions, Buckets");
+                     "Functions, Substitutions, Buckets, GlueJobs");
   if (!e) {
     *out = root;
     return 0;

@@ -2014,7 +2014,14 @@ static int st_show(P *p, const asl_sql_sink *sink, asl_sql_info *info) {
     if (ext) {
       const cJSON *sd = cJSON_GetObjectItemCaseSensitive(spec, "serde");
       const char *serde = cJSON_IsString(sd) ? sd->valuestring : "lazy";
-      if (!strcmp(serde, "lazy")) {
+      if (!strcmp(serde, "parquet")) {
+        asl_buf_puts(&b, "ROW FORMAT SERDE\n  'org.apache.hadoop.hive.ql.io."
+                         "parquet.serde.ParquetHiveSerDe'\n"
+                         "STORED AS INPUTFORMAT\n  'org.apache.hadoop.hive.ql."
+                         "io.parquet.MapredParquetInputFormat'\n"
+                         "OUTPUTFORMAT\n  'org.apache.hadoop.hive.ql.io."
+                         "parquet.MapredParquetOutputFormat'\n");
+      } else if (!strcmp(serde, "lazy")) {
         const cJSON *dl = cJSON_GetObjectItemCaseSensitive(spec, "delim");
         asl_buf_puts(&b, "ROW FORMAT DELIMITED\n");
         if (cJSON_IsString(dl))
@@ -2025,10 +2032,11 @@ static int st_show(P *p, const asl_sql_sink *sink, asl_sql_info *info) {
                            ? "org.apache.hadoop.hive.serde2.OpenCSVSerde"
                            : "org.openx.data.jsonserde.JsonSerDe");
       }
-      asl_buf_puts(&b, "STORED AS INPUTFORMAT\n  "
-                       "'org.apache.hadoop.mapred.TextInputFormat'\n"
-                       "OUTPUTFORMAT\n  'org.apache.hadoop.hive.ql.io."
-                       "HiveIgnoreKeyTextOutputFormat'\n");
+      if (strcmp(serde, "parquet"))
+        asl_buf_puts(&b, "STORED AS INPUTFORMAT\n  "
+                         "'org.apache.hadoop.mapred.TextInputFormat'\n"
+                         "OUTPUTFORMAT\n  'org.apache.hadoop.hive.ql.io."
+                         "HiveIgnoreKeyTextOutputFormat'\n");
     }
     const cJSON *loc = cJSON_GetObjectItemCaseSensitive(spec, "location");
     if (cJSON_IsString(loc))
@@ -2327,10 +2335,13 @@ static int st_create_external(P *p, asl_sql_info *info) {
         else if (!strcmp(cls,
                          "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"))
           serde = "lazy";
+        else if (!strcmp(cls, "org.apache.hadoop.hive.ql.io.parquet.serde."
+                              "ParquetHiveSerDe"))
+          serde = "parquet";
         else {
           asl_error_set(p->err, IRE,
                         "line %d:%d: NOT_SUPPORTED: asl does not support the "
-                        "SerDe %s yet (Parquet comes in a later issue)",
+                        "SerDe %s yet",
                         ct->line, ct->col, cls);
           free(cls);
           goto out;
@@ -2361,12 +2372,17 @@ static int st_create_external(P *p, asl_sql_info *info) {
           goto out;
         }
         int text = !strcmp(in, "org.apache.hadoop.mapred.TextInputFormat");
+        if (!strcmp(in, "org.apache.hadoop.hive.ql.io.parquet."
+                        "MapredParquetInputFormat")) {
+          text = 1;
+          serde = "parquet";
+        }
         cJSON_AddStringToObject(spec, "input_format", in);
         cJSON_AddStringToObject(spec, "output_format", of);
         if (!text) {
           asl_error_set(p->err, IRE,
                         "line %d:%d: NOT_SUPPORTED: asl does not support the "
-                        "input format %s yet (Parquet comes in a later issue)",
+                        "input format %s yet",
                         ft->line, ft->col, in);
           free(in);
           free(of);
@@ -2376,6 +2392,8 @@ static int st_create_external(P *p, asl_sql_info *info) {
         free(of);
       } else if (accept(p, "textfile")) {
         /* the default */
+      } else if (accept(p, "parquet")) {
+        serde = "parquet";
       } else if (ft->k == TK_ID) {
         char up[32];
         snprintf(up, sizeof up, "%s", ft->v);
@@ -2383,7 +2401,7 @@ static int st_create_external(P *p, asl_sql_info *info) {
           *c = (char)toupper((unsigned char)*c);
         asl_error_set(p->err, IRE,
                       "line %d:%d: NOT_SUPPORTED: asl does not support STORED "
-                      "AS %s yet (Parquet comes in a later issue)",
+                      "AS %s yet",
                       ft->line, ft->col, up);
         goto out;
       } else {
@@ -3033,6 +3051,12 @@ static int ext_write(P *p, const char *db, const char *name, const cJSON *spec,
     return asl_error_set(p->err, IRE,
                          "NOT_SUPPORTED: asl does not support a column list "
                          "in INSERT INTO an external table yet");
+  const char *sdv =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "serde"));
+  if (sdv && !strcmp(sdv, "parquet"))
+    return asl_error_set(p->err, IRE,
+                         "NOT_SUPPORTED: asl does not support INSERT INTO a "
+                         "Parquet table yet");
   qrun q;
   int rc = query_prepare(p, a, b, &q);
   const cJSON *cols = cJSON_GetObjectItemCaseSensitive(spec, "columns");

@@ -28,6 +28,7 @@
 #include <csv.h>
 
 #include "lake.h"
+#include "parquet.h"
 #include "sql_int.h"
 
 int sql_split_location(const char *loc, char **bucket, char **prefix,
@@ -227,7 +228,7 @@ typedef struct loader {
   size_t ncols, nparts;
   char **pvals; /* this file's partition values (NULL: NULL) */
   const cJSON *parts;
-  int serde; /* 'l' lazy, 'c' opencsv, 'j' json */
+  int serde; /* 'l' lazy, 'c' opencsv, 'j' json, 'p' parquet */
   char delim, esc, quote;
   int has_esc;
   const char *nullfmt;
@@ -395,7 +396,87 @@ static void csv_record(int c, void *ud) {
   L->nf = 0;
 }
 
+/* A Parquet file: the table's columns are matched to the file's by name
+ * (case-insensitively, as Hive does), only those are read (projection),
+ * one row at a time; a table column the file lacks reads as NULL. */
+static int load_parquet(loader *L, const char *path) {
+  asl_error pe = {0};
+  asl_pq_reader *r = asl_pq_open(path, &pe);
+  if (!r) {
+    asl_error_set(L->err, "InvalidRequestException",
+                  "HIVE_BAD_DATA: %s is not a valid Parquet file: %s", L->file,
+                  pe.cause ? pe.cause : "");
+    asl_error_clear(&pe);
+    return -1;
+  }
+  size_t nfc = asl_pq_ncolumns(r);
+  int *want = asl_calloc(nfc + 1, sizeof *want);
+  int *map = asl_malloc((L->ncols + 1) * sizeof *map);
+  for (size_t c = 0; c < L->ncols; c++) {
+    const char *name = cJSON_GetObjectItemCaseSensitive(
+                           cJSON_GetArrayItem(L->cols, (int)c), "name")
+                           ->valuestring;
+    map[c] = -1;
+    for (size_t i = 0; i < nfc; i++)
+      if (!strcasecmp(asl_pq_column_at(r, i)->name, name)) {
+        map[c] = (int)i;
+        want[i] = 1;
+        break;
+      }
+  }
+  asl_pq_project(r, want);
+  const asl_pq_value *row;
+  int rc = 0, got;
+  asl_buf tb = {0};
+  while ((got = asl_pq_next(r, &row, &pe)) == 1) {
+    for (size_t c = 0; c < L->ncols; c++) {
+      int idx = (int)c + 1;
+      const char *type = col_type(cJSON_GetArrayItem(L->cols, (int)c));
+      const asl_pq_value *v = map[c] < 0 ? NULL : &row[map[c]];
+      if (!v || v->kind == ASL_PQ_V_NULL) {
+        sqlite3_bind_null(L->ins, idx);
+      } else if (v->kind == ASL_PQ_V_BYTES) {
+        sql_bind_typed(L->ins, idx, type, v->s, v->n);
+      } else if (v->kind == ASL_PQ_V_INT &&
+                 (!strcmp(type, "bigint") || !strcmp(type, "int") ||
+                  !strcmp(type, "integer"))) {
+        sqlite3_bind_int64(L->ins, idx, v->i);
+      } else if (v->kind == ASL_PQ_V_DOUBLE && !strcmp(type, "double")) {
+        sqlite3_bind_double(L->ins, idx, v->d);
+      } else if (v->kind == ASL_PQ_V_BOOL) {
+        if (!strcmp(type, "boolean"))
+          sqlite3_bind_int(L->ins, idx, v->b != 0);
+        else
+          sql_bind_typed(L->ins, idx, type, v->b ? "true" : "false",
+                         v->b ? 4 : 5);
+      } else {
+        tb.len = 0;
+        asl_pq_value_text(&tb, v, 0);
+        sql_bind_typed(L->ins, idx, type, tb.s ? tb.s : "", tb.len);
+      }
+    }
+    bind_parts(L);
+    if (insert_row(L) < 0) {
+      rc = -1;
+      break;
+    }
+  }
+  if (got < 0) {
+    asl_error_set(L->err, "InvalidRequestException",
+                  "HIVE_BAD_DATA: error reading %s: %s", L->file,
+                  pe.cause ? pe.cause : "");
+    asl_error_clear(&pe);
+    rc = -1;
+  }
+  free(tb.s);
+  free(want);
+  free(map);
+  asl_pq_close(r);
+  return rc;
+}
+
 static int load_file(loader *L, const char *path) {
+  if (L->serde == 'p') return load_parquet(L, path);
   FILE *f = fopen(path, "rb");
   if (!f)
     return asl_error_set(L->err, "InternalError", "cannot read %s: %s", L->file,
@@ -630,9 +711,10 @@ int sql_ext_refresh(sqlx *x, const char *db, const char *name,
   L.pvals = asl_calloc(L.nparts + 1, sizeof *L.pvals);
   const cJSON *sd = cJSON_GetObjectItemCaseSensitive(spec, "serde");
   const char *serde = cJSON_IsString(sd) ? sd->valuestring : "lazy";
-  L.serde = !strcmp(serde, "opencsv") ? 'c'
-            : !strcmp(serde, "json")  ? 'j'
-                                      : 'l';
+  L.serde = !strcmp(serde, "opencsv")   ? 'c'
+            : !strcmp(serde, "json")    ? 'j'
+            : !strcmp(serde, "parquet") ? 'p'
+                                        : 'l';
   const cJSON *dv = cJSON_GetObjectItemCaseSensitive(spec, "delim");
   L.delim = cJSON_IsString(dv) && dv->valuestring[0]
                 ? dv->valuestring[0]

@@ -95,6 +95,7 @@ static const struct {
     {"add", b_add, NULL},
     {"echo", b_echo, NULL},
     {"fail", b_fail, NULL},
+    {"fake-user", asl_builtin_fake_user, NULL},
     {"mysql-extract", asl_builtin_mysql_extract, asl_mysql_extract_check},
     {"sleep", b_sleep, NULL},
 };

@@ -41,6 +41,11 @@ asl_builtin_status asl_builtin_mysql_extract(const cJSON *event,
  * "/connection/password: ...". Environment variables are not read. */
 int asl_mysql_extract_check(const cJSON *args, char **msg);
 
+/* fake-user (fake_user.c): one deterministic fake user for event.seed
+ * (or event.index), optionally written to the lake as JSON. */
+asl_builtin_status asl_builtin_fake_user(const cJSON *event, double deadline,
+                                         cJSON **out);
+
 /* Runs the named built-in's check of a binding's "args" (when it has one):
  * 0, or -1 and *msg (new string, a JSON Pointer below args first). */
 int asl_builtin_check(const char *name, const cJSON *args, char **msg);

@@ -4,11 +4,12 @@
 
 #include "../../engine/task.h"
 #include "athena.h"
+#include "glue.h"
 #include "lambda.h"
 #include "s3.h"
 
 const asl_task_ops *const asl_task_integrations[] = {
-    &asl_lambda_ops, &asl_s3_ops, &asl_athena_ops, NULL};
+    &asl_lambda_ops, &asl_s3_ops, &asl_athena_ops, &asl_glue_ops, NULL};
 
 const asl_task_ops *asl_task_find(const char *resource, const char **rtype,
                                   const char **rname, int *lambda_events) {

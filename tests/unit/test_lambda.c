@@ -382,7 +382,7 @@ static const err_row ERRS[] = {
      "TypeError", NULL, "add needs numbers"},
     {INVOKE, "{\"FunctionName\":\"b_nope\"}", 10, "States.Runtime",
      "bindings: /Functions/b_nope/builtin: no built-in task named 'nope' "
-     "(built-ins: add, echo, fail, mysql-extract, sleep)",
+     "(built-ins: add, echo, fail, fake-user, mysql-extract, sleep)",
      NULL},
 };
 
@@ -668,7 +668,7 @@ static void test_builtins(void) {
   char *msg = NULL;
   T_OK(asl_lambda_check_bindings(g_bindings, &msg) == -1, "checks");
   T_STREQ(msg, "/Functions/b_nope/builtin: no built-in task named 'nope' "
-               "(built-ins: add, echo, fail, mysql-extract, sleep)");
+               "(built-ins: add, echo, fail, fake-user, mysql-extract, sleep)");
   free(msg);
   cJSON *ok = cJSON_Parse("{\"Functions\":{\"a\":{\"builtin\":\"add\"}}}");
   T_OK(asl_lambda_check_bindings(ok, &msg) == 0 && !msg, "all known");
@@ -780,7 +780,7 @@ static void test_bindings_file(void) {
       {"[]", "must be a JSON object {\"Functions\": {...}, "
              "\"Substitutions\": {...}}, not array"},
       {"{\"Function\":{}}",
-       "/Function: unknown field (expected Functions, Substitutions, Buckets)"},
+       "/Function: unknown field (expected Functions, Substitutions, Buckets, GlueJobs)"},
       {"{\"Buckets\":[\"a-b\",\"lake\"]}", NULL},
       {"{\"Buckets\":\"lake\"}",
        "/Buckets: must be an array of bucket names, not string"},

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../lake/lake.h"
+#include "../../lake/parquet.h"
 #include "../../lake/sql.h"
 
 #include "t.h"
@@ -502,15 +503,6 @@ static void test_external(void) {
   T_OK(ok("CREATE EXTERNAL TABLE IF NOT EXISTS users (a string) LOCATION "
           "'s3://raw/x/'"),
        "if not exists");
-  T_OK(err_has("CREATE EXTERNAL TABLE pq (a string) STORED AS PARQUET "
-               "LOCATION 's3://raw/pq/'",
-               "NOT_SUPPORTED: asl does not support STORED AS PARQUET yet"),
-       "parquet");
-  T_OK(err_has("CREATE EXTERNAL TABLE pq (a string) ROW FORMAT SERDE "
-               "'org.apache.hadoop.hive.ql.io.parquet.serde."
-               "ParquetHiveSerDe' LOCATION 's3://raw/pq/'",
-               "NOT_SUPPORTED"),
-       "parquet serde");
   T_OK(err_has("CREATE EXTERNAL TABLE dup (a string, a int) LOCATION "
                "'s3://raw/x/'",
                "Duplicate column name: a"),
@@ -546,6 +538,108 @@ static void test_external(void) {
   T_OK(err_has("DROP TABLE items", "Table not found mydatabase.items"),
        "drop twice");
   T_OK(ok("DROP TABLE IF EXISTS items"), "drop if exists");
+}
+
+/* Writes a Parquet file at s3://BUCKET/KEY with columns id:int64!,
+ * name:string, age:int32, salary:double, dob:date, extra:string and n rows
+ * starting at id first (name NULL every 5th row). */
+static void put_pq(const char *bucket, const char *key, int first, int n,
+                   asl_pq_codec codec) {
+  char *dir = asl_sprintf("%s/%s/%s", g_root, bucket, key);
+  char *slash = strrchr(dir, '/');
+  *slash = 0;
+  char *mk = asl_sprintf("mkdir -p '%s'", dir);
+  T_OK(system(mk) == 0, "mkdir %s", dir);
+  free(mk);
+  *slash = '/';
+  asl_pq_column *c;
+  size_t nc;
+  asl_error e = {0};
+  T_OK(asl_pq_parse_schema("id:int64!,name:string,age:int32,salary:double,"
+                           "dob:date,extra:string",
+                           &c, &nc, &e) == 0,
+       "schema");
+  asl_pq_write_opts o = {0};
+  o.codec = codec;
+  o.row_group_rows = 7; /* several row groups */
+  asl_pq_writer *w = asl_pq_writer_create(dir, c, nc, &o, &e);
+  T_OK(w != NULL, "writer: %s", e.cause ? e.cause : "");
+  for (int i = first; w && i < first + n; i++) {
+    char nm[32];
+    snprintf(nm, sizeof nm, "user%d", i);
+    asl_pq_value v[6] = {{0}};
+    v[0].kind = ASL_PQ_V_INT;
+    v[0].i = i;
+    if (i % 5) {
+      v[1].kind = ASL_PQ_V_BYTES;
+      v[1].s = nm;
+      v[1].n = strlen(nm);
+    }
+    v[2].kind = ASL_PQ_V_INT;
+    v[2].i = 18 + i % 33;
+    v[3].kind = ASL_PQ_V_DOUBLE;
+    v[3].d = 1000.5 * i;
+    v[4].kind = ASL_PQ_V_DATE;
+    v[4].i = 10000 + i;
+    v[5].kind = ASL_PQ_V_BYTES;
+    v[5].s = "x";
+    v[5].n = 1;
+    T_OK(asl_pq_writer_append(w, v, &e) == 0, "append");
+  }
+  if (w) T_OK(asl_pq_writer_close(w, &e) == 0, "close");
+  asl_error_clear(&e);
+  asl_pq_columns_free(c, nc);
+  free(dir);
+}
+
+static void test_parquet_tables(void) {
+  put_pq("raw", "pq/a.parquet", 1, 20, ASL_PQ_SNAPPY);
+  put_pq("raw", "pq/b.parquet", 21, 10, ASL_PQ_ZSTD);
+  T_OK(ok("CREATE EXTERNAL TABLE pq (id bigint, Name string, age int, salary "
+          "double, dob date, missing string) STORED AS PARQUET LOCATION "
+          "'s3://raw/pq/'"),
+       "stored as parquet");
+  T_STREQ(q("select count(*), min(age), max(age), sum(id), count(name), "
+            "count(missing) from pq"),
+          "30,19,48,465,24,0");
+  T_STREQ(q("select id, name, age, salary, dob from pq where id in (5, 21) "
+            "order by id"),
+          "5,\\N,23,5002.5,1997-05-24;21,user21,39,21010.5,1997-06-09");
+  T_STREQ(q("select avg(salary) from pq"), "15507.75");
+  /* the SerDe spelling, partitioned by key=value/ folders */
+  put_pq("raw", "pqp/nat=DE/year=2020/a.parquet", 1, 3, ASL_PQ_UNCOMPRESSED);
+  put_pq("raw", "pqp/nat=FR/year=2021/b.parquet", 4, 5, ASL_PQ_GZIP);
+  T_OK(ok("CREATE EXTERNAL TABLE pqp (id bigint, name string) PARTITIONED BY "
+          "(nat string, year int) ROW FORMAT SERDE "
+          "'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' "
+          "STORED AS INPUTFORMAT "
+          "'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat' "
+          "OUTPUTFORMAT "
+          "'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat' "
+          "LOCATION 's3://raw/pqp/'"),
+       "parquet serde, partitioned");
+  T_OK(ok("MSCK REPAIR TABLE pqp"), "msck parquet");
+  T_STREQ(q("select nat, year, count(*), sum(id) from pqp group by nat, year "
+            "order by nat"),
+          "DE,2020,3,6;FR,2021,5,30");
+  T_STREQ(q("select name from pqp where year = 2021 and id = 6"), "user6");
+  const char *sc = q("SHOW CREATE TABLE pqp");
+  T_OK(strstr(sc, "ParquetHiveSerDe") && strstr(sc, "MapredParquetInputFormat"),
+       "show create table: %s", sc);
+  /* a file that is not Parquet fails the query with the file named */
+  put("raw", "pqbad/x.parquet", "this is not parquet at all");
+  T_OK(ok("CREATE EXTERNAL TABLE pqbad (id bigint) STORED AS PARQUET "
+          "LOCATION 's3://raw/pqbad/'"),
+       "bad parquet table");
+  T_OK(err_has("select * from pqbad", "s3://raw/pqbad/x.parquet"),
+       "bad parquet file named");
+  T_OK(err_has("INSERT INTO pq SELECT * FROM pq",
+               "NOT_SUPPORTED: asl does not support INSERT INTO a Parquet"),
+       "insert into parquet refused");
+  T_OK(err_has("CREATE EXTERNAL TABLE orc (a string) STORED AS ORC "
+               "LOCATION 's3://raw/orc/'",
+               "NOT_SUPPORTED: asl does not support STORED AS ORC yet"),
+       "orc");
 }
 
 static void test_iceberg(void) {
@@ -1034,6 +1128,7 @@ T_MAIN("sql") {
   test_databases();
   test_seed_pipeline();
   test_external();
+  test_parquet_tables();
   test_iceberg();
   test_merge();
   test_functions();
