@@ -3,6 +3,7 @@
  * Task states are in exec_task.c, Parallel and Map in exec_map.c. */
 #include "exec_int.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "jsonata/jsonata.h"
 #include "limits.h"
 
 /* ---- time and randomness ---- */
@@ -56,8 +58,8 @@ static char *make_uuid(asl_exec *x) {
 
 /* ---- history ---- */
 
-static cJSON *new_event(const asl_exec *x, const char *type, int id,
-                        int prev, const char *key, cJSON *det) {
+static cJSON *new_event(const asl_exec *x, const char *type, int id, int prev,
+                        const char *key, cJSON *det) {
   cJSON *e = cJSON_CreateObject();
   cJSON_AddNumberToObject(e, "timestamp", floor(x->now * 1000.0) / 1000.0);
   cJSON_AddStringToObject(e, "type", type);
@@ -68,9 +70,8 @@ static cJSON *new_event(const asl_exec *x, const char *type, int id,
 }
 
 /* An event of a child execution's own history. */
-static int child_event(asl_exec *x, child_exec *c, frame *f,
-                       const char *type, const char *key, cJSON *det,
-                       int prev) {
+static int child_event(asl_exec *x, child_exec *c, frame *f, const char *type,
+                       const char *key, cJSON *det, int prev) {
   int id = ++c->last_id;
   x->child_events++;
   if (f) f->last = id;
@@ -100,8 +101,10 @@ int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
   }
   cJSON *e = new_event(x, type, id, prev, key, det);
   if (x->o.sink && x->o.sink->event) x->o.sink->event(x->o.sink->ud, e);
-  if (x->history) cJSON_AddItemToArray(x->history, e);
-  else cJSON_Delete(e);
+  if (x->history)
+    cJSON_AddItemToArray(x->history, e);
+  else
+    cJSON_Delete(e);
   return id;
 }
 
@@ -117,13 +120,12 @@ void exec_child_start(frame *k, const char *map_run, size_t index) {
    * rows instead of scattering them */
   uint64_t a = exec_rand(x), b = exec_rand(x);
   c->name = asl_sprintf("%08x-%04x-4%03x-a%03x-%012llx",
-                        (unsigned)(index & 0xFFFFFFFFu),
-                        (unsigned)(a & 0xFFFF), (unsigned)((a >> 16) & 0xFFF),
-                        (unsigned)(b >> 52),
+                        (unsigned)(index & 0xFFFFFFFFu), (unsigned)(a & 0xFFFF),
+                        (unsigned)((a >> 16) & 0xFFF), (unsigned)(b >> 52),
                         (unsigned long long)(b & 0xFFFFFFFFFFFFull));
   if (mr && label_end)
-    c->arn = asl_sprintf("%.*s:execution:%.*s:%s", (int)(mr - map_run),
-                         map_run, (int)(label_end - mr - 8), mr + 8, c->name);
+    c->arn = asl_sprintf("%.*s:execution:%.*s:%s", (int)(mr - map_run), map_run,
+                         (int)(label_end - mr - 8), mr + 8, c->name);
   else
     c->arn = asl_sprintf("%s:%zu", map_run, index);
   k->child = c;
@@ -174,8 +176,10 @@ void exec_ready(asl_exec *x, frame *f) {
   if (f->queued) return;
   f->queued = 1;
   f->next_ready = NULL;
-  if (x->ready_tail) x->ready_tail->next_ready = f;
-  else x->ready_head = f;
+  if (x->ready_tail)
+    x->ready_tail->next_ready = f;
+  else
+    x->ready_head = f;
   x->ready_tail = f;
 }
 
@@ -233,8 +237,10 @@ static void wake_sleepers(asl_exec *x) {
   for (size_t i = 0; i < n; i++) {
     frame *f = due[i];
     if (f->phase != PH_TIMER || f->wake > x->now) continue;
-    if (f->job) exec_task_timeout(f);
-    else exec_ready(x, f);
+    if (f->job)
+      exec_task_timeout(f);
+    else
+      exec_ready(x, f);
   }
   if (due != small) free(due);
 }
@@ -301,8 +307,8 @@ static const cJSON *exec_context(void *ud) {
   if (f->is_item || f->sel_set) {
     cJSON *it = cJSON_AddObjectToObject(
         cJSON_AddObjectToObject(x->context, "Map"), "Item");
-    cJSON_AddNumberToObject(it, "Index", (double)(f->sel_set ? f->sel_index
-                                                             : f->item_index));
+    cJSON_AddNumberToObject(
+        it, "Index", (double)(f->sel_set ? f->sel_index : f->item_index));
     cJSON_AddItemToObject(
         it, "Value", asl_json_dup(f->sel_set ? f->sel_value : f->item_value));
   }
@@ -356,7 +362,8 @@ static void clear_state_work(frame *f) {
   exec_task_abandon(f);
   exec_kids_abort(f);
   if (f->resv) {
-    for (size_t i = 0; i < f->nkids; i++) cJSON_Delete(f->resv[i]);
+    for (size_t i = 0; i < f->nkids; i++)
+      cJSON_Delete(f->resv[i]);
     free(f->resv);
     f->resv = NULL;
   }
@@ -384,6 +391,7 @@ void exec_frame_free(frame *f) {
     free(f->child->arn);
     free(f->child);
   }
+  free(f->eval_loc);
   cJSON_Delete(f->input);
   cJSON_Delete(f->vars);
   cJSON_Delete(f->output);
@@ -408,8 +416,8 @@ static void frame_done(frame *f, cJSON *output) {
     x->output = output;
     f->output = NULL;
     exec_payload(det, "output", x->output);
-    exec_event(x, NULL, "ExecutionSucceeded",
-               "executionSucceededEventDetails", det, f->last);
+    exec_event(x, NULL, "ExecutionSucceeded", "executionSucceededEventDetails",
+               det, f->last);
     return;
   }
   x->status = asl_strdup("FAILED");
@@ -440,8 +448,8 @@ void exec_prefix_error(frame *f, asl_error *err) {
 
 /* The effective input before Parameters. *borrowed is set when *out is
  * f->input itself (no InputPath): then it must not be freed or changed. */
-static int input_path(const asl_state *st, frame *f, cJSON **out,
-                      int *borrowed, asl_error *err) {
+static int input_path(const asl_state *st, frame *f, cJSON **out, int *borrowed,
+                      asl_error *err) {
   *borrowed = 0;
   if (st->input_path.is_null) {
     *out = cJSON_CreateObject();
@@ -530,8 +538,8 @@ static void exit_event(frame *f, const cJSON *output, const cJSON *assigned,
  * the Exited event (-1: the frame's last event). */
 /* Leaves the current state for next (-1: the frame ends) with output.
  * bound is an upper bound of output's printed size, 0 when unknown. */
-static void exit_state(frame *f, cJSON *output, size_t bound,
-                       cJSON *assigned, int next, int prev) {
+static void exit_state(frame *f, cJSON *output, size_t bound, cJSON *assigned,
+                       int next, int prev) {
   exit_event(f, output, assigned, prev < 0 ? f->last : prev);
   apply_assign_take(f, assigned);
   clear_state_work(f);
@@ -571,6 +579,20 @@ static int size_check(const frame *f, const asl_state *st, const cJSON *v,
 static void pipeline_fail(frame *f, asl_error *err) {
   if (err->name && strcmp(err->name, "States.DataLimitExceeded") != 0)
     exec_prefix_error(f, err);
+  if (f->eval_loc) { /* a JSONata evaluation failed: AWS records where */
+    const asl_state *st = cur_state(f);
+    cJSON *det = cJSON_CreateObject();
+    cJSON_AddStringToObject(det, "cause", err->cause ? err->cause : "");
+    cJSON_AddStringToObject(det, "error", err->name ? err->name : "");
+    cJSON_AddStringToObject(det, "location", f->eval_loc);
+    cJSON_AddStringToObject(det, "state", st->name);
+    int prev =
+        strcmp(st->ops->type, "Wait") == 0 ? f->entered_id : f->entered_prev;
+    exec_event(f->x, f, "EvaluationFailed", "evaluationFailedEventDetails", det,
+               prev);
+    free(f->eval_loc);
+    f->eval_loc = NULL;
+  }
   frame_fail(f, err);
 }
 
@@ -767,6 +789,344 @@ static void run_simple(frame *f, const asl_state *st) {
   exit_state(f, output, bound, assigned, next, -1);
 }
 
+/* ---- JSONata mode ----
+ *
+ * A JSONata state has no InputPath, Parameters, ResultSelector, ResultPath
+ * or OutputPath: its fields are templates whose "{% ... %}" strings
+ * (compiled at load, asl_state_jsonata) are evaluated with $states
+ * ({input, context, result, errorOutput}) and the variables in scope. */
+
+/* The expression of a "{% ... %}" string without its delimiters and the
+ * blanks around it, as AWS quotes it in messages. */
+static char *jtext(const char *s) {
+  const char *p = s + 2, *e = s + strlen(s) - 2;
+  while (p < e && isspace((unsigned char)*p))
+    p++;
+  while (e > p && isspace((unsigned char)e[-1]))
+    e--;
+  return asl_sprintf("%.*s", (int)(e - p), p);
+}
+
+/* The bindings of an evaluation in f: every variable in scope (an inner
+ * scope hides an outer one) and $states. References to the frame's values,
+ * not copies: the object is deleted before they change. */
+static cJSON *jbindings(frame *f, const cJSON *input, const cJSON *result,
+                        const cJSON *error_output) {
+  cJSON *b = cJSON_CreateObject();
+  for (frame *g = f; g; g = g->parent)
+    for (cJSON *c = g->vars->child; c; c = c->next)
+      if (!cJSON_GetObjectItemCaseSensitive(b, c->string))
+        cJSON_AddItemReferenceToObject(b, c->string, c);
+  cJSON *s = cJSON_AddObjectToObject(b, "states");
+  if (input)
+    cJSON_AddItemReferenceToObject(s, "input", (cJSON *)input);
+  else
+    cJSON_AddNullToObject(s, "input");
+  cJSON_AddItemReferenceToObject(s, "context", (cJSON *)exec_context(f));
+  if (result) cJSON_AddItemReferenceToObject(s, "result", (cJSON *)result);
+  if (error_output)
+    cJSON_AddItemReferenceToObject(s, "errorOutput", (cJSON *)error_output);
+  return b;
+}
+
+/* Evaluates the template node of st (a field of its definition, at field,
+ * "Output/a") into *out: strings wholly "{% ... %}" are expressions, other
+ * values literal, objects and arrays member by member. An evaluation error
+ * or an undefined value is States.QueryEvaluationError. */
+static int jeval(frame *f, const asl_state *st, const cJSON *node,
+                 const char *field, const cJSON *bind, cJSON **out,
+                 asl_error *err) {
+  *out = NULL;
+  const jsonata *x = cJSON_IsString(node) ? asl_state_jsonata(st, node) : NULL;
+  if (x) {
+    jsonata_error je;
+    memset(&je, 0, sizeof je);
+    cJSON *v = jsonata_evaluate(x, NULL, bind, NULL, &je);
+    if (v) {
+      *out = v;
+      return 0;
+    }
+    char *t = jtext(node->valuestring);
+    if (je.code[0])
+      asl_error_set(err, "States.QueryEvaluationError",
+                    "The JSONata expression '%s' specified for the field "
+                    "'%s' threw an error during evaluation. %s: %s",
+                    t, field, je.code, je.message);
+    else
+      asl_error_set(err, "States.QueryEvaluationError",
+                    "The JSONata expression '%s' specified for the field "
+                    "'%s' returned nothing (undefined).",
+                    t, field);
+    free(t);
+    free(f->eval_loc);
+    f->eval_loc = asl_strdup(field);
+    return -1;
+  }
+  if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
+    int obj = cJSON_IsObject(node), i = 0;
+    cJSON *o = obj ? cJSON_CreateObject() : cJSON_CreateArray();
+    for (const cJSON *c = node->child; c; c = c->next, i++) {
+      char *sub = obj ? asl_sprintf("%s/%s", field, c->string)
+                      : asl_sprintf("%s/%d", field, i);
+      cJSON *v = NULL;
+      int rc = jeval(f, st, c, sub, bind, &v, err);
+      free(sub);
+      if (rc < 0) {
+        cJSON_Delete(o);
+        return -1;
+      }
+      if (obj)
+        cJSON_AddItemToObject(o, c->string, v);
+      else
+        cJSON_AddItemToArray(o, v);
+    }
+    *out = o;
+    return 0;
+  }
+  *out = asl_json_dup(node);
+  return 0;
+}
+
+/* The field name of def (a member of st's definition) evaluated, or NULL
+ * (with 0) when absent. */
+static int jfield(frame *f, const asl_state *st, const cJSON *def,
+                  const char *name, const cJSON *bind, cJSON **out,
+                  asl_error *err) {
+  const cJSON *n = asl_json_get(def, name);
+  *out = NULL;
+  return n ? jeval(f, st, n, name, bind, out, err) : 0;
+}
+
+/* Assign and Output of def (the state, its matched Choice rule or its
+ * catcher), both against the variables as they were: *output is Output,
+ * else dflt (taken). */
+static int jfinish(frame *f, const asl_state *st, const cJSON *def,
+                   const cJSON *bind, cJSON *dflt, cJSON **output,
+                   cJSON **assigned, asl_error *err) {
+  *output = *assigned = NULL;
+  if (jfield(f, st, def, "Assign", bind, assigned, err) < 0) {
+    cJSON_Delete(dflt);
+    return -1;
+  }
+  if (!asl_json_get(def, "Output")) {
+    *output = dflt;
+    return 0;
+  }
+  cJSON_Delete(dflt);
+  if (jfield(f, st, def, "Output", bind, output, err) < 0) {
+    cJSON_Delete(*assigned);
+    *assigned = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+/* The JSON type name AWS reports for v. */
+static const char *jtype(const cJSON *v) {
+  if (cJSON_IsNull(v)) return "null";
+  if (cJSON_IsBool(v)) return "boolean";
+  if (cJSON_IsNumber(v)) return "number";
+  if (cJSON_IsString(v)) return "string";
+  if (cJSON_IsArray(v)) return "array";
+  return "object";
+}
+
+static int junexpected(frame *f, const cJSON *node, const char *field,
+                       const char *want, const cJSON *v, asl_error *err) {
+  char *t = jtext(node->valuestring), *p = asl_json_print(v);
+  asl_error_set(err, "States.QueryEvaluationError",
+                "The JSONata expression '%s' specified for the field '%s' "
+                "returned an unexpected result type. Expected '%s', but was "
+                "'%s' for value: %s",
+                t, field, want, jtype(v), p);
+  free(t);
+  free(p);
+  free(f->eval_loc);
+  f->eval_loc = asl_strdup(field);
+  return -1;
+}
+
+/* An RFC 3339 date-time ("2024-01-02T03:04:05(.fff)(Z|+hh:mm)") as epoch
+ * seconds; -1 when s is not one. */
+static int jtimestamp(const char *s, double *out) {
+  int Y, M, D, h, m, sec, n = 0;
+  if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) !=
+          6 ||
+      n != 19)
+    return -1;
+  const char *p = s + n;
+  double frac = 0;
+  if (*p == '.') {
+    double scale = 0.1;
+    if (!isdigit((unsigned char)p[1])) return -1;
+    for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+      frac += (*p - '0') * scale;
+  }
+  long off = 0;
+  if (*p == 'Z' || *p == 'z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int oh, om, k = 0;
+    if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return -1;
+    off = (*p == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
+    p += 6;
+  } else {
+    return -1;
+  }
+  if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+    return -1;
+  struct tm tm = {0};
+  tm.tm_year = Y - 1900;
+  tm.tm_mon = M - 1;
+  tm.tm_mday = D;
+  tm.tm_hour = h;
+  tm.tm_min = m;
+  tm.tm_sec = sec;
+  *out = (double)timegm(&tm) - (double)off + frac;
+  return 0;
+}
+
+/* Fail's Error or Cause: a literal or an expression; NULL when absent. */
+static int jfail_text(frame *f, const asl_state *st, const char *name,
+                      const cJSON *bind, char **out, asl_error *err) {
+  cJSON *v = NULL;
+  *out = NULL;
+  if (jfield(f, st, st->def, name, bind, &v, err) < 0) return -1;
+  if (!v) return 0;
+  *out = cJSON_IsString(v) ? asl_strdup(v->valuestring) : asl_json_print(v);
+  cJSON_Delete(v);
+  return 0;
+}
+
+/* A simple state (Pass, Choice, Wait, Succeed, Fail) in JSONata mode. */
+static void jrun_simple(frame *f, const asl_state *st) {
+  asl_error err = {0};
+  const char *type = st->ops->type;
+  cJSON *bind = jbindings(f, f->input, NULL, NULL);
+  cJSON *output = NULL, *assigned = NULL;
+  const cJSON *from = st->def; /* where Output and Assign are */
+  int next = st->end ? -1 : st->next;
+  double until = 0;
+  if (strcmp(type, "Fail") == 0) {
+    char *e = NULL, *c = NULL;
+    if (jfail_text(f, st, "Error", bind, &e, &err) < 0 ||
+        jfail_text(f, st, "Cause", bind, &c, &err) < 0) {
+      free(e);
+      cJSON_Delete(bind);
+      pipeline_fail(f, &err);
+      return;
+    }
+    cJSON_Delete(bind);
+    err.name = e;
+    err.cause = c;
+    frame_fail(f, &err);
+    return;
+  }
+  if (strcmp(type, "Succeed") == 0) next = -1;
+  if (strcmp(type, "Choice") == 0) {
+    const cJSON *rules = asl_json_get(st->def, "Choices");
+    int matched = 0, i = 0;
+    for (const cJSON *r = rules ? rules->child : NULL; r && !matched;
+         r = r->next, i++) {
+      const cJSON *cn = asl_json_get(r, "Condition");
+      cJSON *v = NULL;
+      char *field = asl_sprintf("Choices/%d/Condition", i);
+      int rc = cn ? jeval(f, st, cn, field, bind, &v, &err) : 0;
+      if (rc == 0 && cn && !cJSON_IsBool(v))
+        rc = cJSON_IsString(cn) && asl_state_jsonata(st, cn)
+                 ? junexpected(f, cn, field, "boolean", v, &err)
+                 : asl_error_set(&err, "States.QueryEvaluationError",
+                                 "The field '%s' must be a boolean", field);
+      free(field);
+      if (rc < 0) {
+        cJSON_Delete(v);
+        cJSON_Delete(bind);
+        pipeline_fail(f, &err);
+        return;
+      }
+      if (cJSON_IsTrue(v)) {
+        matched = 1;
+        from = r;
+        const cJSON *n = asl_json_get(r, "Next");
+        next =
+            cJSON_IsString(n) ? asl_graph_find(st->graph, n->valuestring) : -1;
+      }
+      cJSON_Delete(v);
+    }
+    if (!matched) {
+      const cJSON *dflt = asl_json_get(st->def, "Default");
+      if (!cJSON_IsString(dflt)) {
+        cJSON_Delete(bind);
+        asl_error_set(&err, "States.NoChoiceMatched",
+                      "No Matches! in state '%s'", st->name);
+        pipeline_fail(f, &err);
+        return;
+      }
+      next = asl_graph_find(st->graph, dflt->valuestring);
+    }
+  }
+  if (strcmp(type, "Wait") == 0) {
+    const cJSON *sn = asl_json_get(st->def, "Seconds");
+    const cJSON *tn = asl_json_get(st->def, "Timestamp");
+    cJSON *v = NULL;
+    int rc = 0;
+    double now = f->x->now;
+    until = now;
+    if (sn) {
+      rc = jeval(f, st, sn, "Seconds", bind, &v, &err);
+      long long n = 0;
+      if (rc == 0 && !(asl_json_as_int64(v, &n) && n >= 0))
+        rc = cJSON_IsString(sn) && asl_state_jsonata(st, sn)
+                 ? junexpected(f, sn, "Seconds", "integer", v, &err)
+                 : asl_error_set(&err, "States.QueryEvaluationError",
+                                 "The field 'Seconds' must be a "
+                                 "non-negative integer");
+      until = now + (double)n;
+    } else if (tn) {
+      rc = jeval(f, st, tn, "Timestamp", bind, &v, &err);
+      if (rc == 0 &&
+          !(cJSON_IsString(v) && jtimestamp(v->valuestring, &until) == 0))
+        rc = cJSON_IsString(tn) && asl_state_jsonata(st, tn)
+                 ? junexpected(f, tn, "Timestamp", "timestamp", v, &err)
+                 : asl_error_set(&err, "States.QueryEvaluationError",
+                                 "The field 'Timestamp' must be an "
+                                 "RFC 3339 timestamp");
+    }
+    cJSON_Delete(v);
+    if (rc < 0) {
+      cJSON_Delete(bind);
+      pipeline_fail(f, &err);
+      return;
+    }
+    until = until > now ? until : now > 0 ? now : 1e-9;
+  }
+  if (jfinish(f, st, from, bind, asl_json_dup(f->input), &output, &assigned,
+              &err) < 0) {
+    cJSON_Delete(bind);
+    pipeline_fail(f, &err);
+    return;
+  }
+  cJSON_Delete(bind);
+  size_t bound = 0;
+  if (size_check(f, st, output, &bound, &err) < 0) {
+    cJSON_Delete(output);
+    cJSON_Delete(assigned);
+    pipeline_fail(f, &err);
+    return;
+  }
+  if (until > 0) {
+    cJSON_Delete(f->pending_output); /* none, but never leak */
+    cJSON_Delete(f->pending_assigned);
+    f->pending_output = output;
+    f->pending_assigned = assigned;
+    f->pending_next = next;
+    f->step = ST_WAITED;
+    exec_sleep(f->x, f, until);
+    return;
+  }
+  exit_state(f, output, bound, assigned, next, -1);
+}
+
 /* Whether Parameters may move values out of the raw input (see
  * asl_template_eval_moving): a simple state (nothing to retry or catch with
  * it) whose result replaces the input, with no Assign to read it, when
@@ -788,10 +1148,15 @@ static void enter_state(frame *f) {
     cJSON_AddStringToObject(det, "name", st->name);
     exec_payload(det, "input", f->input);
   }
+  f->entered_prev = f->last;
   f->entered_id = exec_event(x, f, st->ev_entered, "stateEnteredEventDetails",
                              det, f->last);
   exec_activate(f);
   if (st->query_lang == ASL_QL_JSONATA) {
+    if (st->ops->kind == ASL_KIND_SIMPLE) {
+      jrun_simple(f, st);
+      return;
+    }
     asl_error_set(&err, "States.Runtime",
                   "QueryLanguage JSONata is not implemented yet");
     pipeline_fail(f, &err);
@@ -813,10 +1178,10 @@ static void enter_state(frame *f) {
   if (st->parameters && st->ops->kind != ASL_KIND_MAP) {
     asl_scope s = exec_scope(f, eff);
     cJSON *p = NULL;
-    int rc = moves_input(f, st, borrowed)
-                 ? asl_template_eval_moving(st->parameters, &s, f->input, &p,
-                                            &err)
-                 : asl_template_eval(st->parameters, &s, &p, &err);
+    int rc =
+        moves_input(f, st, borrowed)
+            ? asl_template_eval_moving(st->parameters, &s, f->input, &p, &err)
+            : asl_template_eval(st->parameters, &s, &p, &err);
     if (!borrowed) cJSON_Delete(eff);
     if (rc < 0) {
       pipeline_fail(f, &err);
@@ -829,10 +1194,18 @@ static void enter_state(frame *f) {
   f->eff = eff;
   f->eff_borrowed = borrowed;
   switch (st->ops->kind) {
-  case ASL_KIND_TASK: exec_task_start(f); break;
-  case ASL_KIND_PARALLEL: exec_parallel_start(f); break;
-  case ASL_KIND_MAP: exec_map_start(f); break;
-  default: run_simple(f, st); break;
+  case ASL_KIND_TASK:
+    exec_task_start(f);
+    break;
+  case ASL_KIND_PARALLEL:
+    exec_parallel_start(f);
+    break;
+  case ASL_KIND_MAP:
+    exec_map_start(f);
+    break;
+  default:
+    run_simple(f, st);
+    break;
   }
 }
 
@@ -858,9 +1231,12 @@ static void run_frame(frame *f) {
       break;
     }
     exec_activate(f);
-    if (st->ops->kind == ASL_KIND_TASK) exec_task_start(f);
-    else if (st->ops->kind == ASL_KIND_PARALLEL) exec_parallel_start(f);
-    else exec_map_start(f);
+    if (st->ops->kind == ASL_KIND_TASK)
+      exec_task_start(f);
+    else if (st->ops->kind == ASL_KIND_PARALLEL)
+      exec_parallel_start(f);
+    else
+      exec_map_start(f);
     break;
   }
   }
@@ -876,13 +1252,11 @@ static cJSON *make_context(asl_exec *x) {
   cJSON *e = cJSON_AddObjectToObject(c, "Execution");
   cJSON_AddStringToObject(e, "Id", x->arn);
   /* a reference, not a copy: x->input lives as long as the context */
-  cJSON_AddItemToObject(e, "Input", cJSON_IsObject(x->input)
-                                        ? cJSON_CreateObjectReference(
-                                              x->input->child)
-                                    : cJSON_IsArray(x->input)
-                                        ? cJSON_CreateArrayReference(
-                                              x->input->child)
-                                        : asl_json_dup(x->input));
+  cJSON_AddItemToObject(
+      e, "Input",
+      cJSON_IsObject(x->input)  ? cJSON_CreateObjectReference(x->input->child)
+      : cJSON_IsArray(x->input) ? cJSON_CreateArrayReference(x->input->child)
+                                : asl_json_dup(x->input));
   cJSON_AddStringToObject(e, "Name", x->name);
   if (strcmp(m->type, "EXPRESS") != 0)
     cJSON_AddNumberToObject(e, "RedriveCount", 0);
@@ -941,8 +1315,8 @@ asl_exec *asl_exec_start_take(const asl_machine *m, cJSON *input,
 }
 
 static double deadline(const asl_exec *x) {
-  double d = x->m->timeout_seconds ? x->start + (double)x->m->timeout_seconds
-                                   : 0;
+  double d =
+      x->m->timeout_seconds ? x->start + (double)x->m->timeout_seconds : 0;
   /* EXPRESS executions last at most five minutes. */
   if (x->express) {
     double e = x->start + 300;
@@ -957,8 +1331,8 @@ static void time_out(asl_exec *x) {
   x->error = asl_strdup("States.Timeout");
   cJSON *det = cJSON_CreateObject();
   cJSON_AddStringToObject(det, "error", x->error);
-  exec_event(x, NULL, "ExecutionTimedOut", "executionTimedOutEventDetails",
-             det, x->last_id);
+  exec_event(x, NULL, "ExecutionTimedOut", "executionTimedOutEventDetails", det,
+             x->last_id);
 }
 
 /* StopExecution, asked from another thread: through asl_run_opts.stop
@@ -1007,8 +1381,7 @@ static void exec_stop(asl_exec *x) {
 /* STANDARD executions stop at AWS's history quota: the failure event is the
  * last one there is room for. */
 static int history_full(asl_exec *x) {
-  if (x->express || x->last_id < ASL_MAX_HISTORY_EVENTS - 1)
-    return 0;
+  if (x->express || x->last_id < ASL_MAX_HISTORY_EVENTS - 1) return 0;
   x->done = 1;
   x->status = asl_strdup("FAILED");
   x->error = asl_strdup("States.Runtime");
@@ -1117,7 +1490,8 @@ void asl_exec_finish(asl_exec *x, asl_result *r) {
  * freed execution. */
 static void join_workers(asl_exec *x) {
   pthread_mutex_lock(&x->mu);
-  while (x->inflight > 0) pthread_cond_wait(&x->cv, &x->mu);
+  while (x->inflight > 0)
+    pthread_cond_wait(&x->cv, &x->mu);
   pthread_mutex_unlock(&x->mu);
   drain_completions(x);
 }
@@ -1178,15 +1552,13 @@ static void wait_completion(asl_exec *x, double until) {
       struct timespec ts;
       ts.tv_sec = (time_t)t;
       ts.tv_nsec = (long)((t - floor(t)) * 1e9);
-      if (pthread_cond_timedwait(&x->cv, &x->mu, &ts) != 0 && t == until)
-        break;
+      if (pthread_cond_timedwait(&x->cv, &x->mu, &ts) != 0 && t == until) break;
     } else {
       pthread_cond_wait(&x->cv, &x->mu);
     }
   }
   pthread_mutex_unlock(&x->mu);
 }
-
 
 /* Drives x until it ends: runs ready frames, waits for tasks, sleeps or
  * (virtual clock) jumps to the next timer. */
@@ -1196,10 +1568,11 @@ static void run_to_end(asl_exec *x, const asl_run_opts *o) {
   double scale = o->time_scale > 1 ? o->time_scale : 1;
   double real0 = exec_real_now(), base = x->now;
   double skew = 0; /* virtual clock: added up jumps */
-#define CLOCK() (o->virtual_clock ? base + (exec_real_now() - real0) + skew \
-                                  : base + (exec_real_now() - real0) * scale)
-#define REAL_AT(t) (o->virtual_clock ? real0 + ((t) - base - skew)        \
-                                     : real0 + ((t) - base) / scale)
+#define CLOCK()                                                                \
+  (o->virtual_clock ? base + (exec_real_now() - real0) + skew                  \
+                    : base + (exec_real_now() - real0) * scale)
+#define REAL_AT(t)                                                             \
+  (o->virtual_clock ? real0 + ((t)-base - skew) : real0 + ((t)-base) / scale)
   for (;;) {
     if (stop_wanted(x)) {
       asl_exec_set_time(x, CLOCK());
@@ -1256,8 +1629,8 @@ int asl_resume(const asl_machine *m, const cJSON *checkpoint,
   return 0;
 }
 
-int asl_run(const asl_machine *m, const char *input_text,
-            const asl_run_opts *o, asl_result *r, char **msg) {
+int asl_run(const asl_machine *m, const char *input_text, const asl_run_opts *o,
+            asl_result *r, char **msg) {
   static const asl_run_opts dflt = {0};
   if (!o) o = &dflt;
   if (msg) *msg = NULL;
