@@ -807,6 +807,12 @@ static char *jtext(const char *s) {
   return asl_sprintf("%.*s", (int)(e - p), p);
 }
 
+/* Negative zeros made plain: AWS prints JSONata's -0 as 0. */
+static void jzero(cJSON *v) {
+  if (cJSON_IsNumber(v) && v->valuedouble == 0) cJSON_SetNumberValue(v, 0);
+  for (cJSON *c = v->child; c; c = c->next) jzero(c);
+}
+
 /* The bindings of an evaluation in f: every variable in scope (an inner
  * scope hides an outer one) and $states. References to the frame's values,
  * not copies: the object is deleted before they change. */
@@ -843,6 +849,7 @@ static int jeval(frame *f, const asl_state *st, const cJSON *node,
     memset(&je, 0, sizeof je);
     cJSON *v = jsonata_evaluate(x, NULL, bind, NULL, &je);
     if (v) {
+      jzero(v);
       *out = v;
       return 0;
     }
@@ -1085,12 +1092,18 @@ static void jrun_simple(frame *f, const asl_state *st) {
     } else if (tn) {
       rc = jeval(f, st, tn, "Timestamp", bind, &v, &err);
       if (rc == 0 &&
-          !(cJSON_IsString(v) && jtimestamp(v->valuestring, &until) == 0))
-        rc = cJSON_IsString(tn) && asl_state_jsonata(st, tn)
-                 ? junexpected(f, tn, "Timestamp", "timestamp", v, &err)
-                 : asl_error_set(&err, "States.QueryEvaluationError",
-                                 "The field 'Timestamp' must be an "
-                                 "RFC 3339 timestamp");
+          !(cJSON_IsString(v) && jtimestamp(v->valuestring, &until) == 0)) {
+        char *t = cJSON_IsString(v) ? asl_strdup(v->valuestring)
+                                    : asl_json_print(v);
+        rc = asl_error_set(&err, "States.QueryEvaluationError",
+                           "The Timestamp field cannot be parsed as an "
+                           "ISO-8601 extended offset date-time format "
+                           "string: %s",
+                           t);
+        free(t);
+        free(f->eval_loc);
+        f->eval_loc = asl_strdup("Timestamp");
+      }
     }
     cJSON_Delete(v);
     if (rc < 0) {
