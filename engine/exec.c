@@ -596,10 +596,26 @@ static void pipeline_fail(frame *f, asl_error *err) {
   frame_fail(f, err);
 }
 
+static int jfinish(frame *f, const asl_state *st, const cJSON *def,
+                   const cJSON *bind, cJSON *dflt, cJSON **output,
+                   cJSON **assigned, asl_error *err);
+
 void exec_state_result(frame *f, cJSON *result) {
   const asl_state *st = cur_state(f);
   asl_error err = {0};
   cJSON *output = NULL, *assigned = NULL;
+  if (st->query_lang == ASL_QL_JSONATA) {
+    cJSON *bind = exec_jbindings(f, f->input, result, NULL);
+    int rc = jfinish(f, st, st->def, bind, result, &output, &assigned, &err);
+    cJSON_Delete(bind);
+    result = NULL;
+    size_t jb = 0;
+    if (rc < 0 || size_check(f, st, output, &jb, &err) < 0) goto fail;
+    int prev = f->kids_last > 0 ? f->kids_last : -1;
+    f->kids_last = 0;
+    exit_state(f, output, jb, assigned, st->next, prev);
+    return;
+  }
   if (st->result_selector) {
     asl_scope rs = exec_scope(f, result);
     cJSON *sel = NULL;
@@ -688,6 +704,22 @@ void exec_state_error(frame *f, asl_error *err, const char *fail_type,
       asl_error_clear(err);
       cJSON *output = NULL, *assigned = NULL;
       asl_error e2 = {0};
+      if (st->query_lang == ASL_QL_JSONATA) {
+        cJSON *bind = exec_jbindings(f, f->input, NULL, eo);
+        int rc = jfinish(f, st, asl_catch_def(st->retry, c), bind,
+                         asl_json_dup(eo), &output, &assigned, &e2);
+        cJSON_Delete(bind);
+        cJSON_Delete(eo);
+        if (rc < 0) {
+          pipeline_fail(f, &e2);
+          return;
+        }
+        int ni = asl_graph_find(f->g, asl_catch_next(st->retry, c));
+        int prev = f->kids_last > 0 ? f->kids_last : -1;
+        f->kids_last = 0;
+        exit_state(f, output, 0, assigned, ni, prev);
+        return;
+      }
       if (eval_assign(asl_catch_assign(st->retry, c), f, eo, &assigned, &e2) <
           0) {
         cJSON_Delete(eo);
@@ -810,14 +842,15 @@ static char *jtext(const char *s) {
 /* Negative zeros made plain: AWS prints JSONata's -0 as 0. */
 static void jzero(cJSON *v) {
   if (cJSON_IsNumber(v) && v->valuedouble == 0) cJSON_SetNumberValue(v, 0);
-  for (cJSON *c = v->child; c; c = c->next) jzero(c);
+  for (cJSON *c = v->child; c; c = c->next)
+    jzero(c);
 }
 
 /* The bindings of an evaluation in f: every variable in scope (an inner
  * scope hides an outer one) and $states. References to the frame's values,
  * not copies: the object is deleted before they change. */
-static cJSON *jbindings(frame *f, const cJSON *input, const cJSON *result,
-                        const cJSON *error_output) {
+cJSON *exec_jbindings(frame *f, const cJSON *input, const cJSON *result,
+                      const cJSON *error_output) {
   cJSON *b = cJSON_CreateObject();
   for (frame *g = f; g; g = g->parent)
     for (cJSON *c = g->vars->child; c; c = c->next)
@@ -839,9 +872,9 @@ static cJSON *jbindings(frame *f, const cJSON *input, const cJSON *result,
  * "Output/a") into *out: strings wholly "{% ... %}" are expressions, other
  * values literal, objects and arrays member by member. An evaluation error
  * or an undefined value is States.QueryEvaluationError. */
-static int jeval(frame *f, const asl_state *st, const cJSON *node,
-                 const char *field, const cJSON *bind, cJSON **out,
-                 asl_error *err) {
+int exec_jeval(frame *f, const asl_state *st, const cJSON *node,
+               const char *field, const cJSON *bind, cJSON **out,
+               asl_error *err) {
   *out = NULL;
   const jsonata *x = cJSON_IsString(node) ? asl_state_jsonata(st, node) : NULL;
   if (x) {
@@ -876,7 +909,7 @@ static int jeval(frame *f, const asl_state *st, const cJSON *node,
       char *sub = obj ? asl_sprintf("%s/%s", field, c->string)
                       : asl_sprintf("%s/%d", field, i);
       cJSON *v = NULL;
-      int rc = jeval(f, st, c, sub, bind, &v, err);
+      int rc = exec_jeval(f, st, c, sub, bind, &v, err);
       free(sub);
       if (rc < 0) {
         cJSON_Delete(o);
@@ -901,7 +934,7 @@ static int jfield(frame *f, const asl_state *st, const cJSON *def,
                   asl_error *err) {
   const cJSON *n = asl_json_get(def, name);
   *out = NULL;
-  return n ? jeval(f, st, n, name, bind, out, err) : 0;
+  return n ? exec_jeval(f, st, n, name, bind, out, err) : 0;
 }
 
 /* Assign and Output of def (the state, its matched Choice rule or its
@@ -938,8 +971,8 @@ static const char *jtype(const cJSON *v) {
   return "object";
 }
 
-static int junexpected(frame *f, const cJSON *node, const char *field,
-                       const char *want, const cJSON *v, asl_error *err) {
+int exec_junexpected(frame *f, const cJSON *node, const char *field,
+                     const char *want, const cJSON *v, asl_error *err) {
   char *t = jtext(node->valuestring), *p = asl_json_print(v);
   asl_error_set(err, "States.QueryEvaluationError",
                 "The JSONata expression '%s' specified for the field '%s' "
@@ -1009,7 +1042,7 @@ static int jfail_text(frame *f, const asl_state *st, const char *name,
 static void jrun_simple(frame *f, const asl_state *st) {
   asl_error err = {0};
   const char *type = st->ops->type;
-  cJSON *bind = jbindings(f, f->input, NULL, NULL);
+  cJSON *bind = exec_jbindings(f, f->input, NULL, NULL);
   cJSON *output = NULL, *assigned = NULL;
   const cJSON *from = st->def; /* where Output and Assign are */
   int next = st->end ? -1 : st->next;
@@ -1038,10 +1071,10 @@ static void jrun_simple(frame *f, const asl_state *st) {
       const cJSON *cn = asl_json_get(r, "Condition");
       cJSON *v = NULL;
       char *field = asl_sprintf("Choices/%d/Condition", i);
-      int rc = cn ? jeval(f, st, cn, field, bind, &v, &err) : 0;
+      int rc = cn ? exec_jeval(f, st, cn, field, bind, &v, &err) : 0;
       if (rc == 0 && cn && !cJSON_IsBool(v))
         rc = cJSON_IsString(cn) && asl_state_jsonata(st, cn)
-                 ? junexpected(f, cn, field, "boolean", v, &err)
+                 ? exec_junexpected(f, cn, field, "boolean", v, &err)
                  : asl_error_set(&err, "States.QueryEvaluationError",
                                  "The field '%s' must be a boolean", field);
       free(field);
@@ -1080,21 +1113,21 @@ static void jrun_simple(frame *f, const asl_state *st) {
     double now = f->x->now;
     until = now;
     if (sn) {
-      rc = jeval(f, st, sn, "Seconds", bind, &v, &err);
+      rc = exec_jeval(f, st, sn, "Seconds", bind, &v, &err);
       long long n = 0;
       if (rc == 0 && !(asl_json_as_int64(v, &n) && n >= 0))
         rc = cJSON_IsString(sn) && asl_state_jsonata(st, sn)
-                 ? junexpected(f, sn, "Seconds", "integer", v, &err)
+                 ? exec_junexpected(f, sn, "Seconds", "integer", v, &err)
                  : asl_error_set(&err, "States.QueryEvaluationError",
                                  "The field 'Seconds' must be a "
                                  "non-negative integer");
       until = now + (double)n;
     } else if (tn) {
-      rc = jeval(f, st, tn, "Timestamp", bind, &v, &err);
+      rc = exec_jeval(f, st, tn, "Timestamp", bind, &v, &err);
       if (rc == 0 &&
           !(cJSON_IsString(v) && jtimestamp(v->valuestring, &until) == 0)) {
-        char *t = cJSON_IsString(v) ? asl_strdup(v->valuestring)
-                                    : asl_json_print(v);
+        char *t =
+            cJSON_IsString(v) ? asl_strdup(v->valuestring) : asl_json_print(v);
         rc = asl_error_set(&err, "States.QueryEvaluationError",
                            "The Timestamp field cannot be parsed as an "
                            "ISO-8601 extended offset date-time format "
@@ -1170,9 +1203,26 @@ static void enter_state(frame *f) {
       jrun_simple(f, st);
       return;
     }
-    asl_error_set(&err, "States.Runtime",
-                  "QueryLanguage JSONata is not implemented yet");
-    pipeline_fail(f, &err);
+    cJSON *args = NULL;
+    const cJSON *an = asl_json_get(st->def, "Arguments");
+    if (an && st->ops->kind != ASL_KIND_MAP) {
+      cJSON *bind = exec_jbindings(f, f->input, NULL, NULL);
+      int rc = exec_jeval(f, st, an, "Arguments", bind, &args, &err);
+      cJSON_Delete(bind);
+      if (rc < 0) {
+        pipeline_fail(f, &err);
+        return;
+      }
+    }
+    if (!f->eff_borrowed) cJSON_Delete(f->eff); /* none, but never leak */
+    f->eff = args ? args : f->input;
+    f->eff_borrowed = !args;
+    if (st->ops->kind == ASL_KIND_TASK)
+      exec_task_start(f);
+    else if (st->ops->kind == ASL_KIND_PARALLEL)
+      exec_parallel_start(f);
+    else
+      exec_map_start(f);
     return;
   }
   cJSON *eff = NULL;
