@@ -60,7 +60,8 @@ void exec_kids_abort(frame *f) {
 /* Drops the results of an earlier attempt (a retry, or a restored state). */
 static void clear_results(frame *f) {
   if (!f->resv) return;
-  for (size_t i = 0; i < f->nkids; i++) cJSON_Delete(f->resv[i]);
+  for (size_t i = 0; i < f->nkids; i++)
+    cJSON_Delete(f->resv[i]);
   free(f->resv);
   f->resv = NULL;
 }
@@ -165,13 +166,97 @@ static int path_number(frame *f, const asl_opt_path *p, const char *field,
   return ok ? 0 : -1;
 }
 
+/* JSONata mode: the numeric field name (a number or an expression) into
+ * *out; *has 0 when absent. */
+static int jnumber(frame *f, const char *name, int *has, double *out,
+                   asl_error *err) {
+  const asl_state *st = state_of(f);
+  const cJSON *n = asl_json_get(st->def, name);
+  *has = 0;
+  if (!n) return 0;
+  cJSON *bind = exec_jbindings(f, f->input, NULL, NULL), *v = NULL;
+  int rc = exec_jeval(f, st, n, name, bind, &v, err);
+  cJSON_Delete(bind);
+  if (rc == 0 && !cJSON_IsNumber(v))
+    rc = cJSON_IsString(n)
+             ? exec_junexpected(f, n, name, "number", v, err)
+             : asl_error_set(err, "States.QueryEvaluationError",
+                             "The field '%s' must be a number", name);
+  if (rc == 0) {
+    *has = 1;
+    *out = v->valuedouble;
+  }
+  cJSON_Delete(v);
+  return rc;
+}
+
+/* JSONata mode: Items (or the input) and MaxConcurrency. */
+static int jmap_setup(frame *f, asl_error *err) {
+  const asl_state *st = state_of(f);
+  const cJSON *in = asl_json_get(st->def, "Items");
+  cJSON *items = NULL;
+  if (in) {
+    cJSON *bind = exec_jbindings(f, f->input, NULL, NULL);
+    int rc = exec_jeval(f, st, in, "Items", bind, &items, err);
+    cJSON_Delete(bind);
+    if (rc < 0) return -1;
+    if (!cJSON_IsArray(items)) {
+      if (cJSON_IsString(in))
+        exec_junexpected(f, in, "Items", "array", items, err);
+      else
+        asl_error_set(err, "States.QueryEvaluationError",
+                      "The field 'Items' must be an array");
+      cJSON_Delete(items);
+      return -1;
+    }
+  } else {
+    if (!cJSON_IsArray(f->input)) {
+      char *t = asl_json_print(f->input);
+      asl_error_set(err, "States.QueryEvaluationError",
+                    "Map state input must be an array but was: %s", t);
+      free(t);
+      free(f->eval_loc);
+      f->eval_loc = asl_strdup("Items");
+      return -1;
+    }
+    items = asl_json_dup(f->input);
+  }
+  f->items = items;
+  f->items_ro = items;
+  int has;
+  double v;
+  f->max_conc = 0;
+  if (jnumber(f, "MaxConcurrency", &has, &v, err) < 0) return -1;
+  if (has) f->max_conc = (long long)v;
+  return 0;
+}
+
+static int jmap_tolerance(frame *f, asl_error *err) {
+  int hp, hc;
+  double p = -1, c = -1;
+  if (jnumber(f, "ToleratedFailurePercentage", &hp, &p, err) < 0 ||
+      jnumber(f, "ToleratedFailureCount", &hc, &c, err) < 0)
+    return -1;
+  if (hp && (p < 0 || p > 100))
+    return asl_error_set(err, "States.Runtime",
+                         "ToleratedFailurePercentage must be between 0 and "
+                         "100.");
+  if (hc && c < 0)
+    return asl_error_set(err, "States.Runtime",
+                         "ToleratedFailureCount must be non-negative.");
+  f->has_tolerance = hp || hc;
+  f->tolerated_pct = hp ? p : -1;
+  f->tolerated_count = hc ? (long long)c : -1;
+  return 0;
+}
+
 /* Evaluates ItemsPath and the numeric settings. */
 static int map_setup(frame *f, const asl_map_spec *m, asl_error *err) {
+  if (state_of(f)->query_lang == ASL_QL_JSONATA) return jmap_setup(f, err);
   cJSON *items = NULL;
   asl_scope s = exec_scope(f, f->eff);
-  const cJSON *view = m->items_path.path ? asl_path_lookup(m->items_path.path,
-                                                           &s)
-                                         : f->eff;
+  const cJSON *view =
+      m->items_path.path ? asl_path_lookup(m->items_path.path, &s) : f->eff;
   if (cJSON_IsArray(view)) {
     /* the items stay where they are (in f->eff) for the Map's life */
     f->items_ro = view;
@@ -201,8 +286,7 @@ static int map_setup(frame *f, const asl_map_spec *m, asl_error *err) {
   double v;
   f->max_conc = m->max_conc;
   if (m->max_conc_path.path) {
-    if (path_number(f, &m->max_conc_path, "MaxConcurrencyPath", 1, &v, err) <
-        0)
+    if (path_number(f, &m->max_conc_path, "MaxConcurrencyPath", 1, &v, err) < 0)
       return -1;
     f->max_conc = (long long)v;
   }
@@ -211,6 +295,7 @@ static int map_setup(frame *f, const asl_map_spec *m, asl_error *err) {
 
 /* The tolerated failure settings; AWS reads them after MapStateStarted. */
 static int map_tolerance(frame *f, const asl_map_spec *m, asl_error *err) {
+  if (state_of(f)->query_lang == ASL_QL_JSONATA) return jmap_tolerance(f, err);
   double v;
   f->has_tolerance = m->has_tol_pct || m->has_tol_count ||
                      m->tol_pct_path.path || m->tol_count_path.path;
@@ -258,10 +343,25 @@ static int launch(frame *f, size_t i) {
   asl_exec *x = f->x;
   const asl_state *st = state_of(f);
   const asl_map_spec *m = st->data;
-  const asl_template *sel = m->item_selector ? m->item_selector
-                                             : st->parameters;
+  const asl_template *sel =
+      m->item_selector ? m->item_selector : st->parameters;
   cJSON *input;
-  if (sel) {
+  const cJSON *jsel = st->query_lang == ASL_QL_JSONATA
+                          ? asl_json_get(st->def, "ItemSelector")
+                          : NULL;
+  if (jsel) {
+    set_item_context(f, i, f->itemv[i]);
+    cJSON *bind = exec_jbindings(f, f->input, NULL, NULL);
+    asl_error err = {0};
+    int rc = exec_jeval(f, st, jsel, "ItemSelector", bind, &input, &err);
+    cJSON_Delete(bind);
+    f->sel_set = 0;
+    exec_activate(f);
+    if (rc < 0) {
+      map_fail(f, &err);
+      return -1;
+    }
+  } else if (sel) {
     set_item_context(f, i, f->itemv[i]);
     asl_scope s = exec_scope(f, f->eff);
     asl_error err = {0};
@@ -356,13 +456,13 @@ void exec_map_start(frame *f) {
     const char *sm = strstr(x->m->arn, ":stateMachine:");
     const cJSON *label = asl_json_get(state_of(f)->def, "Label");
     uint64_t a = exec_rand(x), b = exec_rand(x);
-    char *arn = asl_sprintf(
-        "%.*s:mapRun:%s/%s:%08x-%04x-4%03x-a%03x-%012llx",
-        (int)(sm - x->m->arn), x->m->arn, x->m->name,
-        cJSON_IsString(label) ? label->valuestring : state_of(f)->name,
-        (unsigned)(a >> 32), (unsigned)(a & 0xFFFF),
-        (unsigned)((a >> 16) & 0xFFF), (unsigned)(b >> 52),
-        (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+    char *arn = asl_sprintf("%.*s:mapRun:%s/%s:%08x-%04x-4%03x-a%03x-%012llx",
+                            (int)(sm - x->m->arn), x->m->arn, x->m->name,
+                            cJSON_IsString(label) ? label->valuestring
+                                                  : state_of(f)->name,
+                            (unsigned)(a >> 32), (unsigned)(a & 0xFFFF),
+                            (unsigned)((a >> 16) & 0xFFF), (unsigned)(b >> 52),
+                            (unsigned long long)(b & 0xFFFFFFFFFFFFull));
     cJSON_AddStringToObject(rd, "mapRunArn", arn);
     free(f->map_run);
     f->map_run = arn;
@@ -372,7 +472,8 @@ void exec_map_start(frame *f) {
   free(f->itemv);
   f->itemv = asl_calloc(n ? n : 1, sizeof *f->itemv);
   size_t i = 0;
-  for (const cJSON *c = f->items_ro->child; c; c = c->next) f->itemv[i++] = c;
+  for (const cJSON *c = f->items_ro->child; c; c = c->next)
+    f->itemv[i++] = c;
   clear_results(f);
   f->nkids = n;
   f->launched = f->finished = f->nfailed = 0;
@@ -417,12 +518,11 @@ static void map_child_done(frame *f, frame *k) {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "index", (double)slot);
     cJSON_AddStringToObject(d, "name", st->name);
-    int id = exec_event(x, NULL,
-                        k->failed ? "MapIterationFailed"
-                                  : "MapIterationSucceeded",
-                        k->failed ? "mapIterationFailedEventDetails"
-                                  : "mapIterationSucceededEventDetails",
-                        d, last);
+    int id = exec_event(
+        x, NULL, k->failed ? "MapIterationFailed" : "MapIterationSucceeded",
+        k->failed ? "mapIterationFailedEventDetails"
+                  : "mapIterationSucceededEventDetails",
+        d, last);
     f->kids_last = id;
     f->launch_prev = last;
   }
@@ -460,6 +560,8 @@ static void map_child_done(frame *f, frame *k) {
 
 void exec_child_done(frame *k) {
   frame *f = k->parent;
-  if (state_of(f)->ops->kind == ASL_KIND_PARALLEL) parallel_child_done(f, k);
-  else map_child_done(f, k);
+  if (state_of(f)->ops->kind == ASL_KIND_PARALLEL)
+    parallel_child_done(f, k);
+  else
+    map_child_done(f, k);
 }
