@@ -579,6 +579,11 @@ static int size_check(const frame *f, const asl_state *st, const cJSON *v,
 static void pipeline_fail(frame *f, asl_error *err) {
   if (err->name && strcmp(err->name, "States.DataLimitExceeded") != 0)
     exec_prefix_error(f, err);
+  exec_eval_failed(f, err);
+  frame_fail(f, err);
+}
+
+void exec_eval_failed(frame *f, const asl_error *err) {
   if (f->eval_loc) { /* a JSONata evaluation failed: AWS records where */
     const asl_state *st = cur_state(f);
     cJSON *det = cJSON_CreateObject();
@@ -593,7 +598,6 @@ static void pipeline_fail(frame *f, asl_error *err) {
     free(f->eval_loc);
     f->eval_loc = NULL;
   }
-  frame_fail(f, err);
 }
 
 static int jfinish(frame *f, const asl_state *st, const cJSON *def,

@@ -246,6 +246,9 @@ cJSON *exec_jbindings(frame *f, const cJSON *input, const cJSON *result,
 int exec_jeval(frame *f, const asl_state *st, const cJSON *node,
                const char *field, const cJSON *bind, cJSON **out,
                asl_error *err);
+/* Writes the EvaluationFailed event of the JSONata evaluation that failed
+ * with err (already prefixed), when f->eval_loc says one did. */
+void exec_eval_failed(frame *f, const asl_error *err);
 /* Sets AWS's "returned an unexpected result type" error for expression
  * node's value v (want: "array", ...); returns -1. */
 int exec_junexpected(frame *f, const cJSON *node, const char *field,

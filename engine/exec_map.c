@@ -436,7 +436,11 @@ void exec_map_start(frame *f) {
   f->items_ro = NULL;
   if (map_setup(f, m, &err) < 0) {
     exec_prefix_error(f, &err);
-    exec_state_error(f, &err, NULL, 0);
+    int evaluated = f->eval_loc != NULL;
+    exec_eval_failed(f, &err);
+    /* a JSONata evaluation that failed ends the Map with MapStateFailed */
+    exec_state_error(f, &err, evaluated ? "MapStateFailed" : NULL,
+                     evaluated ? f->last : 0);
     return;
   }
   size_t n = (size_t)cJSON_GetArraySize(f->items_ro);
