@@ -589,7 +589,8 @@ void exec_eval_failed(frame *f, const asl_error *err) {
     cJSON *det = cJSON_CreateObject();
     cJSON_AddStringToObject(det, "cause", err->cause ? err->cause : "");
     cJSON_AddStringToObject(det, "error", err->name ? err->name : "");
-    cJSON_AddStringToObject(det, "location", f->eval_loc);
+    if (*f->eval_loc) /* "": AWS names no field */
+      cJSON_AddStringToObject(det, "location", f->eval_loc);
     cJSON_AddStringToObject(det, "state", st->name);
     int prev =
         strcmp(st->ops->type, "Wait") == 0 ? f->entered_id : f->entered_prev;
@@ -896,6 +897,11 @@ int exec_jeval(frame *f, const asl_state *st, const cJSON *node,
                     "The JSONata expression '%s' specified for the field "
                     "'%s' threw an error during evaluation. %s: %s",
                     t, field, je.code, je.message);
+    else if (je.function)
+      asl_error_set(err, "States.QueryEvaluationError",
+                    "The JSONata expression '%s' specified for the field "
+                    "'%s' returned an unsupported result type.",
+                    t, field);
     else
       asl_error_set(err, "States.QueryEvaluationError",
                     "The JSONata expression '%s' specified for the field "

@@ -216,7 +216,7 @@ static int jmap_setup(frame *f, asl_error *err) {
                     "Map state input must be an array but was: %s", t);
       free(t);
       free(f->eval_loc);
-      f->eval_loc = asl_strdup("Items");
+      f->eval_loc = asl_strdup("");
       return -1;
     }
     items = asl_json_dup(f->input);
