@@ -962,8 +962,10 @@ static int jfinish(frame *f, const asl_state *st, const cJSON *def,
     *output = dflt;
     return 0;
   }
+  /* dflt may be what bind's $states.result refers to: freed after */
+  int rc = jfield(f, st, def, "Output", bind, output, err);
   cJSON_Delete(dflt);
-  if (jfield(f, st, def, "Output", bind, output, err) < 0) {
+  if (rc < 0) {
     cJSON_Delete(*assigned);
     *assigned = NULL;
     return -1;
