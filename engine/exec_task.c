@@ -56,8 +56,8 @@ static int seconds_of(frame *f, long long literal, const asl_path *path,
   asl_scope s = exec_scope(f, f->eff);
   cJSON *v = NULL;
   long long n;
-  int ok = asl_path_eval(path, &s, &v, NULL) == 0 &&
-           asl_json_as_int64(v, &n) && n > 0;
+  int ok = asl_path_eval(path, &s, &v, NULL) == 0 && asl_json_as_int64(v, &n) &&
+           n > 0;
   cJSON_Delete(v);
   if (!ok)
     return asl_error_set(err, "States.Runtime",
@@ -68,19 +68,45 @@ static int seconds_of(frame *f, long long literal, const asl_path *path,
   return 0;
 }
 
+/* JSONata mode: field (TimeoutSeconds, HeartbeatSeconds) when it is an
+ * expression, into *out; otherwise *out stays as compiled. */
+static int jseconds(frame *f, const char *field, long long *out,
+                    asl_error *err) {
+  const asl_state *st = &f->g->states[f->cur];
+  const cJSON *n = asl_json_get(st->def, field);
+  if (st->query_lang != ASL_QL_JSONATA || !cJSON_IsString(n)) return 0;
+  cJSON *bind = exec_jbindings(f, f->input, NULL, NULL), *v = NULL;
+  int rc = exec_jeval(f, st, n, field, bind, &v, err);
+  cJSON_Delete(bind);
+  long long k = 0;
+  if (rc == 0 && !(asl_json_as_int64(v, &k) && k > 0))
+    rc = exec_junexpected(f, n, field, "integer", v, err);
+  cJSON_Delete(v);
+  /* the task's paths report these errors without an EvaluationFailed
+   * event (not recorded from AWS): no location is left behind */
+  free(f->eval_loc);
+  f->eval_loc = NULL;
+  if (rc == 0) *out = k;
+  return rc;
+}
+
 /* Seconds from TimeoutSeconds or TimeoutSecondsPath; -1 on a bad path. */
 static int timeout_of(frame *f, const asl_task_spec *t, long long *out,
                       asl_error *err) {
-  return seconds_of(f, t->timeout, t->timeout_path.path, "TimeoutSecondsPath",
-                    out, err);
+  if (seconds_of(f, t->timeout, t->timeout_path.path, "TimeoutSecondsPath", out,
+                 err) < 0)
+    return -1;
+  return jseconds(f, "TimeoutSeconds", out, err);
 }
 
 /* Seconds from HeartbeatSeconds or HeartbeatSecondsPath (0: none); -1 on
  * a bad path. */
 static int heartbeat_of(frame *f, const asl_task_spec *t, long long *out,
                         asl_error *err) {
-  return seconds_of(f, t->heartbeat, t->heartbeat_path.path,
-                    "HeartbeatSecondsPath", out, err);
+  if (seconds_of(f, t->heartbeat, t->heartbeat_path.path,
+                 "HeartbeatSecondsPath", out, err) < 0)
+    return -1;
+  return jseconds(f, "HeartbeatSeconds", out, err);
 }
 
 /* The context object a job gets: the frame's, without the execution's
@@ -133,10 +159,11 @@ static void scheduled_events(frame *f, const asl_task_spec *t,
     return;
   }
   if (!x->want_events || f->quiet) { /* count the events, build nothing */
-    exec_event(x, f, t->lambda_events ? "LambdaFunctionScheduled"
-                                      : "TaskScheduled", NULL, NULL, f->last);
-    exec_event(x, f, t->lambda_events ? "LambdaFunctionStarted"
-                                      : "TaskStarted", NULL, NULL, f->last);
+    exec_event(x, f,
+               t->lambda_events ? "LambdaFunctionScheduled" : "TaskScheduled",
+               NULL, NULL, f->last);
+    exec_event(x, f, t->lambda_events ? "LambdaFunctionStarted" : "TaskStarted",
+               NULL, NULL, f->last);
     return;
   }
   if (t->lambda_events) {
@@ -180,8 +207,10 @@ static int run_mocked(frame *f, const asl_task_spec *t) {
     exec_state_error(f, &err, NULL, 0);
     return 1;
   }
-  if (f->rerun_task) f->rerun_task = 0;
-  else scheduled_events(f, t, timeout);
+  if (f->rerun_task)
+    f->rerun_task = 0;
+  else
+    scheduled_events(f, t, timeout);
   task_job *j = asl_calloc(1, sizeof *j);
   j->x = x;
   j->f = f;
@@ -202,11 +231,11 @@ static task_job *new_job(frame *f, const asl_task_spec *t) {
   j->x = x;
   j->f = f;
   /* the call is the service's own, without the suffix */
-  const char *suffix = t->callback ? strstr(t->resource, ".waitForTaskToken")
-                                   : NULL;
-  j->resource = suffix ? asl_strndup(t->resource,
-                                     (size_t)(suffix - t->resource))
-                       : asl_strdup(t->resource);
+  const char *suffix =
+      t->callback ? strstr(t->resource, ".waitForTaskToken") : NULL;
+  j->resource = suffix
+                    ? asl_strndup(t->resource, (size_t)(suffix - t->resource))
+                    : asl_strdup(t->resource);
   j->params = asl_json_dup(f->eff);
   j->context = task_context(f);
   j->req.resource = j->resource;
@@ -225,8 +254,7 @@ static void sleep_on_timeouts(frame *f, const asl_task_spec *t,
  * runs first, as any Task's call, unless no local integration serves the
  * service: then the request is only recorded, and whoever reads the token
  * from the history answers), or an activity (offered to pollers). */
-static void start_waiting(frame *f, const asl_task_spec *t,
-                          long long timeout) {
+static void start_waiting(frame *f, const asl_task_spec *t, long long timeout) {
   asl_exec *x = f->x;
   asl_error err = {0};
   long long hb = 0;
@@ -322,8 +350,10 @@ static void sleep_on_timeouts(frame *f, const asl_task_spec *t,
     double hw = last + (double)hb;
     if (wake == 0 || hw < wake) wake = hw;
   }
-  if (wake > 0) exec_sleep(f->x, f, wake);
-  else f->phase = PH_TASK;
+  if (wake > 0)
+    exec_sleep(f->x, f, wake);
+  else
+    f->phase = PH_TASK;
 }
 
 void exec_task_start(frame *f) {
@@ -346,8 +376,10 @@ void exec_task_start(frame *f) {
     exec_state_error(f, &err, NULL, 0);
     return;
   }
-  if (f->rerun_task) f->rerun_task = 0; /* its events are recorded */
-  else scheduled_events(f, t, timeout);
+  if (f->rerun_task)
+    f->rerun_task = 0; /* its events are recorded */
+  else
+    scheduled_events(f, t, timeout);
   if (t->callback || t->activity) {
     start_waiting(f, t, timeout);
     return;
@@ -394,12 +426,14 @@ void exec_task_start(frame *f) {
     return;
   }
   pthread_attr_destroy(&at);
-  if (timeout) exec_sleep(x, f, x->now + (double)timeout);
-  else f->phase = PH_TASK;
+  if (timeout)
+    exec_sleep(x, f, x->now + (double)timeout);
+  else
+    f->phase = PH_TASK;
 }
 
-static void failed_events(frame *f, const asl_task_spec *t,
-                          const asl_error *e, int timed_out) {
+static void failed_events(frame *f, const asl_task_spec *t, const asl_error *e,
+                          int timed_out) {
   cJSON *d = NULL;
   if (f->x->want_events && !f->quiet) {
     d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
@@ -419,8 +453,8 @@ static void failed_events(frame *f, const asl_task_spec *t,
 }
 
 /* The names of a waiting Task's events: Task* or Activity*. */
-static const char *ev_name(const asl_task_spec *t, const char *what,
-                           char *buf, size_t n, int details) {
+static const char *ev_name(const asl_task_spec *t, const char *what, char *buf,
+                           size_t n, int details) {
   snprintf(buf, n, details ? "%s%sEventDetails" : "%s%s",
            details ? (t->activity ? "activity" : "task")
                    : (t->activity ? "Activity" : "Task"),
@@ -523,8 +557,10 @@ void exec_task_complete(asl_exec *x, task_job *j) {
     return;
   }
   if (j->waits) {
-    if (j->stage == JOB_SUBMIT) submit_outcome(x, f, j);
-    else token_outcome(x, f, j);
+    if (j->stage == JOB_SUBMIT)
+      submit_outcome(x, f, j);
+    else
+      token_outcome(x, f, j);
     return;
   }
   f->job = NULL;
@@ -536,8 +572,7 @@ void exec_task_complete(asl_exec *x, task_job *j) {
       d = task_det(t);
       exec_payload(d, "output", j->submitted);
     }
-    exec_event(x, f, "TaskSubmitted", "taskSubmittedEventDetails", d,
-               f->last);
+    exec_event(x, f, "TaskSubmitted", "taskSubmittedEventDetails", d, f->last);
   }
   if (j->rc == 0 && !j->out) j->out = cJSON_CreateNull();
   if (j->rc == 0) {
@@ -546,8 +581,8 @@ void exec_task_complete(asl_exec *x, task_job *j) {
       d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
       exec_payload(d, "output", j->out);
     }
-    exec_event(x, f, t->lambda_events ? "LambdaFunctionSucceeded"
-                                      : "TaskSucceeded",
+    exec_event(x, f,
+               t->lambda_events ? "LambdaFunctionSucceeded" : "TaskSucceeded",
                t->lambda_events ? "lambdaFunctionSucceededEventDetails"
                                 : "taskSucceededEventDetails",
                d, f->last);
@@ -582,8 +617,8 @@ void exec_task_timeout(frame *f) {
     exec_task_abandon(f);
     f->phase = PH_TASK;
     asl_error e = {0};
-    asl_error_set(&e, task_timeout ? "States.Timeout"
-                                   : "States.HeartbeatTimeout", NULL);
+    asl_error_set(
+        &e, task_timeout ? "States.Timeout" : "States.HeartbeatTimeout", NULL);
     char type[48], key[64];
     cJSON *d = NULL;
     if (f->x->want_events && !f->quiet) {
@@ -614,8 +649,10 @@ void exec_task_abandon(frame *f) {
     unpark(f->x, j);
     /* a worker still calls, or an outcome is on the done list: whoever
      * hands it back frees it */
-    if (j->submitting || !was) j->f = NULL;
-    else job_free(j);
+    if (j->submitting || !was)
+      j->f = NULL;
+    else
+      job_free(j);
     return;
   }
   if (f->phase == PH_TASK && !j->f) return;

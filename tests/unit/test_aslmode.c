@@ -110,4 +110,24 @@ T_MAIN("aslmode") {
     T_JSONEQ(r.output, "{\"e\":\"Boom\",\"c\":\"2\"}");
   }
   asl_result_free(&r);
+  /* Task TimeoutSeconds as an expression: an activity nobody works times
+   * out (virtual clock), caught; a non-integer fails the state */
+  const char *tdef =
+      "{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"T\",\"States\":{"
+      "\"T\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:us-east-1:"
+      "123456789012:activity:work\",\"TimeoutSeconds\":\"{% "
+      "$states.input.t %}\",\"Catch\":[{\"ErrorEquals\":[\"States.Timeout\"],"
+      "\"Next\":\"S\",\"Output\":{\"e\":\"{% $states.errorOutput.Error "
+      "%}\"}}],\"End\":true},\"S\":{\"Type\":\"Succeed\"}}}";
+  if (run(tdef, "{\"t\": 2}", &r) == 0) {
+    T_STREQ(r.status, "SUCCEEDED");
+    T_JSONEQ(r.output, "{\"e\":\"States.Timeout\"}");
+  }
+  asl_result_free(&r);
+  if (run(tdef, "{\"t\": \"x\"}", &r) == 0) {
+    T_STREQ(r.error, "States.QueryEvaluationError");
+    T_OK(r.cause && strstr(r.cause, "Expected 'integer', but was 'string'"),
+         "cause: %s", r.cause ? r.cause : "(null)");
+  }
+  asl_result_free(&r);
 }
