@@ -58,8 +58,8 @@ static char *make_uuid(asl_exec *x) {
 
 /* ---- history ---- */
 
-static cJSON *new_event(const asl_exec *x, const char *type, int id, int prev,
-                        const char *key, cJSON *det) {
+static cJSON *new_event(const asl_exec *x, const char *type, int id,
+                        int prev, const char *key, cJSON *det) {
   cJSON *e = cJSON_CreateObject();
   cJSON_AddNumberToObject(e, "timestamp", floor(x->now * 1000.0) / 1000.0);
   cJSON_AddStringToObject(e, "type", type);
@@ -70,8 +70,9 @@ static cJSON *new_event(const asl_exec *x, const char *type, int id, int prev,
 }
 
 /* An event of a child execution's own history. */
-static int child_event(asl_exec *x, child_exec *c, frame *f, const char *type,
-                       const char *key, cJSON *det, int prev) {
+static int child_event(asl_exec *x, child_exec *c, frame *f,
+                       const char *type, const char *key, cJSON *det,
+                       int prev) {
   int id = ++c->last_id;
   x->child_events++;
   if (f) f->last = id;
@@ -101,10 +102,8 @@ int exec_event(asl_exec *x, frame *f, const char *type, const char *key,
   }
   cJSON *e = new_event(x, type, id, prev, key, det);
   if (x->o.sink && x->o.sink->event) x->o.sink->event(x->o.sink->ud, e);
-  if (x->history)
-    cJSON_AddItemToArray(x->history, e);
-  else
-    cJSON_Delete(e);
+  if (x->history) cJSON_AddItemToArray(x->history, e);
+  else cJSON_Delete(e);
   return id;
 }
 
@@ -120,12 +119,13 @@ void exec_child_start(frame *k, const char *map_run, size_t index) {
    * rows instead of scattering them */
   uint64_t a = exec_rand(x), b = exec_rand(x);
   c->name = asl_sprintf("%08x-%04x-4%03x-a%03x-%012llx",
-                        (unsigned)(index & 0xFFFFFFFFu), (unsigned)(a & 0xFFFF),
-                        (unsigned)((a >> 16) & 0xFFF), (unsigned)(b >> 52),
+                        (unsigned)(index & 0xFFFFFFFFu),
+                        (unsigned)(a & 0xFFFF), (unsigned)((a >> 16) & 0xFFF),
+                        (unsigned)(b >> 52),
                         (unsigned long long)(b & 0xFFFFFFFFFFFFull));
   if (mr && label_end)
-    c->arn = asl_sprintf("%.*s:execution:%.*s:%s", (int)(mr - map_run), map_run,
-                         (int)(label_end - mr - 8), mr + 8, c->name);
+    c->arn = asl_sprintf("%.*s:execution:%.*s:%s", (int)(mr - map_run),
+                         map_run, (int)(label_end - mr - 8), mr + 8, c->name);
   else
     c->arn = asl_sprintf("%s:%zu", map_run, index);
   k->child = c;
@@ -176,10 +176,8 @@ void exec_ready(asl_exec *x, frame *f) {
   if (f->queued) return;
   f->queued = 1;
   f->next_ready = NULL;
-  if (x->ready_tail)
-    x->ready_tail->next_ready = f;
-  else
-    x->ready_head = f;
+  if (x->ready_tail) x->ready_tail->next_ready = f;
+  else x->ready_head = f;
   x->ready_tail = f;
 }
 
@@ -237,10 +235,8 @@ static void wake_sleepers(asl_exec *x) {
   for (size_t i = 0; i < n; i++) {
     frame *f = due[i];
     if (f->phase != PH_TIMER || f->wake > x->now) continue;
-    if (f->job)
-      exec_task_timeout(f);
-    else
-      exec_ready(x, f);
+    if (f->job) exec_task_timeout(f);
+    else exec_ready(x, f);
   }
   if (due != small) free(due);
 }
@@ -307,8 +303,8 @@ static const cJSON *exec_context(void *ud) {
   if (f->is_item || f->sel_set) {
     cJSON *it = cJSON_AddObjectToObject(
         cJSON_AddObjectToObject(x->context, "Map"), "Item");
-    cJSON_AddNumberToObject(
-        it, "Index", (double)(f->sel_set ? f->sel_index : f->item_index));
+    cJSON_AddNumberToObject(it, "Index", (double)(f->sel_set ? f->sel_index
+                                                             : f->item_index));
     cJSON_AddItemToObject(
         it, "Value", asl_json_dup(f->sel_set ? f->sel_value : f->item_value));
   }
@@ -362,8 +358,7 @@ static void clear_state_work(frame *f) {
   exec_task_abandon(f);
   exec_kids_abort(f);
   if (f->resv) {
-    for (size_t i = 0; i < f->nkids; i++)
-      cJSON_Delete(f->resv[i]);
+    for (size_t i = 0; i < f->nkids; i++) cJSON_Delete(f->resv[i]);
     free(f->resv);
     f->resv = NULL;
   }
@@ -416,8 +411,8 @@ static void frame_done(frame *f, cJSON *output) {
     x->output = output;
     f->output = NULL;
     exec_payload(det, "output", x->output);
-    exec_event(x, NULL, "ExecutionSucceeded", "executionSucceededEventDetails",
-               det, f->last);
+    exec_event(x, NULL, "ExecutionSucceeded",
+               "executionSucceededEventDetails", det, f->last);
     return;
   }
   x->status = asl_strdup("FAILED");
@@ -448,8 +443,8 @@ void exec_prefix_error(frame *f, asl_error *err) {
 
 /* The effective input before Parameters. *borrowed is set when *out is
  * f->input itself (no InputPath): then it must not be freed or changed. */
-static int input_path(const asl_state *st, frame *f, cJSON **out, int *borrowed,
-                      asl_error *err) {
+static int input_path(const asl_state *st, frame *f, cJSON **out,
+                      int *borrowed, asl_error *err) {
   *borrowed = 0;
   if (st->input_path.is_null) {
     *out = cJSON_CreateObject();
@@ -538,8 +533,8 @@ static void exit_event(frame *f, const cJSON *output, const cJSON *assigned,
  * the Exited event (-1: the frame's last event). */
 /* Leaves the current state for next (-1: the frame ends) with output.
  * bound is an upper bound of output's printed size, 0 when unknown. */
-static void exit_state(frame *f, cJSON *output, size_t bound, cJSON *assigned,
-                       int next, int prev) {
+static void exit_state(frame *f, cJSON *output, size_t bound,
+                       cJSON *assigned, int next, int prev) {
   exit_event(f, output, assigned, prev < 0 ? f->last : prev);
   apply_assign_take(f, assigned);
   clear_state_work(f);
@@ -1222,9 +1217,9 @@ static void enter_state(frame *f) {
       int rc = exec_jeval(f, st, an, "Arguments", bind, &args, &err);
       cJSON_Delete(bind);
       if (rc < 0) {
-        pipeline_fail(f, &err);
-        return;
-      }
+    pipeline_fail(f, &err);
+    return;
+  }
     }
     if (!f->eff_borrowed) cJSON_Delete(f->eff); /* none, but never leak */
     f->eff = args ? args : f->input;
@@ -1253,10 +1248,10 @@ static void enter_state(frame *f) {
   if (st->parameters && st->ops->kind != ASL_KIND_MAP) {
     asl_scope s = exec_scope(f, eff);
     cJSON *p = NULL;
-    int rc =
-        moves_input(f, st, borrowed)
-            ? asl_template_eval_moving(st->parameters, &s, f->input, &p, &err)
-            : asl_template_eval(st->parameters, &s, &p, &err);
+    int rc = moves_input(f, st, borrowed)
+                 ? asl_template_eval_moving(st->parameters, &s, f->input, &p,
+                                            &err)
+                 : asl_template_eval(st->parameters, &s, &p, &err);
     if (!borrowed) cJSON_Delete(eff);
     if (rc < 0) {
       pipeline_fail(f, &err);
@@ -1269,18 +1264,10 @@ static void enter_state(frame *f) {
   f->eff = eff;
   f->eff_borrowed = borrowed;
   switch (st->ops->kind) {
-  case ASL_KIND_TASK:
-    exec_task_start(f);
-    break;
-  case ASL_KIND_PARALLEL:
-    exec_parallel_start(f);
-    break;
-  case ASL_KIND_MAP:
-    exec_map_start(f);
-    break;
-  default:
-    run_simple(f, st);
-    break;
+  case ASL_KIND_TASK: exec_task_start(f); break;
+  case ASL_KIND_PARALLEL: exec_parallel_start(f); break;
+  case ASL_KIND_MAP: exec_map_start(f); break;
+  default: run_simple(f, st); break;
   }
 }
 
@@ -1306,12 +1293,9 @@ static void run_frame(frame *f) {
       break;
     }
     exec_activate(f);
-    if (st->ops->kind == ASL_KIND_TASK)
-      exec_task_start(f);
-    else if (st->ops->kind == ASL_KIND_PARALLEL)
-      exec_parallel_start(f);
-    else
-      exec_map_start(f);
+    if (st->ops->kind == ASL_KIND_TASK) exec_task_start(f);
+    else if (st->ops->kind == ASL_KIND_PARALLEL) exec_parallel_start(f);
+    else exec_map_start(f);
     break;
   }
   }
@@ -1327,11 +1311,13 @@ static cJSON *make_context(asl_exec *x) {
   cJSON *e = cJSON_AddObjectToObject(c, "Execution");
   cJSON_AddStringToObject(e, "Id", x->arn);
   /* a reference, not a copy: x->input lives as long as the context */
-  cJSON_AddItemToObject(
-      e, "Input",
-      cJSON_IsObject(x->input)  ? cJSON_CreateObjectReference(x->input->child)
-      : cJSON_IsArray(x->input) ? cJSON_CreateArrayReference(x->input->child)
-                                : asl_json_dup(x->input));
+  cJSON_AddItemToObject(e, "Input", cJSON_IsObject(x->input)
+                                        ? cJSON_CreateObjectReference(
+                                              x->input->child)
+                                    : cJSON_IsArray(x->input)
+                                        ? cJSON_CreateArrayReference(
+                                              x->input->child)
+                                        : asl_json_dup(x->input));
   cJSON_AddStringToObject(e, "Name", x->name);
   if (strcmp(m->type, "EXPRESS") != 0)
     cJSON_AddNumberToObject(e, "RedriveCount", 0);
@@ -1390,8 +1376,8 @@ asl_exec *asl_exec_start_take(const asl_machine *m, cJSON *input,
 }
 
 static double deadline(const asl_exec *x) {
-  double d =
-      x->m->timeout_seconds ? x->start + (double)x->m->timeout_seconds : 0;
+  double d = x->m->timeout_seconds ? x->start + (double)x->m->timeout_seconds
+                                   : 0;
   /* EXPRESS executions last at most five minutes. */
   if (x->express) {
     double e = x->start + 300;
@@ -1406,8 +1392,8 @@ static void time_out(asl_exec *x) {
   x->error = asl_strdup("States.Timeout");
   cJSON *det = cJSON_CreateObject();
   cJSON_AddStringToObject(det, "error", x->error);
-  exec_event(x, NULL, "ExecutionTimedOut", "executionTimedOutEventDetails", det,
-             x->last_id);
+  exec_event(x, NULL, "ExecutionTimedOut", "executionTimedOutEventDetails",
+             det, x->last_id);
 }
 
 /* StopExecution, asked from another thread: through asl_run_opts.stop
@@ -1456,7 +1442,8 @@ static void exec_stop(asl_exec *x) {
 /* STANDARD executions stop at AWS's history quota: the failure event is the
  * last one there is room for. */
 static int history_full(asl_exec *x) {
-  if (x->express || x->last_id < ASL_MAX_HISTORY_EVENTS - 1) return 0;
+  if (x->express || x->last_id < ASL_MAX_HISTORY_EVENTS - 1)
+    return 0;
   x->done = 1;
   x->status = asl_strdup("FAILED");
   x->error = asl_strdup("States.Runtime");
@@ -1565,8 +1552,7 @@ void asl_exec_finish(asl_exec *x, asl_result *r) {
  * freed execution. */
 static void join_workers(asl_exec *x) {
   pthread_mutex_lock(&x->mu);
-  while (x->inflight > 0)
-    pthread_cond_wait(&x->cv, &x->mu);
+  while (x->inflight > 0) pthread_cond_wait(&x->cv, &x->mu);
   pthread_mutex_unlock(&x->mu);
   drain_completions(x);
 }
@@ -1627,7 +1613,8 @@ static void wait_completion(asl_exec *x, double until) {
       struct timespec ts;
       ts.tv_sec = (time_t)t;
       ts.tv_nsec = (long)((t - floor(t)) * 1e9);
-      if (pthread_cond_timedwait(&x->cv, &x->mu, &ts) != 0 && t == until) break;
+      if (pthread_cond_timedwait(&x->cv, &x->mu, &ts) != 0 && t == until)
+        break;
     } else {
       pthread_cond_wait(&x->cv, &x->mu);
     }
@@ -1645,7 +1632,7 @@ static void run_to_end(asl_exec *x, const asl_run_opts *o) {
   double skew = 0; /* virtual clock: added up jumps */
 #define CLOCK()                                                                \
   (o->virtual_clock ? base + (exec_real_now() - real0) + skew                  \
-                    : base + (exec_real_now() - real0) * scale)
+                                  : base + (exec_real_now() - real0) * scale)
 #define REAL_AT(t)                                                             \
   (o->virtual_clock ? real0 + ((t)-base - skew) : real0 + ((t)-base) / scale)
   for (;;) {
@@ -1704,8 +1691,8 @@ int asl_resume(const asl_machine *m, const cJSON *checkpoint,
   return 0;
 }
 
-int asl_run(const asl_machine *m, const char *input_text, const asl_run_opts *o,
-            asl_result *r, char **msg) {
+int asl_run(const asl_machine *m, const char *input_text,
+            const asl_run_opts *o, asl_result *r, char **msg) {
   static const asl_run_opts dflt = {0};
   if (!o) o = &dflt;
   if (msg) *msg = NULL;

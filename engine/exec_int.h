@@ -55,20 +55,20 @@ struct frame {
   int step;      /* ST_* */
   int phase;     /* PH_* */
   double wake;
-  cJSON *input;     /* raw input of the current state */
-  size_t in_bound;  /* an upper bound of input's printed size, 0 unknown */
-  cJSON *eff;       /* effective input (after InputPath, Parameters) */
+  cJSON *input;  /* raw input of the current state */
+  size_t in_bound; /* an upper bound of input's printed size, 0 unknown */
+  cJSON *eff;    /* effective input (after InputPath, Parameters) */
   int eff_borrowed; /* eff is input itself (no InputPath nor Parameters) */
-  cJSON *vars;      /* this frame's variables (object) */
-  int last;         /* last event id of this frame's chain */
+  cJSON *vars;   /* this frame's variables (object) */
+  int last;      /* last event id of this frame's chain */
   int entered_id;
-  int quiet;         /* no history events (a distributed Map's children) */
+  int quiet;     /* no history events (a distributed Map's children) */
   child_exec *child; /* whose history this frame writes to, or NULL */
-  int input_blob;    /* input was written as blob "v<n>" (0: not): while it
-                        stays the same, checkpoints name it */
-  int items_blob;    /* the same for a Map's items */
-  int map_seq;       /* a Map run: its results are blobs "r<map_seq>.<i>" */
-  char *task_token;  /* a Task that waits for a token: its $$.Task.Token */
+  int input_blob; /* input was written as blob "v<n>" (0: not): while it
+                     stays the same, checkpoints name it */
+  int items_blob; /* the same for a Map's items */
+  int map_seq;    /* a Map run: its results are blobs "r<map_seq>.<i>" */
+  char *task_token; /* a Task that waits for a token: its $$.Task.Token */
   char *eval_loc;    /* JSONata: the field whose evaluation failed, for the
                         EvaluationFailed event; NULL: none */
   int entered_prev;  /* previousEventId of the state's Entered event */
@@ -83,18 +83,18 @@ struct frame {
   /* Parallel and Map in progress */
   frame **kids;
   size_t nkids, launched, finished, nfailed;
-  cJSON **resv;          /* one result per child, in child order */
-  cJSON *items;          /* Map: the items, when a copy had to be made */
+  cJSON **resv;   /* one result per child, in child order */
+  cJSON *items;   /* Map: the items, when a copy had to be made */
   const cJSON *items_ro; /* Map: the items (f->items, or inside f->eff) */
-  const cJSON **itemv;   /* Map: the items by index */
-  char *map_run;         /* distributed Map: the map run's ARN */
+  const cJSON **itemv; /* Map: the items by index */
+  char *map_run;   /* distributed Map: the map run's ARN */
   int launch_prev; /* Map: previousEventId of the next MapIterationStarted */
   long long max_conc;
   double tolerated_pct;
   long long tolerated_count;
   int has_tolerance;
-  asl_error kid_err; /* the first child failure */
-  int kids_last;     /* last event id among the children's chains */
+  asl_error kid_err;   /* the first child failure */
+  int kids_last;       /* last event id among the children's chains */
   /* Map iteration: $$.Map.Item */
   const cJSON *item_value;
   long long item_index;
@@ -137,27 +137,27 @@ struct task_job {
   /* a Task that waits for a token (.waitForTaskToken, an activity): see
    * live.c. The fields under "registry" are the registry's, read and
    * written under its lock; the rest the scheduler thread's. */
-  char *token;           /* the task token, when the Task waits for one */
-  int waits;             /* 1: completes by token (after its submit, if any) */
-  int activity;          /* an activity task (ActivityScheduled...) */
-  int stage;             /* JOB_SUBMIT: the submit call's outcome is in
-                            rc/out/err; JOB_TOKEN: the token's in cb_* */
-  double hb_since;       /* execution time the heartbeat clock started */
-  long long hb_seconds;  /* HeartbeatSeconds[Path], 0: none */
-  int started_sent;      /* ActivityStarted written */
-  int submitting;        /* its submit call runs on a worker thread */
+  char *token;      /* the task token, when the Task waits for one */
+  int waits;        /* 1: completes by token (after its submit, if any) */
+  int activity;     /* an activity task (ActivityScheduled...) */
+  int stage;        /* JOB_SUBMIT: the submit call's outcome is in
+                       rc/out/err; JOB_TOKEN: the token's in cb_* */
+  double hb_since;  /* execution time the heartbeat clock started */
+  long long hb_seconds; /* HeartbeatSeconds[Path], 0: none */
+  int started_sent; /* ActivityStarted written */
+  int submitting;   /* its submit call runs on a worker thread */
   task_job *next_parked; /* x->parked_jobs (scheduler thread) */
   /* registry */
-  int registered; /* its token is in the registry */
-  int parked;     /* submitted: a token outcome goes to the done list */
-  int cb_done;    /* an outcome arrived while the submit was running */
+  int registered;   /* its token is in the registry */
+  int parked;       /* submitted: a token outcome goes to the done list */
+  int cb_done;      /* an outcome arrived while the submit was running */
   int cb_rc;
   cJSON *cb_out;
   asl_error cb_err;
   double heartbeat_at; /* real time of the last heartbeat, 0: none */
-  int polled;          /* an activity worker has it */
-  char *worker;        /* ... its name */
-  char *input_text;    /* an activity's input, for the worker */
+  int polled;       /* an activity worker has it */
+  char *worker;     /* ... its name */
+  char *input_text; /* an activity's input, for the worker */
 };
 
 enum { JOB_SUBMIT, JOB_TOKEN };
@@ -168,13 +168,13 @@ struct asl_exec {
   double now, start;
   char *name, *arn;
   cJSON *input;
-  cJSON *context;        /* shared; State and Map are filled in for one frame at
-                            a time, when a path reads "$$" (exec_context) */
-  frame *ctx_frame;      /* whose view the context shows, or NULL */
-  unsigned long ctx_gen; /* ... at which of its generations */
-  unsigned long gen;     /* generation counter */
-  cJSON *history;        /* events kept for the result, or NULL */
-  int want_events;       /* build event details: history kept, or a sink */
+  cJSON *context; /* shared; State and Map are filled in for one frame at
+                     a time, when a path reads "$$" (exec_context) */
+  frame *ctx_frame;       /* whose view the context shows, or NULL */
+  unsigned long ctx_gen;  /* ... at which of its generations */
+  unsigned long gen;      /* generation counter */
+  cJSON *history;  /* events kept for the result, or NULL */
+  int want_events; /* build event details: history kept, or a sink */
   int last_id;
   frame *top;
   /* scheduler */
@@ -190,7 +190,7 @@ struct asl_exec {
   char *status, *error, *cause;
   cJSON *output;
   uint64_t rng;
-  long long events;       /* counted even when history is not kept */
+  long long events; /* counted even when history is not kept */
   long long child_events; /* events of distributed Maps' child executions */
   int want_child_events;  /* the sink records child executions */
   int freeing;            /* asl_exec_free: no more events */
@@ -199,11 +199,11 @@ struct asl_exec {
   int notes;              /* an activity was polled (guarded by mu) */
   int stop_requested;     /* StopExecution (guarded by mu) */
   char *stop_error, *stop_cause;
-  int live;        /* registered in live.c */
-  int blob_seq;    /* the last blob number given out */
-  int input_blob;  /* x->input's blob, or 0 */
-  long long steps; /* since the last tick */
-  int express;     /* an EXPRESS execution */
+  int live;               /* registered in live.c */
+  int blob_seq;           /* the last blob number given out */
+  int input_blob;         /* x->input's blob, or 0 */
+  long long steps;  /* since the last tick */
+  int express;      /* an EXPRESS execution */
   int max_conc_threads;
 };
 

@@ -60,8 +60,7 @@ void exec_kids_abort(frame *f) {
 /* Drops the results of an earlier attempt (a retry, or a restored state). */
 static void clear_results(frame *f) {
   if (!f->resv) return;
-  for (size_t i = 0; i < f->nkids; i++)
-    cJSON_Delete(f->resv[i]);
+  for (size_t i = 0; i < f->nkids; i++) cJSON_Delete(f->resv[i]);
   free(f->resv);
   f->resv = NULL;
 }
@@ -255,8 +254,9 @@ static int map_setup(frame *f, const asl_map_spec *m, asl_error *err) {
   if (state_of(f)->query_lang == ASL_QL_JSONATA) return jmap_setup(f, err);
   cJSON *items = NULL;
   asl_scope s = exec_scope(f, f->eff);
-  const cJSON *view =
-      m->items_path.path ? asl_path_lookup(m->items_path.path, &s) : f->eff;
+  const cJSON *view = m->items_path.path ? asl_path_lookup(m->items_path.path,
+                                                           &s)
+                                         : f->eff;
   if (cJSON_IsArray(view)) {
     /* the items stay where they are (in f->eff) for the Map's life */
     f->items_ro = view;
@@ -286,7 +286,8 @@ static int map_setup(frame *f, const asl_map_spec *m, asl_error *err) {
   double v;
   f->max_conc = m->max_conc;
   if (m->max_conc_path.path) {
-    if (path_number(f, &m->max_conc_path, "MaxConcurrencyPath", 1, &v, err) < 0)
+    if (path_number(f, &m->max_conc_path, "MaxConcurrencyPath", 1, &v, err) <
+        0)
       return -1;
     f->max_conc = (long long)v;
   }
@@ -343,8 +344,8 @@ static int launch(frame *f, size_t i) {
   asl_exec *x = f->x;
   const asl_state *st = state_of(f);
   const asl_map_spec *m = st->data;
-  const asl_template *sel =
-      m->item_selector ? m->item_selector : st->parameters;
+  const asl_template *sel = m->item_selector ? m->item_selector
+                                             : st->parameters;
   cJSON *input;
   const cJSON *jsel = st->query_lang == ASL_QL_JSONATA
                           ? asl_json_get(st->def, "ItemSelector")
@@ -460,13 +461,13 @@ void exec_map_start(frame *f) {
     const char *sm = strstr(x->m->arn, ":stateMachine:");
     const cJSON *label = asl_json_get(state_of(f)->def, "Label");
     uint64_t a = exec_rand(x), b = exec_rand(x);
-    char *arn = asl_sprintf("%.*s:mapRun:%s/%s:%08x-%04x-4%03x-a%03x-%012llx",
-                            (int)(sm - x->m->arn), x->m->arn, x->m->name,
-                            cJSON_IsString(label) ? label->valuestring
-                                                  : state_of(f)->name,
-                            (unsigned)(a >> 32), (unsigned)(a & 0xFFFF),
-                            (unsigned)((a >> 16) & 0xFFF), (unsigned)(b >> 52),
-                            (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+    char *arn = asl_sprintf(
+        "%.*s:mapRun:%s/%s:%08x-%04x-4%03x-a%03x-%012llx",
+        (int)(sm - x->m->arn), x->m->arn, x->m->name,
+        cJSON_IsString(label) ? label->valuestring : state_of(f)->name,
+        (unsigned)(a >> 32), (unsigned)(a & 0xFFFF),
+        (unsigned)((a >> 16) & 0xFFF), (unsigned)(b >> 52),
+        (unsigned long long)(b & 0xFFFFFFFFFFFFull));
     cJSON_AddStringToObject(rd, "mapRunArn", arn);
     free(f->map_run);
     f->map_run = arn;
@@ -476,8 +477,7 @@ void exec_map_start(frame *f) {
   free(f->itemv);
   f->itemv = asl_calloc(n ? n : 1, sizeof *f->itemv);
   size_t i = 0;
-  for (const cJSON *c = f->items_ro->child; c; c = c->next)
-    f->itemv[i++] = c;
+  for (const cJSON *c = f->items_ro->child; c; c = c->next) f->itemv[i++] = c;
   clear_results(f);
   f->nkids = n;
   f->launched = f->finished = f->nfailed = 0;
@@ -522,11 +522,12 @@ static void map_child_done(frame *f, frame *k) {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "index", (double)slot);
     cJSON_AddStringToObject(d, "name", st->name);
-    int id = exec_event(
-        x, NULL, k->failed ? "MapIterationFailed" : "MapIterationSucceeded",
-        k->failed ? "mapIterationFailedEventDetails"
-                  : "mapIterationSucceededEventDetails",
-        d, last);
+    int id = exec_event(x, NULL,
+                        k->failed ? "MapIterationFailed"
+                                  : "MapIterationSucceeded",
+                        k->failed ? "mapIterationFailedEventDetails"
+                                  : "mapIterationSucceededEventDetails",
+                        d, last);
     f->kids_last = id;
     f->launch_prev = last;
   }
@@ -564,8 +565,6 @@ static void map_child_done(frame *f, frame *k) {
 
 void exec_child_done(frame *k) {
   frame *f = k->parent;
-  if (state_of(f)->ops->kind == ASL_KIND_PARALLEL)
-    parallel_child_done(f, k);
-  else
-    map_child_done(f, k);
+  if (state_of(f)->ops->kind == ASL_KIND_PARALLEL) parallel_child_done(f, k);
+  else map_child_done(f, k);
 }

@@ -56,8 +56,8 @@ static int seconds_of(frame *f, long long literal, const asl_path *path,
   asl_scope s = exec_scope(f, f->eff);
   cJSON *v = NULL;
   long long n;
-  int ok = asl_path_eval(path, &s, &v, NULL) == 0 && asl_json_as_int64(v, &n) &&
-           n > 0;
+  int ok = asl_path_eval(path, &s, &v, NULL) == 0 &&
+           asl_json_as_int64(v, &n) && n > 0;
   cJSON_Delete(v);
   if (!ok)
     return asl_error_set(err, "States.Runtime",
@@ -159,11 +159,10 @@ static void scheduled_events(frame *f, const asl_task_spec *t,
     return;
   }
   if (!x->want_events || f->quiet) { /* count the events, build nothing */
-    exec_event(x, f,
-               t->lambda_events ? "LambdaFunctionScheduled" : "TaskScheduled",
-               NULL, NULL, f->last);
-    exec_event(x, f, t->lambda_events ? "LambdaFunctionStarted" : "TaskStarted",
-               NULL, NULL, f->last);
+    exec_event(x, f, t->lambda_events ? "LambdaFunctionScheduled"
+                                      : "TaskScheduled", NULL, NULL, f->last);
+    exec_event(x, f, t->lambda_events ? "LambdaFunctionStarted"
+                                      : "TaskStarted", NULL, NULL, f->last);
     return;
   }
   if (t->lambda_events) {
@@ -207,10 +206,8 @@ static int run_mocked(frame *f, const asl_task_spec *t) {
     exec_state_error(f, &err, NULL, 0);
     return 1;
   }
-  if (f->rerun_task)
-    f->rerun_task = 0;
-  else
-    scheduled_events(f, t, timeout);
+  if (f->rerun_task) f->rerun_task = 0;
+  else scheduled_events(f, t, timeout);
   task_job *j = asl_calloc(1, sizeof *j);
   j->x = x;
   j->f = f;
@@ -231,11 +228,11 @@ static task_job *new_job(frame *f, const asl_task_spec *t) {
   j->x = x;
   j->f = f;
   /* the call is the service's own, without the suffix */
-  const char *suffix =
-      t->callback ? strstr(t->resource, ".waitForTaskToken") : NULL;
-  j->resource = suffix
-                    ? asl_strndup(t->resource, (size_t)(suffix - t->resource))
-                    : asl_strdup(t->resource);
+  const char *suffix = t->callback ? strstr(t->resource, ".waitForTaskToken")
+                                   : NULL;
+  j->resource = suffix ? asl_strndup(t->resource,
+                                     (size_t)(suffix - t->resource))
+                       : asl_strdup(t->resource);
   j->params = asl_json_dup(f->eff);
   j->context = task_context(f);
   j->req.resource = j->resource;
@@ -254,7 +251,8 @@ static void sleep_on_timeouts(frame *f, const asl_task_spec *t,
  * runs first, as any Task's call, unless no local integration serves the
  * service: then the request is only recorded, and whoever reads the token
  * from the history answers), or an activity (offered to pollers). */
-static void start_waiting(frame *f, const asl_task_spec *t, long long timeout) {
+static void start_waiting(frame *f, const asl_task_spec *t,
+                          long long timeout) {
   asl_exec *x = f->x;
   asl_error err = {0};
   long long hb = 0;
@@ -350,10 +348,8 @@ static void sleep_on_timeouts(frame *f, const asl_task_spec *t,
     double hw = last + (double)hb;
     if (wake == 0 || hw < wake) wake = hw;
   }
-  if (wake > 0)
-    exec_sleep(f->x, f, wake);
-  else
-    f->phase = PH_TASK;
+  if (wake > 0) exec_sleep(f->x, f, wake);
+  else f->phase = PH_TASK;
 }
 
 void exec_task_start(frame *f) {
@@ -376,10 +372,8 @@ void exec_task_start(frame *f) {
     exec_state_error(f, &err, NULL, 0);
     return;
   }
-  if (f->rerun_task)
-    f->rerun_task = 0; /* its events are recorded */
-  else
-    scheduled_events(f, t, timeout);
+  if (f->rerun_task) f->rerun_task = 0; /* its events are recorded */
+  else scheduled_events(f, t, timeout);
   if (t->callback || t->activity) {
     start_waiting(f, t, timeout);
     return;
@@ -426,14 +420,12 @@ void exec_task_start(frame *f) {
     return;
   }
   pthread_attr_destroy(&at);
-  if (timeout)
-    exec_sleep(x, f, x->now + (double)timeout);
-  else
-    f->phase = PH_TASK;
+  if (timeout) exec_sleep(x, f, x->now + (double)timeout);
+  else f->phase = PH_TASK;
 }
 
-static void failed_events(frame *f, const asl_task_spec *t, const asl_error *e,
-                          int timed_out) {
+static void failed_events(frame *f, const asl_task_spec *t,
+                          const asl_error *e, int timed_out) {
   cJSON *d = NULL;
   if (f->x->want_events && !f->quiet) {
     d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
@@ -453,8 +445,8 @@ static void failed_events(frame *f, const asl_task_spec *t, const asl_error *e,
 }
 
 /* The names of a waiting Task's events: Task* or Activity*. */
-static const char *ev_name(const asl_task_spec *t, const char *what, char *buf,
-                           size_t n, int details) {
+static const char *ev_name(const asl_task_spec *t, const char *what,
+                           char *buf, size_t n, int details) {
   snprintf(buf, n, details ? "%s%sEventDetails" : "%s%s",
            details ? (t->activity ? "activity" : "task")
                    : (t->activity ? "Activity" : "Task"),
@@ -557,10 +549,8 @@ void exec_task_complete(asl_exec *x, task_job *j) {
     return;
   }
   if (j->waits) {
-    if (j->stage == JOB_SUBMIT)
-      submit_outcome(x, f, j);
-    else
-      token_outcome(x, f, j);
+    if (j->stage == JOB_SUBMIT) submit_outcome(x, f, j);
+    else token_outcome(x, f, j);
     return;
   }
   f->job = NULL;
@@ -572,7 +562,8 @@ void exec_task_complete(asl_exec *x, task_job *j) {
       d = task_det(t);
       exec_payload(d, "output", j->submitted);
     }
-    exec_event(x, f, "TaskSubmitted", "taskSubmittedEventDetails", d, f->last);
+    exec_event(x, f, "TaskSubmitted", "taskSubmittedEventDetails", d,
+               f->last);
   }
   if (j->rc == 0 && !j->out) j->out = cJSON_CreateNull();
   if (j->rc == 0) {
@@ -581,8 +572,8 @@ void exec_task_complete(asl_exec *x, task_job *j) {
       d = t->lambda_events ? cJSON_CreateObject() : task_det(t);
       exec_payload(d, "output", j->out);
     }
-    exec_event(x, f,
-               t->lambda_events ? "LambdaFunctionSucceeded" : "TaskSucceeded",
+    exec_event(x, f, t->lambda_events ? "LambdaFunctionSucceeded"
+                                      : "TaskSucceeded",
                t->lambda_events ? "lambdaFunctionSucceededEventDetails"
                                 : "taskSucceededEventDetails",
                d, f->last);
@@ -617,8 +608,8 @@ void exec_task_timeout(frame *f) {
     exec_task_abandon(f);
     f->phase = PH_TASK;
     asl_error e = {0};
-    asl_error_set(
-        &e, task_timeout ? "States.Timeout" : "States.HeartbeatTimeout", NULL);
+    asl_error_set(&e, task_timeout ? "States.Timeout"
+                                   : "States.HeartbeatTimeout", NULL);
     char type[48], key[64];
     cJSON *d = NULL;
     if (f->x->want_events && !f->quiet) {
@@ -649,10 +640,8 @@ void exec_task_abandon(frame *f) {
     unpark(f->x, j);
     /* a worker still calls, or an outcome is on the done list: whoever
      * hands it back frees it */
-    if (j->submitting || !was)
-      j->f = NULL;
-    else
-      job_free(j);
+    if (j->submitting || !was) j->f = NULL;
+    else job_free(j);
     return;
   }
   if (f->phase == PH_TASK && !j->f) return;

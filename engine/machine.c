@@ -14,9 +14,9 @@
 
 #define SCHEMA "SCHEMA_VALIDATION_FAILED"
 
-static const char *const top_fields[] = {
-    "Comment", "StartAt",       "States", "TimeoutSeconds",
-    "Version", "QueryLanguage", NULL};
+static const char *const top_fields[] = {"Comment",  "StartAt",
+                                         "States",   "TimeoutSeconds",
+                                         "Version",  "QueryLanguage", NULL};
 
 /* Common fields: name, bit, JSONPath-only (1) / JSONata-only (2) / both (0). */
 static const struct {
@@ -40,18 +40,13 @@ static const struct {
 #define N_COMMON (sizeof common_fields / sizeof common_fields[0])
 
 /* Type-specific fields that belong to one query language only. */
-static const char *const jsonpath_only[] = {"ItemsPath",
-                                            "SecondsPath",
-                                            "TimestampPath",
-                                            "ErrorPath",
-                                            "CausePath",
-                                            "TimeoutSecondsPath",
-                                            "HeartbeatSecondsPath",
-                                            "MaxConcurrencyPath",
-                                            "ToleratedFailurePercentagePath",
-                                            "ToleratedFailureCountPath",
-                                            "Parameters",
-                                            NULL};
+static const char *const jsonpath_only[] = {
+    "ItemsPath",          "SecondsPath",
+    "TimestampPath",      "ErrorPath",
+    "CausePath",          "TimeoutSecondsPath",
+    "HeartbeatSecondsPath", "MaxConcurrencyPath",
+    "ToleratedFailurePercentagePath", "ToleratedFailureCountPath",
+    "Parameters",         NULL};
 static const char *const jsonata_only[] = {"Items", NULL};
 
 static int in_list(const char *const *l, const char *s) {
@@ -65,12 +60,9 @@ char *asl_loc_join(const char *loc, const char *field) {
   asl_buf_puts(&b, strcmp(loc, "/") == 0 ? "" : loc);
   asl_buf_putc(&b, '/');
   for (const char *p = field; *p; p++) {
-    if (*p == '~')
-      asl_buf_puts(&b, "~0");
-    else if (*p == '/')
-      asl_buf_puts(&b, "~1");
-    else
-      asl_buf_putc(&b, *p);
+    if (*p == '~') asl_buf_puts(&b, "~0");
+    else if (*p == '/') asl_buf_puts(&b, "~1");
+    else asl_buf_putc(&b, *p);
   }
   return asl_buf_take(&b);
 }
@@ -87,8 +79,7 @@ int asl_compile_opt_path(asl_opt_path *p, const cJSON *def, const char *field,
   }
   char *msg = NULL;
   char *at = asl_loc_join(loc, field);
-  if (cJSON_IsString(v))
-    p->path = asl_path_compile(v->valuestring, flags, &msg);
+  if (cJSON_IsString(v)) p->path = asl_path_compile(v->valuestring, flags, &msg);
   if (!p->path) {
     if (flags & ASL_PATH_REFERENCE)
       asl_diag_add(d, SCHEMA, at,
@@ -106,7 +97,8 @@ int asl_compile_opt_path(asl_opt_path *p, const cJSON *def, const char *field,
 }
 
 int asl_compile_int(const cJSON *def, const char *field, const char *loc,
-                    long long min, long long *out, int *present, asl_diags *d) {
+                    long long min, long long *out, int *present,
+                    asl_diags *d) {
   const cJSON *v = asl_json_get(def, field);
   *out = 0;
   if (present) *present = v != NULL;
@@ -131,8 +123,7 @@ static const asl_state_ops *find_type(const char *t) {
 
 static size_t name_hash(const char *s) {
   size_t h = 1469598103934665603ull; /* FNV-1a */
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
   return h;
 }
 
@@ -151,8 +142,7 @@ int asl_graph_find(const asl_graph *g, const char *name) {
 static int index_names(asl_graph *g, asl_diags *d) {
   int rc = 0;
   g->nslots = 8;
-  while (g->nslots < 2 * g->n + 1)
-    g->nslots *= 2;
+  while (g->nslots < 2 * g->n + 1) g->nslots *= 2;
   g->slots = asl_calloc(g->nslots, sizeof *g->slots);
   for (size_t n = 0; n < g->n; n++) {
     if (asl_graph_find(g, g->states[n].name) >= 0) {
@@ -162,8 +152,7 @@ static int index_names(asl_graph *g, asl_diags *d) {
       continue;
     }
     size_t i = name_hash(g->states[n].name) & (g->nslots - 1);
-    while (g->slots[i])
-      i = (i + 1) & (g->nslots - 1);
+    while (g->slots[i]) i = (i + 1) & (g->nslots - 1);
     g->slots[i] = (int)n + 1;
   }
   return rc;
@@ -202,7 +191,8 @@ static int compile_assign(asl_state *st, const cJSON *def, asl_diags *d) {
         strcmp(name + k - 2, ".$") == 0)
       name[k - 2] = 0;
     if (!valid_var_name(name)) {
-      asl_diag_add(d, SCHEMA, at, "The variable name '%s' is not valid", name);
+      asl_diag_add(d, SCHEMA, at, "The variable name '%s' is not valid",
+                   name);
       rc = -1;
     }
     free(name);
@@ -375,8 +365,7 @@ static int compile_state(asl_state *st, const cJSON *def, int graph_ql,
     rc = -1;
   if (check_fields(st, def, d) < 0) rc = -1;
   if (st->ops->fields & ASL_F_NEXT) {
-    const cJSON *next = asl_json_get(def, "Next"),
-                *end = asl_json_get(def, "End");
+    const cJSON *next = asl_json_get(def, "Next"), *end = asl_json_get(def, "End");
     if (end && !cJSON_IsTrue(end)) {
       char *at = asl_loc_join(st->loc, "End");
       asl_diag_add(d, SCHEMA, at, "The field 'End' must be true");
@@ -394,14 +383,15 @@ static int compile_state(asl_state *st, const cJSON *def, int graph_ql,
                    "Only one of 'Next' or 'End' can be specified");
       rc = -1;
     } else if (!next && !end) {
-      asl_diag_add(d, SCHEMA, st->loc, "The field 'Next' or 'End' is required");
+      asl_diag_add(d, SCHEMA, st->loc,
+                   "The field 'Next' or 'End' is required");
       rc = -1;
     }
     st->end = cJSON_IsTrue(end);
   }
   if (st->query_lang == ASL_QL_JSONPATH) {
-    if (asl_compile_opt_path(&st->input_path, def, "InputPath", st->loc, 0, d) <
-        0)
+    if (asl_compile_opt_path(&st->input_path, def, "InputPath", st->loc, 0,
+                             d) < 0)
       rc = -1;
     if (asl_compile_opt_path(&st->output_path, def, "OutputPath", st->loc, 0,
                              d) < 0)
@@ -514,8 +504,7 @@ static int check_graph(asl_graph *g, asl_diags *d) {
   } else if (g->start >= 0) {
     w.seen[g->start] = 1;
     w.stack[w.sp++] = g->start;
-    while (w.sp)
-      each_target(&g->states[w.stack[--w.sp]], push_target, &w);
+    while (w.sp) each_target(&g->states[w.stack[--w.sp]], push_target, &w);
     for (size_t i = 0; i < g->n; i++)
       if (!w.seen[i]) {
         asl_diag_add(d, "MISSING_TRANSITION_TARGET", g->states[i].loc,
@@ -550,9 +539,8 @@ int asl_graph_compile(asl_graph *g, const cJSON *obj, const char *loc,
   }
   char *sloc = asl_loc_join(loc, "States");
   if (!cJSON_IsObject(states) || !states->child) {
-    asl_diag_add(d, SCHEMA, sloc,
-                 "The field 'States' must be a non-empty "
-                 "object");
+    asl_diag_add(d, SCHEMA, sloc, "The field 'States' must be a non-empty "
+                                  "object");
     free(sloc);
     return -1;
   }

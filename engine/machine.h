@@ -60,9 +60,9 @@ typedef struct asl_step {
 enum { ASL_KIND_SIMPLE, ASL_KIND_TASK, ASL_KIND_PARALLEL, ASL_KIND_MAP };
 
 typedef struct asl_state_ops {
-  const char *type;         /* "Pass" */
-  int kind;                 /* ASL_KIND_* */
-  unsigned fields;          /* ASL_F_* common fields allowed */
+  const char *type; /* "Pass" */
+  int kind;         /* ASL_KIND_* */
+  unsigned fields;  /* ASL_F_* common fields allowed */
   const char *const *extra; /* type-specific fields, NULL-terminated */
   /* Compiles type-specific fields of def (borrowed; lives as long as the
    * machine) into st->data. Reports problems to d; returns -1 on any. */
@@ -92,10 +92,10 @@ struct asl_state {
   const asl_state_ops *ops;
   const cJSON *def; /* the state's definition object (machine-owned) */
   int query_lang;
-  const char *machine_type;       /* "STANDARD" or "EXPRESS" */
-  const asl_graph *graph;         /* the graph the state belongs to */
+  const char *machine_type;        /* "STANDARD" or "EXPRESS" */
+  const asl_graph *graph;          /* the graph the state belongs to */
   size_t graph_index, graph_size; /* place in the graph's states array */
-  int next;                       /* index in the graph, -1 when End or none */
+  int next; /* index in the graph, -1 when End or none */
   int end;
   asl_opt_path input_path, output_path, result_path;
   asl_template *parameters, *result_selector, *assign;
@@ -106,7 +106,7 @@ struct asl_state {
   struct asl_jexpr *jexprs;
   size_t n_jexprs;
   char *ev_entered, *ev_exited; /* "PassStateEntered", "PassStateExited" */
-  void *data;                   /* type-specific, owned by ops */
+  void *data; /* type-specific, owned by ops */
 };
 
 /* A compiled "{% ... %}" string: node is the cJSON string in the
@@ -129,7 +129,7 @@ typedef struct asl_task_spec {
   int lambda_events;
   int callback; /* ".waitForTaskToken": waits for its token after the call */
   int activity; /* an activity ARN: waits for a worker and its token */
-  long long timeout, heartbeat; /* seconds; 0: none */
+  long long timeout, heartbeat;   /* seconds; 0: none */
   asl_opt_path timeout_path, heartbeat_path;
 } asl_task_spec;
 
@@ -184,6 +184,7 @@ int asl_compile_opt_path(asl_opt_path *p, const cJSON *def, const char *field,
 
 /* Reads an integer field (>= min); 0 when absent. */
 int asl_compile_int(const cJSON *def, const char *field, const char *loc,
-                    long long min, long long *out, int *present, asl_diags *d);
+                    long long min, long long *out, int *present,
+                    asl_diags *d);
 
 #endif

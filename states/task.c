@@ -8,58 +8,34 @@
 #include "../engine/machine.h"
 #include "../engine/task.h"
 
-static const char *const extra[] = {"Resource",
-                                    "TimeoutSeconds",
-                                    "TimeoutSecondsPath",
-                                    "HeartbeatSeconds",
-                                    "HeartbeatSecondsPath",
-                                    "Credentials",
-                                    NULL};
+static const char *const extra[] = {
+    "Resource",         "TimeoutSeconds",       "TimeoutSecondsPath",
+    "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials", NULL};
 
 /* Optimised integrations AWS recognises: "service:action" after
  * "arn:aws:states:::" (without .sync / .waitForTaskToken suffixes). */
-static const char *const known[] = {"lambda:invoke",
-                                    "sqs:sendMessage",
-                                    "sns:publish",
-                                    "dynamodb:getItem",
-                                    "dynamodb:putItem",
-                                    "dynamodb:updateItem",
-                                    "dynamodb:deleteItem",
-                                    "athena:startQueryExecution",
-                                    "athena:getQueryExecution",
-                                    "athena:getQueryResults",
-                                    "athena:stopQueryExecution",
-                                    "athena:getWorkGroup",
-                                    "glue:startJobRun",
-                                    "glue:startCrawler",
-                                    "states:startExecution",
-                                    "ecs:runTask",
-                                    "batch:submitJob",
-                                    "events:putEvents",
-                                    "http:invoke",
-                                    "s3:getObject",
-                                    "s3:putObject",
-                                    "stepfunctions:startExecution",
-                                    "emr:addStep",
-                                    "sagemaker:createTrainingJob",
-                                    "apigateway:invoke",
-                                    "codebuild:startBuild",
-                                    "eks:runJob",
-                                    "bedrock:invokeModel",
-                                    NULL};
+static const char *const known[] = {
+    "lambda:invoke", "sqs:sendMessage", "sns:publish",
+    "dynamodb:getItem", "dynamodb:putItem", "dynamodb:updateItem",
+    "dynamodb:deleteItem", "athena:startQueryExecution",
+    "athena:getQueryExecution", "athena:getQueryResults",
+    "athena:stopQueryExecution", "athena:getWorkGroup", "glue:startJobRun",
+    "glue:startCrawler", "states:startExecution", "ecs:runTask",
+    "batch:submitJob", "events:putEvents", "http:invoke", "s3:getObject",
+    "s3:putObject", "stepfunctions:startExecution", "emr:addStep",
+    "sagemaker:createTrainingJob", "apigateway:invoke", "codebuild:startBuild",
+    "eks:runJob", "bedrock:invokeModel", NULL};
 
 static int known_resource(const char *r, int *callback, int *activity) {
   *callback = strstr(r, ".waitForTaskToken") != NULL;
-  *activity =
-      strncmp(r, "arn:aws:states:", 15) == 0 && strstr(r, ":activity:") != NULL;
+  *activity = strncmp(r, "arn:aws:states:", 15) == 0 &&
+              strstr(r, ":activity:") != NULL;
   if (*activity) return 1;
   if (strncmp(r, "arn:aws:lambda:", 15) == 0 && strstr(r, ":function:"))
     return 1;
   const char *p = NULL;
-  if (strncmp(r, "arn:aws:states:::", 17) == 0)
-    p = r + 17;
-  else if (strncmp(r, "arn:aws-us-gov:states:::", 24) == 0)
-    p = r + 24;
+  if (strncmp(r, "arn:aws:states:::", 17) == 0) p = r + 17;
+  else if (strncmp(r, "arn:aws-us-gov:states:::", 24) == 0) p = r + 24;
   if (!p) return 0;
   if (strncmp(p, "aws-sdk:", 8) == 0) return strchr(p + 8, ':') != NULL;
   size_t n = strcspn(p, ".");
@@ -93,7 +69,8 @@ static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
     asl_diag_add(d, "SCHEMA_VALIDATION_FAILED", st->loc,
                  "These fields are required: [Resource]");
     rc = -1;
-  } else if (!cJSON_IsString(r) || !known_resource(r->valuestring, &cb, &act)) {
+  } else if (!cJSON_IsString(r) ||
+             !known_resource(r->valuestring, &cb, &act)) {
     asl_diag_add(d, "SCHEMA_VALIDATION_FAILED", at,
                  "The resource provided %s is not recognized. The value is "
                  "not a valid resource ARN, or the resource is not available "
@@ -127,8 +104,8 @@ static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
     } else if (act) {
       t->rtype = "activity"; /* not in Task* events: Activity* instead */
     } else {
-      t->ops =
-          asl_task_find(t->resource, &t->rtype, &t->rname, &t->lambda_events);
+      t->ops = asl_task_find(t->resource, &t->rtype, &t->rname,
+                             &t->lambda_events);
       if (!t->ops) name_from_arn(t, r->valuestring);
     }
   }
@@ -173,9 +150,11 @@ static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
   return rc;
 }
 
-static int task_run(const asl_state *st, const cJSON *input, const asl_scope *s,
-                    double now, asl_step *out, asl_error *err) {
-  return asl_error_set(err, "States.Runtime", "Task runs in the executor");
+static int task_run(const asl_state *st, const cJSON *input,
+                    const asl_scope *s, double now, asl_step *out,
+                    asl_error *err) {
+  return asl_error_set(err, "States.Runtime",
+                       "Task runs in the executor");
 }
 
 static void task_free(asl_state *st) {
@@ -189,8 +168,7 @@ static void task_free(asl_state *st) {
 }
 
 const asl_state_ops asl_task_state_ops = {
-    "Task",
-    ASL_KIND_TASK,
+    "Task", ASL_KIND_TASK,
     ASL_F_NEXT | ASL_F_INPUTPATH | ASL_F_OUTPUTPATH | ASL_F_RESULTPATH |
         ASL_F_PARAMETERS | ASL_F_RESULTSELECTOR | ASL_F_RETRY | ASL_F_ASSIGN |
         ASL_F_OUTPUT | ASL_F_ARGUMENTS,

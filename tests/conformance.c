@@ -22,9 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../cli/hasher.h"
 #include "../engine/asl.h"
 #include "../engine/json.h"
+#include "../cli/hasher.h"
 #include "../engine/pool.h"
 
 /* ---- scope: which cases the engine is expected to pass yet ----
@@ -488,8 +488,8 @@ static void match(const matcher *m, const cJSON *exp, const cJSON *act,
       (exp->valuestring[0] == '[' || exp->valuestring[0] == '{')) {
     /* The recorder re-serialised some payloads (", " separators, key
      * order): compare the values the two texts spell. */
-    cJSON *ev =
-        asl_json_parse(exp->valuestring, strlen(exp->valuestring), NULL);
+    cJSON *ev = asl_json_parse(exp->valuestring, strlen(exp->valuestring),
+                               NULL);
     if (ev && match_text(m, ev, act, path)) {
       cJSON_Delete(ev);
       return;
@@ -740,8 +740,7 @@ static cJSON *recorded_events_only(const cJSON *kase, const cJSON *history) {
   }
   /* ids normalised to 0 ("[0]") stand for unknown ids: count them in */
   int unknown = n - known, missing = 0;
-  for (int i = 1; i <= max; i++)
-    missing += !have[i];
+  for (int i = 1; i <= max; i++) missing += !have[i];
   if (missing > unknown) {
     /* drop actual events at ids that are neither recorded nor unknown */
     int budget = missing - unknown;
@@ -887,8 +886,8 @@ typedef struct tally {
  * reason (the README lists them too). They still run: one that starts to
  * pass is reported as a failure, so this list cannot go stale. */
 #define DISTRIBUTED_EXIT_PREV                                                  \
-  "AWS's previousEventId of a distributed Map's MapStateExited differs "       \
-  "between recordings of the same situation: 11 of 13 point at "               \
+  "AWS's previousEventId of a distributed Map's MapStateExited differs "      \
+  "between recordings of the same situation: 11 of 13 point at "              \
   "MapRunSucceeded (as asl does), this one at MapRunStarted"
 static const struct known_failure {
   const char *id;
@@ -1133,10 +1132,8 @@ static void do_case(runner *R, const char *file, const cJSON *kase) {
     strlist p = {0};
     asl_machine *m = load_case(kase, &p);
     asl_machine_free(m);
-    if (p.n)
-      record(R, area, id, file, &p);
-    else
-      skip_case(R, area, id, why);
+    if (p.n) record(R, area, id, file, &p);
+    else skip_case(R, area, id, why);
     sl_free(&p);
     return;
   }
@@ -1472,8 +1469,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--pool") == 0) {
       asl_pool_install();
-      for (int j = i; j + 1 < argc; j++)
-        argv[j] = argv[j + 1];
+      for (int j = i; j + 1 < argc; j++) argv[j] = argv[j + 1];
       argc--;
       break;
     }
