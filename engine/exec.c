@@ -3,6 +3,7 @@
  * Task states are in exec_task.c, Parallel and Map in exec_map.c. */
 #include "exec_int.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "jsonata/jsonata.h"
 #include "limits.h"
 
 /* ---- time and randomness ---- */
@@ -384,6 +386,7 @@ void exec_frame_free(frame *f) {
     free(f->child->arn);
     free(f->child);
   }
+  free(f->eval_loc);
   cJSON_Delete(f->input);
   cJSON_Delete(f->vars);
   cJSON_Delete(f->output);
@@ -571,13 +574,48 @@ static int size_check(const frame *f, const asl_state *st, const cJSON *v,
 static void pipeline_fail(frame *f, asl_error *err) {
   if (err->name && strcmp(err->name, "States.DataLimitExceeded") != 0)
     exec_prefix_error(f, err);
+  exec_eval_failed(f, err);
   frame_fail(f, err);
 }
+
+void exec_eval_failed(frame *f, const asl_error *err) {
+  if (f->eval_loc) { /* a JSONata evaluation failed: AWS records where */
+    const asl_state *st = cur_state(f);
+    cJSON *det = cJSON_CreateObject();
+    cJSON_AddStringToObject(det, "cause", err->cause ? err->cause : "");
+    cJSON_AddStringToObject(det, "error", err->name ? err->name : "");
+    if (*f->eval_loc) /* "": AWS names no field */
+      cJSON_AddStringToObject(det, "location", f->eval_loc);
+    cJSON_AddStringToObject(det, "state", st->name);
+    int prev =
+        strcmp(st->ops->type, "Wait") == 0 ? f->entered_id : f->entered_prev;
+    exec_event(f->x, f, "EvaluationFailed", "evaluationFailedEventDetails", det,
+               prev);
+    free(f->eval_loc);
+    f->eval_loc = NULL;
+  }
+}
+
+static int jfinish(frame *f, const asl_state *st, const cJSON *def,
+                   const cJSON *bind, cJSON *dflt, cJSON **output,
+                   cJSON **assigned, asl_error *err);
 
 void exec_state_result(frame *f, cJSON *result) {
   const asl_state *st = cur_state(f);
   asl_error err = {0};
   cJSON *output = NULL, *assigned = NULL;
+  if (st->query_lang == ASL_QL_JSONATA) {
+    cJSON *bind = exec_jbindings(f, f->input, result, NULL);
+    int rc = jfinish(f, st, st->def, bind, result, &output, &assigned, &err);
+    cJSON_Delete(bind);
+    result = NULL;
+    size_t jb = 0;
+    if (rc < 0 || size_check(f, st, output, &jb, &err) < 0) goto fail;
+    int prev = f->kids_last > 0 ? f->kids_last : -1;
+    f->kids_last = 0;
+    exit_state(f, output, jb, assigned, st->next, prev);
+    return;
+  }
   if (st->result_selector) {
     asl_scope rs = exec_scope(f, result);
     cJSON *sel = NULL;
@@ -666,6 +704,22 @@ void exec_state_error(frame *f, asl_error *err, const char *fail_type,
       asl_error_clear(err);
       cJSON *output = NULL, *assigned = NULL;
       asl_error e2 = {0};
+      if (st->query_lang == ASL_QL_JSONATA) {
+        cJSON *bind = exec_jbindings(f, f->input, NULL, eo);
+        int rc = jfinish(f, st, asl_catch_def(st->retry, c), bind,
+                         asl_json_dup(eo), &output, &assigned, &e2);
+        cJSON_Delete(bind);
+        cJSON_Delete(eo);
+        if (rc < 0) {
+          pipeline_fail(f, &e2);
+          return;
+        }
+        int ni = asl_graph_find(f->g, asl_catch_next(st->retry, c));
+        int prev = f->kids_last > 0 ? f->kids_last : -1;
+        f->kids_last = 0;
+        exit_state(f, output, 0, assigned, ni, prev);
+        return;
+      }
       if (eval_assign(asl_catch_assign(st->retry, c), f, eo, &assigned, &e2) <
           0) {
         cJSON_Delete(eo);
@@ -767,6 +821,365 @@ static void run_simple(frame *f, const asl_state *st) {
   exit_state(f, output, bound, assigned, next, -1);
 }
 
+/* ---- JSONata mode ----
+ *
+ * A JSONata state has no InputPath, Parameters, ResultSelector, ResultPath
+ * or OutputPath: its fields are templates whose "{% ... %}" strings
+ * (compiled at load, asl_state_jsonata) are evaluated with $states
+ * ({input, context, result, errorOutput}) and the variables in scope. */
+
+/* The expression of a "{% ... %}" string without its delimiters and the
+ * blanks around it, as AWS quotes it in messages. */
+static char *jtext(const char *s) {
+  const char *p = s + 2, *e = s + strlen(s) - 2;
+  while (p < e && isspace((unsigned char)*p))
+    p++;
+  while (e > p && isspace((unsigned char)e[-1]))
+    e--;
+  return asl_sprintf("%.*s", (int)(e - p), p);
+}
+
+/* Negative zeros made plain: AWS prints JSONata's -0 as 0. */
+static void jzero(cJSON *v) {
+  if (cJSON_IsNumber(v) && v->valuedouble == 0) cJSON_SetNumberValue(v, 0);
+  for (cJSON *c = v->child; c; c = c->next)
+    jzero(c);
+}
+
+/* The bindings of an evaluation in f: every variable in scope (an inner
+ * scope hides an outer one) and $states. References to the frame's values,
+ * not copies: the object is deleted before they change. */
+cJSON *exec_jbindings(frame *f, const cJSON *input, const cJSON *result,
+                      const cJSON *error_output) {
+  cJSON *b = cJSON_CreateObject();
+  for (frame *g = f; g; g = g->parent)
+    for (cJSON *c = g->vars->child; c; c = c->next)
+      if (!cJSON_GetObjectItemCaseSensitive(b, c->string))
+        cJSON_AddItemReferenceToObject(b, c->string, c);
+  cJSON *s = cJSON_AddObjectToObject(b, "states");
+  if (input)
+    cJSON_AddItemReferenceToObject(s, "input", (cJSON *)input);
+  else
+    cJSON_AddNullToObject(s, "input");
+  cJSON_AddItemReferenceToObject(s, "context", (cJSON *)exec_context(f));
+  if (result) cJSON_AddItemReferenceToObject(s, "result", (cJSON *)result);
+  if (error_output)
+    cJSON_AddItemReferenceToObject(s, "errorOutput", (cJSON *)error_output);
+  return b;
+}
+
+/* Evaluates the template node of st (a field of its definition, at field,
+ * "Output/a") into *out: strings wholly "{% ... %}" are expressions, other
+ * values literal, objects and arrays member by member. An evaluation error
+ * or an undefined value is States.QueryEvaluationError. */
+int exec_jeval(frame *f, const asl_state *st, const cJSON *node,
+               const char *field, const cJSON *bind, cJSON **out,
+               asl_error *err) {
+  *out = NULL;
+  const jsonata *x = cJSON_IsString(node) ? asl_state_jsonata(st, node) : NULL;
+  if (x) {
+    jsonata_error je;
+    memset(&je, 0, sizeof je);
+    cJSON *v = jsonata_evaluate(x, NULL, bind, NULL, &je);
+    if (v) {
+      jzero(v);
+      *out = v;
+      return 0;
+    }
+    char *t = jtext(node->valuestring);
+    if (je.code[0])
+      asl_error_set(err, "States.QueryEvaluationError",
+                    "The JSONata expression '%s' specified for the field "
+                    "'%s' threw an error during evaluation. %s: %s",
+                    t, field, je.code, je.message);
+    else if (je.function)
+      asl_error_set(err, "States.QueryEvaluationError",
+                    "The JSONata expression '%s' specified for the field "
+                    "'%s' returned an unsupported result type.",
+                    t, field);
+    else
+      asl_error_set(err, "States.QueryEvaluationError",
+                    "The JSONata expression '%s' specified for the field "
+                    "'%s' returned nothing (undefined).",
+                    t, field);
+    free(t);
+    free(f->eval_loc);
+    f->eval_loc = asl_strdup(field);
+    return -1;
+  }
+  if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
+    int obj = cJSON_IsObject(node), i = 0;
+    cJSON *o = obj ? cJSON_CreateObject() : cJSON_CreateArray();
+    for (const cJSON *c = node->child; c; c = c->next, i++) {
+      char *sub = obj ? asl_sprintf("%s/%s", field, c->string)
+                      : asl_sprintf("%s/%d", field, i);
+      cJSON *v = NULL;
+      int rc = exec_jeval(f, st, c, sub, bind, &v, err);
+      free(sub);
+      if (rc < 0) {
+        cJSON_Delete(o);
+        return -1;
+      }
+      if (obj)
+        cJSON_AddItemToObject(o, c->string, v);
+      else
+        cJSON_AddItemToArray(o, v);
+    }
+    *out = o;
+    return 0;
+  }
+  *out = asl_json_dup(node);
+  return 0;
+}
+
+/* The field name of def (a member of st's definition) evaluated, or NULL
+ * (with 0) when absent. */
+static int jfield(frame *f, const asl_state *st, const cJSON *def,
+                  const char *name, const cJSON *bind, cJSON **out,
+                  asl_error *err) {
+  const cJSON *n = asl_json_get(def, name);
+  *out = NULL;
+  return n ? exec_jeval(f, st, n, name, bind, out, err) : 0;
+}
+
+/* Assign and Output of def (the state, its matched Choice rule or its
+ * catcher), both against the variables as they were: *output is Output,
+ * else dflt (taken). */
+static int jfinish(frame *f, const asl_state *st, const cJSON *def,
+                   const cJSON *bind, cJSON *dflt, cJSON **output,
+                   cJSON **assigned, asl_error *err) {
+  *output = *assigned = NULL;
+  if (jfield(f, st, def, "Assign", bind, assigned, err) < 0) {
+    cJSON_Delete(dflt);
+    return -1;
+  }
+  if (!asl_json_get(def, "Output")) {
+    *output = dflt;
+    return 0;
+  }
+  /* dflt may be what bind's $states.result refers to: freed after */
+  int rc = jfield(f, st, def, "Output", bind, output, err);
+  cJSON_Delete(dflt);
+  if (rc < 0) {
+    cJSON_Delete(*assigned);
+    *assigned = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+/* The JSON type name AWS reports for v. */
+static const char *jtype(const cJSON *v) {
+  if (cJSON_IsNull(v)) return "null";
+  if (cJSON_IsBool(v)) return "boolean";
+  if (cJSON_IsNumber(v)) return "number";
+  if (cJSON_IsString(v)) return "string";
+  if (cJSON_IsArray(v)) return "array";
+  return "object";
+}
+
+int exec_junexpected(frame *f, const cJSON *node, const char *field,
+                     const char *want, const cJSON *v, asl_error *err) {
+  char *t = jtext(node->valuestring), *p = asl_json_print(v);
+  asl_error_set(err, "States.QueryEvaluationError",
+                "The JSONata expression '%s' specified for the field '%s' "
+                "returned an unexpected result type. Expected '%s', but was "
+                "'%s' for value: %s",
+                t, field, want, jtype(v), p);
+  free(t);
+  free(p);
+  free(f->eval_loc);
+  f->eval_loc = asl_strdup(field);
+  return -1;
+}
+
+/* An RFC 3339 date-time ("2024-01-02T03:04:05(.fff)(Z|+hh:mm)") as epoch
+ * seconds; -1 when s is not one. */
+static int jtimestamp(const char *s, double *out) {
+  int Y, M, D, h, m, sec, n = 0;
+  if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) !=
+          6 ||
+      n != 19)
+    return -1;
+  const char *p = s + n;
+  double frac = 0;
+  if (*p == '.') {
+    double scale = 0.1;
+    if (!isdigit((unsigned char)p[1])) return -1;
+    for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+      frac += (*p - '0') * scale;
+  }
+  long off = 0;
+  if (*p == 'Z' || *p == 'z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int oh, om, k = 0;
+    if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return -1;
+    off = (*p == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
+    p += 6;
+  } else {
+    return -1;
+  }
+  if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+    return -1;
+  struct tm tm = {0};
+  tm.tm_year = Y - 1900;
+  tm.tm_mon = M - 1;
+  tm.tm_mday = D;
+  tm.tm_hour = h;
+  tm.tm_min = m;
+  tm.tm_sec = sec;
+  *out = (double)timegm(&tm) - (double)off + frac;
+  return 0;
+}
+
+/* Fail's Error or Cause: a literal or an expression; NULL when absent. */
+static int jfail_text(frame *f, const asl_state *st, const char *name,
+                      const cJSON *bind, char **out, asl_error *err) {
+  cJSON *v = NULL;
+  *out = NULL;
+  if (jfield(f, st, st->def, name, bind, &v, err) < 0) return -1;
+  if (!v) return 0;
+  *out = cJSON_IsString(v) ? asl_strdup(v->valuestring) : asl_json_print(v);
+  cJSON_Delete(v);
+  return 0;
+}
+
+/* A simple state (Pass, Choice, Wait, Succeed, Fail) in JSONata mode. */
+static void jrun_simple(frame *f, const asl_state *st) {
+  asl_error err = {0};
+  const char *type = st->ops->type;
+  cJSON *bind = exec_jbindings(f, f->input, NULL, NULL);
+  cJSON *output = NULL, *assigned = NULL;
+  const cJSON *from = st->def; /* where Output and Assign are */
+  int next = st->end ? -1 : st->next;
+  double until = 0;
+  if (strcmp(type, "Fail") == 0) {
+    char *e = NULL, *c = NULL;
+    if (jfail_text(f, st, "Error", bind, &e, &err) < 0 ||
+        jfail_text(f, st, "Cause", bind, &c, &err) < 0) {
+      free(e);
+      cJSON_Delete(bind);
+      pipeline_fail(f, &err);
+      return;
+    }
+    cJSON_Delete(bind);
+    err.name = e;
+    err.cause = c;
+    frame_fail(f, &err);
+    return;
+  }
+  if (strcmp(type, "Succeed") == 0) next = -1;
+  if (strcmp(type, "Choice") == 0) {
+    const cJSON *rules = asl_json_get(st->def, "Choices");
+    int matched = 0, i = 0;
+    for (const cJSON *r = rules ? rules->child : NULL; r && !matched;
+         r = r->next, i++) {
+      const cJSON *cn = asl_json_get(r, "Condition");
+      cJSON *v = NULL;
+      char *field = asl_sprintf("Choices/%d/Condition", i);
+      int rc = cn ? exec_jeval(f, st, cn, field, bind, &v, &err) : 0;
+      if (rc == 0 && cn && !cJSON_IsBool(v))
+        rc = cJSON_IsString(cn) && asl_state_jsonata(st, cn)
+                 ? exec_junexpected(f, cn, field, "boolean", v, &err)
+                 : asl_error_set(&err, "States.QueryEvaluationError",
+                                 "The field '%s' must be a boolean", field);
+      free(field);
+      if (rc < 0) {
+        cJSON_Delete(v);
+        cJSON_Delete(bind);
+        pipeline_fail(f, &err);
+        return;
+      }
+      if (cJSON_IsTrue(v)) {
+        matched = 1;
+        from = r;
+        const cJSON *n = asl_json_get(r, "Next");
+        next =
+            cJSON_IsString(n) ? asl_graph_find(st->graph, n->valuestring) : -1;
+      }
+      cJSON_Delete(v);
+    }
+    if (!matched) {
+      const cJSON *dflt = asl_json_get(st->def, "Default");
+      if (!cJSON_IsString(dflt)) {
+        cJSON_Delete(bind);
+        asl_error_set(&err, "States.NoChoiceMatched",
+                      "No Matches! in state '%s'", st->name);
+        pipeline_fail(f, &err);
+        return;
+      }
+      next = asl_graph_find(st->graph, dflt->valuestring);
+    }
+  }
+  if (strcmp(type, "Wait") == 0) {
+    const cJSON *sn = asl_json_get(st->def, "Seconds");
+    const cJSON *tn = asl_json_get(st->def, "Timestamp");
+    cJSON *v = NULL;
+    int rc = 0;
+    double now = f->x->now;
+    until = now;
+    if (sn) {
+      rc = exec_jeval(f, st, sn, "Seconds", bind, &v, &err);
+      long long n = 0;
+      if (rc == 0 && !(asl_json_as_int64(v, &n) && n >= 0))
+        rc = cJSON_IsString(sn) && asl_state_jsonata(st, sn)
+                 ? exec_junexpected(f, sn, "Seconds", "integer", v, &err)
+                 : asl_error_set(&err, "States.QueryEvaluationError",
+                                 "The field 'Seconds' must be a "
+                                 "non-negative integer");
+      until = now + (double)n;
+    } else if (tn) {
+      rc = exec_jeval(f, st, tn, "Timestamp", bind, &v, &err);
+      if (rc == 0 &&
+          !(cJSON_IsString(v) && jtimestamp(v->valuestring, &until) == 0)) {
+        char *t =
+            cJSON_IsString(v) ? asl_strdup(v->valuestring) : asl_json_print(v);
+        rc = asl_error_set(&err, "States.QueryEvaluationError",
+                           "The Timestamp field cannot be parsed as an "
+                           "ISO-8601 extended offset date-time format "
+                           "string: %s",
+                           t);
+        free(t);
+        free(f->eval_loc);
+        f->eval_loc = asl_strdup("Timestamp");
+      }
+    }
+    cJSON_Delete(v);
+    if (rc < 0) {
+      cJSON_Delete(bind);
+      pipeline_fail(f, &err);
+      return;
+    }
+    until = until > now ? until : now > 0 ? now : 1e-9;
+  }
+  if (jfinish(f, st, from, bind, asl_json_dup(f->input), &output, &assigned,
+              &err) < 0) {
+    cJSON_Delete(bind);
+    pipeline_fail(f, &err);
+    return;
+  }
+  cJSON_Delete(bind);
+  size_t bound = 0;
+  if (size_check(f, st, output, &bound, &err) < 0) {
+    cJSON_Delete(output);
+    cJSON_Delete(assigned);
+    pipeline_fail(f, &err);
+    return;
+  }
+  if (until > 0) {
+    cJSON_Delete(f->pending_output); /* none, but never leak */
+    cJSON_Delete(f->pending_assigned);
+    f->pending_output = output;
+    f->pending_assigned = assigned;
+    f->pending_next = next;
+    f->step = ST_WAITED;
+    exec_sleep(f->x, f, until);
+    return;
+  }
+  exit_state(f, output, bound, assigned, next, -1);
+}
+
 /* Whether Parameters may move values out of the raw input (see
  * asl_template_eval_moving): a simple state (nothing to retry or catch with
  * it) whose result replaces the input, with no Assign to read it, when
@@ -788,13 +1201,35 @@ static void enter_state(frame *f) {
     cJSON_AddStringToObject(det, "name", st->name);
     exec_payload(det, "input", f->input);
   }
+  f->entered_prev = f->last;
   f->entered_id = exec_event(x, f, st->ev_entered, "stateEnteredEventDetails",
                              det, f->last);
   exec_activate(f);
   if (st->query_lang == ASL_QL_JSONATA) {
-    asl_error_set(&err, "States.Runtime",
-                  "QueryLanguage JSONata is not implemented yet");
+    if (st->ops->kind == ASL_KIND_SIMPLE) {
+      jrun_simple(f, st);
+      return;
+    }
+    cJSON *args = NULL;
+    const cJSON *an = asl_json_get(st->def, "Arguments");
+    if (an && st->ops->kind != ASL_KIND_MAP) {
+      cJSON *bind = exec_jbindings(f, f->input, NULL, NULL);
+      int rc = exec_jeval(f, st, an, "Arguments", bind, &args, &err);
+      cJSON_Delete(bind);
+      if (rc < 0) {
     pipeline_fail(f, &err);
+    return;
+  }
+    }
+    if (!f->eff_borrowed) cJSON_Delete(f->eff); /* none, but never leak */
+    f->eff = args ? args : f->input;
+    f->eff_borrowed = !args;
+    if (st->ops->kind == ASL_KIND_TASK)
+      exec_task_start(f);
+    else if (st->ops->kind == ASL_KIND_PARALLEL)
+      exec_parallel_start(f);
+    else
+      exec_map_start(f);
     return;
   }
   cJSON *eff = NULL;
@@ -1187,7 +1622,6 @@ static void wait_completion(asl_exec *x, double until) {
   pthread_mutex_unlock(&x->mu);
 }
 
-
 /* Drives x until it ends: runs ready frames, waits for tasks, sleeps or
  * (virtual clock) jumps to the next timer. */
 static void run_to_end(asl_exec *x, const asl_run_opts *o) {
@@ -1196,10 +1630,11 @@ static void run_to_end(asl_exec *x, const asl_run_opts *o) {
   double scale = o->time_scale > 1 ? o->time_scale : 1;
   double real0 = exec_real_now(), base = x->now;
   double skew = 0; /* virtual clock: added up jumps */
-#define CLOCK() (o->virtual_clock ? base + (exec_real_now() - real0) + skew \
+#define CLOCK()                                                                \
+  (o->virtual_clock ? base + (exec_real_now() - real0) + skew                  \
                                   : base + (exec_real_now() - real0) * scale)
-#define REAL_AT(t) (o->virtual_clock ? real0 + ((t) - base - skew)        \
-                                     : real0 + ((t) - base) / scale)
+#define REAL_AT(t)                                                             \
+  (o->virtual_clock ? real0 + ((t)-base - skew) : real0 + ((t)-base) / scale)
   for (;;) {
     if (stop_wanted(x)) {
       asl_exec_set_time(x, CLOCK());

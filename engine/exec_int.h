@@ -69,6 +69,9 @@ struct frame {
   int items_blob; /* the same for a Map's items */
   int map_seq;    /* a Map run: its results are blobs "r<map_seq>.<i>" */
   char *task_token; /* a Task that waits for a token: its $$.Task.Token */
+  char *eval_loc;    /* JSONata: the field whose evaluation failed, for the
+                        EvaluationFailed event; NULL: none */
+  int entered_prev;  /* previousEventId of the state's Entered event */
   int owns_child;    /* f is the child execution's top frame */
   double entered_time;
   int *retry_counts;
@@ -232,6 +235,24 @@ void exec_state_result(frame *f, cJSON *result);
 /* Prefixes a runtime error with AWS's "An error occurred while executing the
  * state ..." text. */
 void exec_prefix_error(frame *f, asl_error *err);
+/* JSONata mode (exec.c): the bindings of an evaluation in f ($states with
+ * input, context and, when not NULL, result and errorOutput; the variables
+ * in scope), by reference: delete them before the values change. */
+cJSON *exec_jbindings(frame *f, const cJSON *input, const cJSON *result,
+                      const cJSON *error_output);
+/* Evaluates template node of st's definition (field: "Items",
+ * "Output/a") into *out; -1 with States.QueryEvaluationError (and
+ * f->eval_loc) when an expression fails or is undefined. */
+int exec_jeval(frame *f, const asl_state *st, const cJSON *node,
+               const char *field, const cJSON *bind, cJSON **out,
+               asl_error *err);
+/* Writes the EvaluationFailed event of the JSONata evaluation that failed
+ * with err (already prefixed), when f->eval_loc says one did. */
+void exec_eval_failed(frame *f, const asl_error *err);
+/* Sets AWS's "returned an unexpected result type" error for expression
+ * node's value v (want: "array", ...); returns -1. */
+int exec_junexpected(frame *f, const cJSON *node, const char *field,
+                     const char *want, const cJSON *v, asl_error *err);
 double exec_real_now(void);
 uint64_t exec_rand(void *ud);
 

@@ -165,8 +165,93 @@ static int path_number(frame *f, const asl_opt_path *p, const char *field,
   return ok ? 0 : -1;
 }
 
+/* JSONata mode: the numeric field name (a number or an expression) into
+ * *out; *has 0 when absent. */
+static int jnumber(frame *f, const char *name, int *has, double *out,
+                   asl_error *err) {
+  const asl_state *st = state_of(f);
+  const cJSON *n = asl_json_get(st->def, name);
+  *has = 0;
+  if (!n) return 0;
+  cJSON *bind = exec_jbindings(f, f->input, NULL, NULL), *v = NULL;
+  int rc = exec_jeval(f, st, n, name, bind, &v, err);
+  cJSON_Delete(bind);
+  if (rc == 0 && !cJSON_IsNumber(v))
+    rc = cJSON_IsString(n)
+             ? exec_junexpected(f, n, name, "number", v, err)
+             : asl_error_set(err, "States.QueryEvaluationError",
+                             "The field '%s' must be a number", name);
+  if (rc == 0) {
+    *has = 1;
+    *out = v->valuedouble;
+  }
+  cJSON_Delete(v);
+  return rc;
+}
+
+/* JSONata mode: Items (or the input) and MaxConcurrency. */
+static int jmap_setup(frame *f, asl_error *err) {
+  const asl_state *st = state_of(f);
+  const cJSON *in = asl_json_get(st->def, "Items");
+  cJSON *items = NULL;
+  if (in) {
+    cJSON *bind = exec_jbindings(f, f->input, NULL, NULL);
+    int rc = exec_jeval(f, st, in, "Items", bind, &items, err);
+    cJSON_Delete(bind);
+    if (rc < 0) return -1;
+    if (!cJSON_IsArray(items)) {
+      if (cJSON_IsString(in))
+        exec_junexpected(f, in, "Items", "array", items, err);
+      else
+        asl_error_set(err, "States.QueryEvaluationError",
+                      "The field 'Items' must be an array");
+      cJSON_Delete(items);
+      return -1;
+    }
+  } else {
+    if (!cJSON_IsArray(f->input)) {
+      char *t = asl_json_print(f->input);
+      asl_error_set(err, "States.QueryEvaluationError",
+                    "Map state input must be an array but was: %s", t);
+      free(t);
+      free(f->eval_loc);
+      f->eval_loc = asl_strdup("");
+      return -1;
+    }
+    items = asl_json_dup(f->input);
+  }
+  f->items = items;
+  f->items_ro = items;
+  int has;
+  double v;
+  f->max_conc = 0;
+  if (jnumber(f, "MaxConcurrency", &has, &v, err) < 0) return -1;
+  if (has) f->max_conc = (long long)v;
+  return 0;
+}
+
+static int jmap_tolerance(frame *f, asl_error *err) {
+  int hp, hc;
+  double p = -1, c = -1;
+  if (jnumber(f, "ToleratedFailurePercentage", &hp, &p, err) < 0 ||
+      jnumber(f, "ToleratedFailureCount", &hc, &c, err) < 0)
+    return -1;
+  if (hp && (p < 0 || p > 100))
+    return asl_error_set(err, "States.Runtime",
+                         "ToleratedFailurePercentage must be between 0 and "
+                         "100.");
+  if (hc && c < 0)
+    return asl_error_set(err, "States.Runtime",
+                         "ToleratedFailureCount must be non-negative.");
+  f->has_tolerance = hp || hc;
+  f->tolerated_pct = hp ? p : -1;
+  f->tolerated_count = hc ? (long long)c : -1;
+  return 0;
+}
+
 /* Evaluates ItemsPath and the numeric settings. */
 static int map_setup(frame *f, const asl_map_spec *m, asl_error *err) {
+  if (state_of(f)->query_lang == ASL_QL_JSONATA) return jmap_setup(f, err);
   cJSON *items = NULL;
   asl_scope s = exec_scope(f, f->eff);
   const cJSON *view = m->items_path.path ? asl_path_lookup(m->items_path.path,
@@ -211,6 +296,7 @@ static int map_setup(frame *f, const asl_map_spec *m, asl_error *err) {
 
 /* The tolerated failure settings; AWS reads them after MapStateStarted. */
 static int map_tolerance(frame *f, const asl_map_spec *m, asl_error *err) {
+  if (state_of(f)->query_lang == ASL_QL_JSONATA) return jmap_tolerance(f, err);
   double v;
   f->has_tolerance = m->has_tol_pct || m->has_tol_count ||
                      m->tol_pct_path.path || m->tol_count_path.path;
@@ -261,7 +347,22 @@ static int launch(frame *f, size_t i) {
   const asl_template *sel = m->item_selector ? m->item_selector
                                              : st->parameters;
   cJSON *input;
-  if (sel) {
+  const cJSON *jsel = st->query_lang == ASL_QL_JSONATA
+                          ? asl_json_get(st->def, "ItemSelector")
+                          : NULL;
+  if (jsel) {
+    set_item_context(f, i, f->itemv[i]);
+    cJSON *bind = exec_jbindings(f, f->input, NULL, NULL);
+    asl_error err = {0};
+    int rc = exec_jeval(f, st, jsel, "ItemSelector", bind, &input, &err);
+    cJSON_Delete(bind);
+    f->sel_set = 0;
+    exec_activate(f);
+    if (rc < 0) {
+      map_fail(f, &err);
+      return -1;
+    }
+  } else if (sel) {
     set_item_context(f, i, f->itemv[i]);
     asl_scope s = exec_scope(f, f->eff);
     asl_error err = {0};
@@ -336,7 +437,11 @@ void exec_map_start(frame *f) {
   f->items_ro = NULL;
   if (map_setup(f, m, &err) < 0) {
     exec_prefix_error(f, &err);
-    exec_state_error(f, &err, NULL, 0);
+    int evaluated = f->eval_loc != NULL;
+    exec_eval_failed(f, &err);
+    /* a JSONata evaluation that failed ends the Map with MapStateFailed */
+    exec_state_error(f, &err, evaluated ? "MapStateFailed" : NULL,
+                     evaluated ? f->last : 0);
     return;
   }
   size_t n = (size_t)cJSON_GetArraySize(f->items_ro);

@@ -68,19 +68,45 @@ static int seconds_of(frame *f, long long literal, const asl_path *path,
   return 0;
 }
 
+/* JSONata mode: field (TimeoutSeconds, HeartbeatSeconds) when it is an
+ * expression, into *out; otherwise *out stays as compiled. */
+static int jseconds(frame *f, const char *field, long long *out,
+                    asl_error *err) {
+  const asl_state *st = &f->g->states[f->cur];
+  const cJSON *n = asl_json_get(st->def, field);
+  if (st->query_lang != ASL_QL_JSONATA || !cJSON_IsString(n)) return 0;
+  cJSON *bind = exec_jbindings(f, f->input, NULL, NULL), *v = NULL;
+  int rc = exec_jeval(f, st, n, field, bind, &v, err);
+  cJSON_Delete(bind);
+  long long k = 0;
+  if (rc == 0 && !(asl_json_as_int64(v, &k) && k > 0))
+    rc = exec_junexpected(f, n, field, "integer", v, err);
+  cJSON_Delete(v);
+  /* the task's paths report these errors without an EvaluationFailed
+   * event (not recorded from AWS): no location is left behind */
+  free(f->eval_loc);
+  f->eval_loc = NULL;
+  if (rc == 0) *out = k;
+  return rc;
+}
+
 /* Seconds from TimeoutSeconds or TimeoutSecondsPath; -1 on a bad path. */
 static int timeout_of(frame *f, const asl_task_spec *t, long long *out,
                       asl_error *err) {
-  return seconds_of(f, t->timeout, t->timeout_path.path, "TimeoutSecondsPath",
-                    out, err);
+  if (seconds_of(f, t->timeout, t->timeout_path.path, "TimeoutSecondsPath", out,
+                 err) < 0)
+    return -1;
+  return jseconds(f, "TimeoutSeconds", out, err);
 }
 
 /* Seconds from HeartbeatSeconds or HeartbeatSecondsPath (0: none); -1 on
  * a bad path. */
 static int heartbeat_of(frame *f, const asl_task_spec *t, long long *out,
                         asl_error *err) {
-  return seconds_of(f, t->heartbeat, t->heartbeat_path.path,
-                    "HeartbeatSecondsPath", out, err);
+  if (seconds_of(f, t->heartbeat, t->heartbeat_path.path,
+                 "HeartbeatSecondsPath", out, err) < 0)
+    return -1;
+  return jseconds(f, "HeartbeatSeconds", out, err);
 }
 
 /* The context object a job gets: the frame's, without the execution's

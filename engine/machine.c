@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "jsonata/jsonata.h"
 #include "limits.h"
 #include "retry.h"
 
@@ -268,6 +269,66 @@ static int compile_query_lang(const cJSON *obj, const char *loc, int parent,
   return rc;
 }
 
+/* Whether s is a JSONata expression string: "{%" ... "%}". */
+static int is_jexpr(const char *s) {
+  size_t k = strlen(s);
+  return k >= 4 && strncmp(s, "{%", 2) == 0 && strcmp(s + k - 2, "%}") == 0;
+}
+
+/* Compiles every "{% ... %}" string under v (at JSON Pointer at) into
+ * st->jexprs; a syntax error is a validation error at its pointer naming
+ * the JSONata error. Nested state graphs (Branches, ItemProcessor,
+ * Iterator) are their own states' business and are not entered. */
+static int compile_jexprs(asl_state *st, const cJSON *v, const char *at,
+                          int top, asl_diags *d) {
+  int rc = 0;
+  if (cJSON_IsString(v) && is_jexpr(v->valuestring)) {
+    const char *s = v->valuestring;
+    size_t k = strlen(s);
+    char *text = asl_strdup(s + 2);
+    text[k - 4] = 0;
+    jsonata_error e;
+    jsonata *x = jsonata_compile(text, &e);
+    if (!x) {
+      asl_diag_add(d, SCHEMA, at,
+                   "The JSONata expression '%s' is invalid: %s: %s", text,
+                   e.code, e.message);
+      rc = -1;
+    } else {
+      st->jexprs = realloc(st->jexprs, (st->n_jexprs + 1) * sizeof *st->jexprs);
+      if (!st->jexprs) abort();
+      st->jexprs[st->n_jexprs].node = v;
+      st->jexprs[st->n_jexprs].expr = x;
+      st->n_jexprs++;
+    }
+    free(text);
+    return rc;
+  }
+  if (!cJSON_IsObject(v) && !cJSON_IsArray(v)) return 0;
+  int i = 0;
+  for (const cJSON *c = v->child; c; c = c->next, i++) {
+    if (top && c->string &&
+        (strcmp(c->string, "Branches") == 0 ||
+         strcmp(c->string, "ItemProcessor") == 0 ||
+         strcmp(c->string, "Iterator") == 0 ||
+         strcmp(c->string, "Comment") == 0))
+      continue;
+    char idx[24];
+    snprintf(idx, sizeof idx, "%d", i);
+    char *sub = asl_loc_join(at, cJSON_IsObject(v) ? c->string : idx);
+    if (compile_jexprs(st, c, sub, 0, d) < 0) rc = -1;
+    free(sub);
+  }
+  return rc;
+}
+
+const struct jsonata *asl_state_jsonata(const asl_state *st,
+                                        const cJSON *node) {
+  for (size_t i = 0; i < st->n_jexprs; i++)
+    if (st->jexprs[i].node == node) return st->jexprs[i].expr;
+  return NULL;
+}
+
 /* Compiles the common fields of one state, then its type's own. */
 static int compile_state(asl_state *st, const cJSON *def, int graph_ql,
                          asl_diags *d) {
@@ -350,6 +411,9 @@ static int compile_state(asl_state *st, const cJSON *def, int graph_ql,
     }
   }
   if (compile_assign(st, def, d) < 0) rc = -1;
+  if (st->query_lang == ASL_QL_JSONATA &&
+      compile_jexprs(st, def, st->loc, 1, d) < 0)
+    rc = -1;
   if (st->ops->fields & ASL_F_RETRY) {
     st->retry = asl_retry_compile(def, st->loc, st->query_lang, d);
     if (!st->retry) rc = -1;
@@ -524,6 +588,9 @@ void asl_graph_free(asl_graph *g) {
     asl_template_free(st->result_selector);
     asl_template_free(st->assign);
     asl_retry_free(st->retry);
+    for (size_t j = 0; j < st->n_jexprs; j++)
+      jsonata_free(st->jexprs[j].expr);
+    free(st->jexprs);
     free(st->ev_entered);
     free(st->ev_exited);
     free(st->name);

@@ -100,9 +100,25 @@ struct asl_state {
   asl_opt_path input_path, output_path, result_path;
   asl_template *parameters, *result_selector, *assign;
   struct asl_retry *retry; /* Retry and Catch (Task, Parallel, Map) */
+  /* JSONata states: every "{% ... %}" string of the definition (outside
+   * nested Branches and ItemProcessor), compiled once at load; see
+   * asl_state_jsonata. */
+  struct asl_jexpr *jexprs;
+  size_t n_jexprs;
   char *ev_entered, *ev_exited; /* "PassStateEntered", "PassStateExited" */
   void *data; /* type-specific, owned by ops */
 };
+
+/* A compiled "{% ... %}" string: node is the cJSON string in the
+ * machine-owned definition, text the expression between the delimiters. */
+typedef struct asl_jexpr {
+  const cJSON *node;
+  struct jsonata *expr;
+} asl_jexpr;
+
+/* The compiled expression of the definition string node of st, or NULL when
+ * node is not a "{% ... %}" string of st. */
+const struct jsonata *asl_state_jsonata(const asl_state *st, const cJSON *node);
 
 /* st->data of a Task. */
 typedef struct asl_task_spec {

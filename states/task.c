@@ -135,6 +135,17 @@ static int task_compile(asl_state *st, const cJSON *def, asl_diags *d) {
                    "HeartbeatSeconds must be less than TimeoutSeconds");
       rc = -1;
     }
+  } else {
+    /* JSONata: numbers here; "{% %}" strings are evaluated when the task
+     * starts (engine/exec_task.c) */
+    const char *f[] = {"TimeoutSeconds", "HeartbeatSeconds"};
+    long long *dst[] = {&t->timeout, &t->heartbeat};
+    for (int i = 0; i < 2; i++) {
+      const cJSON *v = asl_json_get(def, f[i]);
+      if (v && !cJSON_IsString(v) &&
+          asl_compile_int(def, f[i], st->loc, 1, dst[i], NULL, d) < 0)
+        rc = -1;
+    }
   }
   return rc;
 }

@@ -1367,7 +1367,10 @@ static void eval_body(E *e, const jsonata *j, const cJSON *input,
   if (r && r->t == JT_ARR && (r->f & JF_SEQ) && r->u.a.n == 0) r = NULL;
   if (r && r->t == JT_NUM && !isfinite(r->u.n))
     jn_throw(e, "D1001", 0, NULL, r, NULL, 0, NULL);
-  if (r && r->t == JT_FN) r = NULL;
+  if (r && r->t == JT_FN) {
+    e->err->function = 1;
+    r = NULL;
+  }
   *out = jn_to_cjson(r);
 }
 

@@ -25,6 +25,7 @@ typedef struct {
   int position;
   char token[64];
   char message[512];
+  int function; /* with code "": the result was a function (undefined) */
 } jsonata_error;
 
 /* Bounds on one evaluation. depth bounds nested evaluations (a JSONata
