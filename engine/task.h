@@ -54,6 +54,14 @@ typedef struct asl_task_ops {
 /* The registry, defined in states/integrations/registry.c. */
 extern const asl_task_ops *const asl_task_integrations[];
 
+/* The operation a service Resource names: for
+ * "arn:PARTITION:states:::SERVICE:OP" (*sdk = 0) or
+ * "arn:PARTITION:states:::aws-sdk:SERVICE:OP" (*sdk = 1), a pointer to OP
+ * inside resource; NULL for any other Resource. Defined in
+ * states/integrations/registry.c. */
+const char *asl_task_service_op(const char *resource, const char *service,
+                                int *sdk);
+
 /* The integration for resource, or NULL. */
 const asl_task_ops *asl_task_find(const char *resource, const char **rtype,
                                   const char **rname, int *lambda_events);

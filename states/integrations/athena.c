@@ -83,18 +83,8 @@ typedef struct route {
 
 /* Parses the resource: 0 when it is one of ours. */
 static int route_of(const char *r, route *rt) {
-  if (!r || strncmp(r, "arn:", 4) != 0) return -1;
-  const char *p = strchr(r + 4, ':');
+  const char *p = asl_task_service_op(r, "athena", &rt->sdk);
   if (!p) return -1;
-  if (strncmp(p, ":states:::athena:", 17) == 0) {
-    p += 17;
-    rt->sdk = 0;
-  } else if (strncmp(p, ":states:::aws-sdk:athena:", 25) == 0) {
-    p += 25;
-    rt->sdk = 1;
-  } else {
-    return -1;
-  }
   for (size_t i = 0; i < NOPS; i++)
     if (strcmp(p, OPS[i].name) == 0 && !(rt->sdk && OPS[i].sync)) {
       rt->op = OPS[i].id;

@@ -55,18 +55,8 @@ typedef struct route {
 } route;
 
 static int route_of(const char *r, route *rt) {
-  if (!r || strncmp(r, "arn:", 4) != 0) return -1;
-  const char *p = strchr(r + 4, ':');
+  const char *p = asl_task_service_op(r, "glue", &rt->sdk);
   if (!p) return -1;
-  if (strncmp(p, ":states:::glue:", 15) == 0) {
-    p += 15;
-    rt->sdk = 0;
-  } else if (strncmp(p, ":states:::aws-sdk:glue:", 23) == 0) {
-    p += 23;
-    rt->sdk = 1;
-  } else {
-    return -1;
-  }
   rt->name = p;
   rt->sync = 0;
   if (!strcmp(p, "startJobRun"))
