@@ -1485,14 +1485,17 @@ int asl_exec_step(asl_exec *x) {
     tick(x);
     return ASL_EXEC_DONE;
   }
-  frame *f = pop_ready(x);
+  frame *f = x->done ? NULL : pop_ready(x);
   if (f) {
     run_frame(f);
     if (x->done || ++x->steps >= ASL_TICK_STEPS) tick(x);
     return x->done ? ASL_EXEC_DONE : ASL_EXEC_RUNNING;
   }
   tick(x);
-  return ASL_EXEC_WAITING;
+  /* a completion drained above may have ended the execution (the last
+   * state a Task): done, not waiting, or an EXPRESS run would sleep until
+   * its 5-minute deadline */
+  return x->done ? ASL_EXEC_DONE : ASL_EXEC_WAITING;
 }
 
 double asl_exec_wake_time(const asl_exec *x) {

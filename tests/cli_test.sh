@@ -187,5 +187,16 @@ if [ $? -eq 0 ]; then ok; else bad "the live run was disturbed"; fi
 expect 0 "describe the live run" -- "$ASL" describe live --db "$T/live.db"
 has "$T/out" '"status":	"SUCCEEDED"' "the live run finished on its own"
 
+# An EXPRESS execution whose last state is a Task ends when the task does:
+# it once slept until the 5-minute EXPRESS limit because the completion
+# that ended it was taken for "waiting" (engine/exec.c asl_exec_step).
+cat >"$T/xtask.json" <<'J'
+{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:echo","End":true}}}
+J
+echo '{"Functions":{"echo":{"command":["cat"]}}}' >"$T/xtask.bindings.json"
+expect 0 "an EXPRESS run ending in a Task ends" -- timeout 30 "$ASL" run "$T/xtask.json" --input "$T/in.json" --type EXPRESS --bindings "$T/xtask.bindings.json" --describe
+has "$T/out" '"status":	"SUCCEEDED"' "EXPRESS Task run succeeded"
+has "$T/out" '"{\"a\":1}"' "EXPRESS Task run output"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

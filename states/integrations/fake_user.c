@@ -9,7 +9,11 @@
  *   bucket  optional: when given, the user is also written as JSON to
  *           s3://BUCKET/PREFIX/json/<join_date>/<uuid>.json (the bucket is
  *           made when missing);
- *   prefix  default "hdfs/datafaker".
+ *   prefix  default "hdfs/datafaker";
+ *   json_path  optional "s3://..." string: where the caller stores the user
+ *           (a batch object written after a Map); given, it is the user's
+ *           json_path, and bucket is not allowed with it (the user would
+ *           be in two places).
  * The result: {uuid, name, email, phone, nationality, address, salary
  * (10000..1000000), age (18..50), dob (the age on as_of is age), join_date
  * (2015-01-01..the day before as_of, never before the 18th birthday),
@@ -113,6 +117,12 @@ asl_builtin_status asl_builtin_fake_user(const cJSON *event, double deadline,
   const cJSON *pv = asl_json_get(event, "prefix");
   if (pv && !cJSON_IsString(pv)) return bad(out, "prefix must be a string");
   const char *prefix = pv ? pv->valuestring : "hdfs/datafaker";
+  const cJSON *jv = asl_json_get(event, "json_path");
+  if (jv && (!cJSON_IsString(jv) || strncmp(jv->valuestring, "s3://", 5)))
+    return bad(out, "json_path must be an \"s3://BUCKET/KEY\" string");
+  if (jv && bv)
+    return bad(out, "json_path and bucket exclude each other: bucket writes "
+                    "the user to its own object");
 
   uint64_t s = (uint64_t)sv->valuedouble * 0x2545F4914F6CDD1DULL + 1;
   unsigned char u[16];
@@ -168,7 +178,8 @@ asl_builtin_status asl_builtin_fake_user(const cJSON *event, double deadline,
   const char *bucket = bv ? bv->valuestring : "datafaker";
   char *key = asl_sprintf("%s%sjson/%s/%s.json", prefix, *prefix ? "/" : "",
                           joins, uuid);
-  char *path = asl_sprintf("s3://%s/%s", bucket, key);
+  char *path = jv ? asl_strdup(jv->valuestring)
+                 : asl_sprintf("s3://%s/%s", bucket, key);
 
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "uuid", uuid);
