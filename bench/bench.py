@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+import datafaker_bench
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASL = os.path.join(ROOT, "build", "asl")
 WORK = os.path.join(ROOT, "bench", "workloads")
@@ -242,7 +244,7 @@ def run_persisted(manifest, runs, only):
 def main():
     manifest = json.load(open(os.path.join(WORK, "manifest.json")))
     only = [n for n in os.environ.get("BENCH_ONLY", "").split(",") if n]
-    unknown = set(only) - {w["name"] for w in manifest}
+    unknown = set(only) - {w["name"] for w in manifest} - {"datafaker"}
     if unknown:
         sys.exit("bench: unknown workload(s) %s; known: %s" % (
             ", ".join(sorted(unknown)), ", ".join(w["name"] for w in manifest)))
@@ -307,11 +309,17 @@ def main():
 
     persisted = run_persisted(manifest, runs, only)
 
+    datafaker = None
+    if not only or "datafaker" in only:
+        datafaker = datafaker_bench.run(ROOT, ASL, run_child)
+        failed |= bool(datafaker and "error" in datafaker)
+
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as f:
         json.dump({"asl_runs": runs, "nproc": os.cpu_count(), "rss_floor_mib": floor,
                    "peer_unavailable": peer_missing,
-                   "workloads": rows, "persisted": persisted}, f, indent=1)
+                   "workloads": rows, "persisted": persisted,
+                   "datafaker": datafaker}, f, indent=1)
         f.write("\n")
     print("wrote", os.path.relpath(RESULTS, ROOT))
     return 1 if failed else 0
