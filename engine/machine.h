@@ -114,6 +114,9 @@ struct asl_state {
 typedef struct asl_jexpr {
   const cJSON *node;
   struct jsonata *expr;
+  int borrowed; /* expr is an earlier state's of the same graph, the same
+                 * text compiled once (compiled expressions are read-only):
+                 * that state frees it */
 } asl_jexpr;
 
 /* The compiled expression of the definition string node of st, or NULL when

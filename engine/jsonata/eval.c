@@ -31,6 +31,7 @@ void jn_bind(E *e, env *en, const char *name, jv *v) {
   for (int i = 0; i < en->n; i++)
     if (!strcmp(en->names[i], name)) {
       en->vals[i] = v;
+      if (i < en->nsrc) en->src[i] = NULL; /* rebound: no longer lazy */
       return;
     }
   if (en->n == en->cap) {
@@ -48,14 +49,31 @@ void jn_bind(E *e, env *en, const char *name, jv *v) {
   en->names[en->n] = name;
   en->vals[en->n++] = v;
 }
-static int env_find(env *en, const char *name, jv **out) {
+/* The binding of name: 1 with *out, or 0. With src non-NULL, a root
+ * binding not converted yet is left so and *src is its cJSON (*out NULL);
+ * else it is converted now, once. */
+static int env_find_src(env *en, const char *name, jv **out,
+                        const cJSON **src) {
+  if (src) *src = NULL;
   for (; en; en = en->parent)
     for (int i = en->n - 1; i >= 0; i--)
       if (!strcmp(en->names[i], name)) {
+        if (i < en->nsrc && en->src[i]) {
+          if (src) {
+            *src = en->src[i];
+            *out = NULL;
+            return 1;
+          }
+          en->vals[i] = jn_from_cjson(en->lazy, en->src[i]);
+          en->src[i] = NULL;
+        }
         *out = en->vals[i];
         return 1;
       }
   return 0;
+}
+static int env_find(env *en, const char *name, jv **out) {
+  return env_find_src(en, name, out, NULL);
 }
 jv *jn_lookup(env *en, const char *name) {
   jv *v;
@@ -243,6 +261,50 @@ static jv *eval_tuple_step(E *e, node *x, jv *input, jv *tb, env *en) {
 
 static jv *eval_group(E *e, group *g, jv *input, env *en);
 
+/* A step that only looks a name up: no predicate, stage, binding, sort,
+ * group or array-keeping of its own. */
+static int plain_step(const node *s, int type) {
+  return s->type == type && !s->nstages && !s->npreds && !s->grp &&
+         !s->focus && !s->index && !s->ancestor && !s->tuple &&
+         !s->keep_array && !s->keep_singleton && !s->consarray &&
+         !s->nseeking && !s->pslot && !s->thunk;
+}
+
+/* The last member of the cJSON object o named k (a converted object keeps
+ * the last of duplicate keys, at the first one's place), or NULL. */
+static const cJSON *cj_member(const cJSON *o, const char *k, size_t kl) {
+  const cJSON *r = NULL;
+  for (const cJSON *c = o->child; c; c = c->next)
+    if (c->string && strlen(c->string) == kl && !memcmp(c->string, k, kl))
+      r = c;
+  return r;
+}
+
+/* A path that starts $v.a.b... where $v is a root binding not converted
+ * yet: its leading name steps are walked on the cJSON while each reaches
+ * an object member that is not an array (so the step yields that one value,
+ * as eval_step would: a sequence of one, not flattened), and only the value
+ * reached is converted. Returns the number of steps done (0: none) with
+ * *seq the sequence of that one value, as the loop would have it. */
+static int path_prefix(E *e, node *x, env *en, jv **seq) {
+  node *v = x->items[0];
+  if (x->nitems < 2 || !plain_step(v, N_VARIABLE) || v->vlen == 0) return 0;
+  jv *got;
+  const cJSON *c;
+  if (!env_find_src(en, v->value, &got, &c) || !c || !cJSON_IsObject(c))
+    return 0;
+  int i = 1;
+  for (; i < x->nitems; i++) {
+    node *s = x->items[i];
+    if (!cJSON_IsObject(c) || !plain_step(s, N_NAME)) break;
+    const cJSON *m = cj_member(c, s->value, s->vlen);
+    if (!m || cJSON_IsArray(m)) break;
+    c = m;
+  }
+  *seq = seq1(e, jn_from_cjson(e, c));
+  return i;
+}
+
 static jv *eval_path(E *e, node *x, jv *input, env *en) {
   jv *seq;
   if (input && input->t == JT_ARR && x->items[0]->type != N_VARIABLE)
@@ -251,7 +313,9 @@ static jv *eval_path(E *e, node *x, jv *input, env *en) {
     seq = seq1(e, input);
   jv *rs = NULL, *tb = NULL;
   int tuple = 0;
-  for (int i = 0; i < x->nitems; i++) {
+  int from = path_prefix(e, x, en, &seq);
+  if (from) rs = seq;
+  for (int i = from; i < x->nitems; i++) {
     node *s = x->items[i];
     if (s->tuple) tuple = 1;
     if (i == 0 && s->consarray)
@@ -1356,12 +1420,31 @@ static void eval_body(E *e, const jsonata *j, const cJSON *input,
     in = w;
   }
   env *root = jn_env(e, NULL);
+  /* the bindings, unconverted until read (env_find_src); their names are
+   * the caller's, which outlive the evaluation */
+  int nb = 0;
+  for (cJSON *b = bindings ? bindings->child : NULL; b; b = b->next)
+    nb++;
+  root->cap = nb + 4;
+  root->names = jn_alloc(e->a, sizeof *root->names * (size_t)root->cap);
+  root->vals = jn_alloc(e->a, sizeof *root->vals * (size_t)root->cap);
+  root->src = jn_alloc(e->a, sizeof *root->src * (size_t)(nb + 1));
+  root->lazy = e;
   jn_bind(e, root, "$", in);
-  if (bindings)
-    for (cJSON *b = bindings->child; b; b = b->next)
-      if (b->string)
-        jn_bind(e, root, jn_strndup(e->a, b->string, strlen(b->string)),
-                jn_from_cjson(e, b));
+  root->nsrc = 1;
+  for (cJSON *b = bindings ? bindings->child : NULL; b; b = b->next)
+    if (b->string) {
+      /* a later duplicate name wins, as jn_bind's overwrite did */
+      int i = 0;
+      while (i < root->n && strcmp(root->names[i], b->string))
+        i++;
+      if (i == root->n) {
+        root->names[root->n++] = b->string;
+        root->nsrc = root->n;
+      }
+      root->vals[i] = NULL;
+      root->src[i] = b;
+    }
   e->root = in;
   jv *r = ev(e, j->ast, in, root);
   if (r && r->t == JT_ARR && (r->f & JF_SEQ) && r->u.a.n == 0) r = NULL;

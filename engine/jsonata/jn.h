@@ -183,6 +183,14 @@ struct env {
   int n, cap;
   const char **names;
   jv **vals;
+  /* The root environment's bindings arrive as cJSON and are converted only
+   * when read (most expressions read one of several variables, and a path
+   * such as $states.input.a only the member it reaches): for i < nsrc,
+   * src[i] non-NULL means vals[i] is not converted yet. lazy is the
+   * evaluation that converts them. */
+  const cJSON **src;
+  int nsrc;
+  struct E *lazy;
 };
 
 typedef struct E E;
