@@ -141,6 +141,16 @@ static int arr_of_nums(jv *v) {
   return 1;
 }
 
+double jn_now_ms(E *e) {
+  if (!e->now_set) {
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    e->now_ms = (double)rt.tv_sec * 1000.0 + (double)(rt.tv_nsec / 1000000);
+    e->now_set = 1;
+  }
+  return e->now_ms;
+}
+
 void jn_tick(E *e) {
   if (e->time_ms > 0 && (++e->ticks & 1023) == 0) {
     struct timespec t;
@@ -1483,10 +1493,7 @@ cJSON *jsonata_evaluate(const jsonata *j, const cJSON *input,
   e.err = err;
   e.maxdepth = limits && limits->depth > 0 ? limits->depth : 3000;
   e.time_ms = limits ? limits->time_ms : 0;
-  clock_gettime(CLOCK_MONOTONIC, &e.t0);
-  struct timespec rt;
-  clock_gettime(CLOCK_REALTIME, &rt);
-  e.now_ms = (double)rt.tv_sec * 1000.0 + (double)(rt.tv_nsec / 1000000);
+  if (e.time_ms > 0) clock_gettime(CLOCK_MONOTONIC, &e.t0);
   cJSON *out = NULL;
   if (eval_guarded(&e, j, input, bindings, &out) < 0) {
     out = NULL;

@@ -236,7 +236,8 @@ struct E {
   long time_ms;
   struct timespec t0;
   unsigned long ticks;
-  double now_ms; /* $now/$millis: fixed per evaluation */
+  double now_ms; /* $now/$millis: fixed per evaluation (jn_now_ms) */
+  int now_set;
   jv *root;
   const char *fname; /* the function being applied: default error token */
   int fpos;
@@ -252,6 +253,10 @@ _Noreturn void jn_throw_msg(E *e, const char *code, int pos, const char *msg);
 static inline double jn_clamp(double d, double lo, double hi) {
   return d != d ? lo : d < lo ? lo : d > hi ? hi : d;
 }
+
+/* The evaluation's clock for $now and $millis: read at the first call,
+ * the same for the rest of the evaluation. */
+double jn_now_ms(E *e);
 
 /* counts work and checks the time limit now and then (U1001) */
 void jn_tick(E *e);
