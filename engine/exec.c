@@ -846,8 +846,9 @@ static void jzero(cJSON *v) {
     jzero(c);
 }
 
-/* The bindings of an evaluation in f: every variable in scope (an inner
- * scope hides an outer one) and $states. References to the frame's values,
+/* The bindings of an evaluation in f (of an expression of f's current
+ * state): every variable in scope (an inner scope hides an outer one) and
+ * $states. References to the frame's values,
  * not copies: the object is deleted before they change. */
 cJSON *exec_jbindings(frame *f, const cJSON *input, const cJSON *result,
                       const cJSON *error_output) {
@@ -861,7 +862,10 @@ cJSON *exec_jbindings(frame *f, const cJSON *input, const cJSON *result,
     cJSON_AddItemReferenceToObject(s, "input", (cJSON *)input);
   else
     cJSON_AddNullToObject(s, "input");
-  cJSON_AddItemReferenceToObject(s, "context", (cJSON *)exec_context(f));
+  /* the context object is rebuilt for each state: not when no expression
+   * of the state can read it */
+  if (!cur_state(f)->jno_context)
+    cJSON_AddItemReferenceToObject(s, "context", (cJSON *)exec_context(f));
   if (result) cJSON_AddItemReferenceToObject(s, "result", (cJSON *)result);
   if (error_output)
     cJSON_AddItemReferenceToObject(s, "errorOutput", (cJSON *)error_output);

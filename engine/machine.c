@@ -321,6 +321,30 @@ static void jcache_put(jcache *c, const char *s, jsonata *x) {
   c->n++;
 }
 
+/* Whether the expression of the "{% ... %}" string s may read
+ * $states.context. It may not when its text has no "context" and no "%"
+ * (the parent operator, which could step back up from $states.input to
+ * $states) and each "$states" in it is followed by "." and a letter: then
+ * $states is only ever stepped into by a plain name other than context
+ * ($states.input, $states.result, $states.errorOutput), never read whole
+ * ($states, $states.*, $keys($states), $states.`context`, ...). A
+ * conservative test: text in a string literal or comment only makes it
+ * answer yes. */
+static int jreads_context(const char *s) {
+  size_t n = strlen(s) - 4; /* between the delimiters */
+  const char *p = s + 2, *end = p + n;
+  for (const char *q = p; q < end; q++) {
+    if (*q == '%') return 1;
+    if ((size_t)(end - q) >= 7 && memcmp(q, "context", 7) == 0) return 1;
+    if ((size_t)(end - q) >= 7 && memcmp(q, "$states", 7) == 0) {
+      if ((size_t)(end - q) < 9 || q[7] != '.' ||
+          !((q[8] >= 'a' && q[8] <= 'z') || (q[8] >= 'A' && q[8] <= 'Z')))
+        return 1;
+    }
+  }
+  return 0;
+}
+
 /* Compiles every "{% ... %}" string under v (at JSON Pointer at) into
  * st->jexprs; a syntax error is a validation error at its pointer naming
  * the JSONata error. Nested state graphs (Branches, ItemProcessor,
@@ -331,6 +355,7 @@ static int compile_jexprs(asl_state *st, const cJSON *v, const char *at,
   int rc = 0;
   if (cJSON_IsString(v) && is_jexpr(v->valuestring)) {
     const char *s = v->valuestring;
+    if (jreads_context(s)) st->jno_context = 0;
     jsonata *x = jcache_get(cache, s);
     if (x) {
       st->jexprs = realloc(st->jexprs, (st->n_jexprs + 1) * sizeof *st->jexprs);
@@ -470,6 +495,7 @@ static int compile_state(asl_state *st, const cJSON *def, int graph_ql,
     }
   }
   if (compile_assign(st, def, d) < 0) rc = -1;
+  st->jno_context = st->query_lang == ASL_QL_JSONATA; /* till one reads it */
   if (st->query_lang == ASL_QL_JSONATA &&
       compile_jexprs(st, def, st->loc, 1, cache, d) < 0)
     rc = -1;

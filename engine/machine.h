@@ -105,6 +105,9 @@ struct asl_state {
    * asl_state_jsonata. */
   struct asl_jexpr *jexprs;
   size_t n_jexprs;
+  /* 1: no expression of the state can read $states.context (see
+   * jreads_context), so its evaluations are given $states without it */
+  int jno_context;
   char *ev_entered, *ev_exited; /* "PassStateEntered", "PassStateExited" */
   void *data; /* type-specific, owned by ops */
 };
