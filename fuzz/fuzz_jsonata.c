@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   jsonata_error err;
   jsonata *j = jsonata_compile(text, &err);
   if (j) {
-    jsonata_limits lim = {300, 200};
+    jsonata_limits lim = {300, 200, 0};
     cJSON *r = jsonata_evaluate(j, g_doc, g_vars, &lim, &err);
     if (r && err.code[0]) abort(); /* a result and an error at once */
     char *s = r ? cJSON_PrintUnformatted(r) : NULL;

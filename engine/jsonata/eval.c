@@ -17,6 +17,7 @@ static inline void *mcpy(void *d, const void *s, size_t n) {
 struct jsonata {
   jn_arena a;
   node *ast;
+  int simple; /* ast is $v.a.b... : see simple_path */
 };
 
 static jv *ev(E *e, node *x, jv *in, env *en);
@@ -1397,6 +1398,70 @@ toolong: /* more parameters or choices than this implementation keeps */
   return NULL;
 }
 
+/* ---------------- the whole-expression fast path
+ *
+ * An expression that is only $v.a.b... (a variable, then name steps, with
+ * nothing else on the path: no predicate, stage, binding, sort, group or
+ * [] anywhere) is evaluated on the cJSON of the binding without an arena:
+ * while each step meets an object, the step is the member lookup; the
+ * value reached is the result, duplicated. Whatever the walk does not
+ * cover (no such binding, an array before the last step, a value with
+ * duplicate keys, a non-finite number or a big object, which the
+ * evaluator's conversion treats its own way) goes to the evaluator, so
+ * the result is always the evaluator's. */
+static int simple_path(const node *x) {
+  if (x->type != N_PATH || x->nitems < 2 || x->npreds || x->grp ||
+      x->keep_singleton || x->keep_array || x->tuple || x->nstages)
+    return 0;
+  if (!plain_step(x->items[0], N_VARIABLE) || x->items[0]->vlen == 0)
+    return 0;
+  for (int i = 1; i < x->nitems; i++)
+    if (!plain_step(x->items[i], N_NAME)) return 0;
+  return 1;
+}
+
+/* Whether v converts to the evaluator's value and back to a cJSON equal to
+ * cJSON_Duplicate(v): no duplicate keys (a converted object keeps one), no
+ * non-finite number (an error as a result), nothing but JSON types; objects
+ * of at most 32 members (the duplicate test is quadratic). */
+static int plain_json(const cJSON *v) {
+  if (cJSON_IsNumber(v)) return isfinite(v->valuedouble);
+  if (cJSON_IsString(v)) return v->valuestring != NULL;
+  if (cJSON_IsNull(v) || cJSON_IsBool(v)) return 1;
+  if (cJSON_IsArray(v)) {
+    for (const cJSON *c = v->child; c; c = c->next)
+      if (!plain_json(c)) return 0;
+    return 1;
+  }
+  if (!cJSON_IsObject(v)) return 0;
+  int n = 0;
+  for (const cJSON *c = v->child; c; c = c->next, n++) {
+    if (n >= 32 || !c->string || !plain_json(c)) return 0;
+    for (const cJSON *d = v->child; d != c; d = d->next)
+      if (strcmp(d->string, c->string) == 0) return 0;
+  }
+  return 1;
+}
+
+/* 1 when done (*out the result, NULL for undefined), 0: use the evaluator */
+static int eval_simple(const node *x, const cJSON *bindings, cJSON **out) {
+  node *v = x->items[0];
+  if (!bindings || !cJSON_IsObject(bindings)) return 0;
+  const cJSON *c = cj_member(bindings, v->value, v->vlen);
+  if (!c) return 0; /* a builtin's name, or nothing */
+  *out = NULL;
+  for (int i = 1; i < x->nitems; i++) {
+    if (cJSON_IsArray(c)) return 0; /* a step over an array maps */
+    if (!cJSON_IsObject(c)) return 1; /* a name of a scalar: undefined */
+    c = cj_member(c, x->items[i]->value, x->items[i]->vlen);
+    if (!c) return 1;
+  }
+  if (!plain_json(c)) return 0;
+  *out = cJSON_Duplicate(c, 1);
+  if (!*out) abort();
+  return 1;
+}
+
 /* ---------------- public API */
 jsonata *jsonata_compile(const char *text, jsonata_error *err) {
   jsonata_error dummy;
@@ -1411,6 +1476,7 @@ jsonata *jsonata_compile(const char *text, jsonata_error *err) {
     free(j);
     return NULL;
   }
+  j->simple = simple_path(j->ast);
   return j;
 }
 
@@ -1480,6 +1546,10 @@ cJSON *jsonata_evaluate(const jsonata *j, const cJSON *input,
   jsonata_error dummy;
   if (!err) err = &dummy;
   memset(err, 0, sizeof *err);
+  cJSON *out = NULL;
+  if (j->simple && !(limits && limits->full) &&
+      eval_simple(j->ast, bindings, &out))
+    return out;
   /* the first 16 KiB of the evaluation's arena are on the stack: most
    * evaluations never call malloc */
   _Alignas(16) char first[16384];
@@ -1494,7 +1564,6 @@ cJSON *jsonata_evaluate(const jsonata *j, const cJSON *input,
   e.maxdepth = limits && limits->depth > 0 ? limits->depth : 3000;
   e.time_ms = limits ? limits->time_ms : 0;
   if (e.time_ms > 0) clock_gettime(CLOCK_MONOTONIC, &e.t0);
-  cJSON *out = NULL;
   if (eval_guarded(&e, j, input, bindings, &out) < 0) {
     out = NULL;
     if (!err->code[0]) strcpy(err->code, "U1001");

@@ -35,6 +35,7 @@ typedef struct {
 typedef struct {
   int depth;
   long time_ms;
+  int full; /* 1: never the fast path for $v.a.b (tests compare the two) */
 } jsonata_limits;
 
 /* Compiles text. Returns the expression, or NULL with *err filled (a syntax

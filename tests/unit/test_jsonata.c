@@ -12,13 +12,14 @@
 
 /* Evaluates expr over the JSON text input (NULL: no input) and returns the
  * result printed compactly, "undefined", or "CODE" on an error. */
-static char *run(const char *expr, const char *input, const char *bindings) {
+static char *run_lim(const char *expr, const char *input, const char *bindings,
+                     const jsonata_limits *lim) {
   jsonata_error err;
   jsonata *j = jsonata_compile(expr, &err);
   if (!j) return strdup(err.code);
   cJSON *in = input ? cJSON_Parse(input) : NULL,
         *b = bindings ? cJSON_Parse(bindings) : NULL;
-  cJSON *r = jsonata_evaluate(j, in, b, NULL, &err);
+  cJSON *r = jsonata_evaluate(j, in, b, lim, &err);
   char *s;
   if (err.code[0])
     s = strdup(err.code);
@@ -31,6 +32,10 @@ static char *run(const char *expr, const char *input, const char *bindings) {
   cJSON_Delete(b);
   jsonata_free(j);
   return s;
+}
+
+static char *run(const char *expr, const char *input, const char *bindings) {
+  return run_lim(expr, input, bindings, NULL);
 }
 
 #define EQ(expr, input, bindings, want)                                        \
@@ -54,24 +59,43 @@ static void *thread_eval(void *arg) {
   return ok ? arg : NULL;
 }
 
-/* The lazy bindings and the cJSON walk of $v.a.b paths (path_prefix in
- * eval.c) against the general evaluator: expr over bindings {"states":
- * states} versus the same expression after "$states := $x" has bound a
- * converted copy in a block (a block's variable is never lazy). Returns the
- * fast result printed (as run does); fails when the two differ. */
+/* The fast paths for bindings against the general evaluator, over bindings
+ * {"states": states}: expr as given (a bare $v.a.b path is evaluated on
+ * the cJSON without the evaluator, eval_simple), the same with the fast
+ * path turned off (limits.full), and "[expr]" (the evaluator with lazy
+ * bindings and the cJSON walk of the path's leading steps, path_prefix),
+ * each against the expression after "$states := $x" has bound a converted
+ * copy in a block (a block's variable is never lazy). Returns the fast
+ * result printed (as run does); fails when any two differ. */
 static char *fast_vs_full(const char *expr, const char *states) {
   char *bfast = malloc(strlen(states) + 16), *bfull = malloc(strlen(states) + 16),
-       *efull = malloc(strlen(expr) + 32);
+       *efull = malloc(strlen(expr) + 32), *ewrap = malloc(strlen(expr) + 8),
+       *ewfull = malloc(strlen(expr) + 40);
   sprintf(bfast, "{\"states\":%s}", states);
   sprintf(bfull, "{\"x\":%s}", states);
   sprintf(efull, "($states := $x; %s)", expr);
-  char *fast = run(expr, NULL, bfast), *full = run(efull, NULL, bfull);
-  T_OK(strcmp(fast, full) == 0, "%s over %s: fast %s, full %s", expr, states,
-       fast, full);
-  free(full);
+  sprintf(ewrap, "[%s]", expr);
+  sprintf(ewfull, "($states := $x; [%s])", expr);
+  jsonata_limits full = {0};
+  full.full = 1;
+  char *fast = run(expr, NULL, bfast), *slow = run_lim(expr, NULL, bfast, &full),
+       *ref = run(efull, NULL, bfull), *wfast = run(ewrap, NULL, bfast),
+       *wref = run(ewfull, NULL, bfull);
+  T_OK(strcmp(fast, ref) == 0, "%s over %s: fast %s, full %s", expr, states,
+       fast, ref);
+  T_OK(strcmp(slow, ref) == 0, "%s over %s: lazy %s, full %s", expr, states,
+       slow, ref);
+  T_OK(strcmp(wfast, wref) == 0, "[%s] over %s: lazy %s, full %s", expr,
+       states, wfast, wref);
+  free(slow);
+  free(ref);
+  free(wfast);
+  free(wref);
   free(bfast);
   free(bfull);
   free(efull);
+  free(ewrap);
+  free(ewfull);
   return fast;
 }
 
@@ -130,6 +154,34 @@ static void test_lazy_paths(void) {
   FAST("$states.input", "[{\"input\":1},{\"input\":2}]", "[1,2]");
   FAST("$states.input", "null", "undefined");
   FAST("$states.input", "5", "undefined");
+  FAST("$states.input.e", "{\"input\":{\"e\":[]}}", "[]");
+  FAST("$states.input.e.x", "{\"input\":{\"e\":[]}}", "undefined");
+  FAST("$states.input.e", "{\"input\":{\"e\":[[1],[]]}}", "[[1],[]]");
+  FAST("$states.input.t", "{\"input\":{\"t\":true,\"f\":false}}", "true");
+  FAST("$states.input", "{\"input\":{\"t\":true,\"f\":false}}",
+       "{\"t\":true,\"f\":false}");
+  FAST("$states.input.a.b", "{\"input\":{\"a\":{\"b\":{\"c\":[1,{\"d\":null}]}}}}",
+       "{\"c\":[1,{\"d\":null}]}");
+  FAST("$states.input.a.b", "{\"input\":{\"a\":{\"b\":{\"c\":1,\"c\":2}}}}",
+       "{\"c\":2}");
+  /* a variable named like a function: not a binding, the function */
+  EQ("$string.a", NULL, "{\"states\":1}", "undefined");
+  EQ("$sum.a", NULL, "{\"sum\":{\"a\":3}}", "3");
+  /* the walks nest no evaluations: depth 1 is enough for them, and a
+   * deeper expression still meets the limit */
+  {
+    jsonata_limits lim = {1, 0, 0};
+    char *g = run_lim("$x.a", NULL, "{\"x\":{\"a\":1}}", &lim);
+    T_STREQ(g, "1");
+    free(g);
+    lim.full = 1;
+    g = run_lim("$x.a", NULL, "{\"x\":{\"a\":1}}", &lim);
+    T_STREQ(g, "1");
+    free(g);
+    g = run_lim("$x.a + 1", NULL, "{\"x\":{\"a\":1}}", &lim);
+    T_STREQ(g, "U1001");
+    free(g);
+  }
   FAST("$states.input.n", "{\"input\":[{\"n\":1},{\"n\":2}]}", "[1,2]");
   /* -0 stays -0 (asl prints it 0; the library keeps the sign) */
   {
@@ -210,7 +262,7 @@ T_MAIN("jsonata-api") {
     cJSON_Delete(r);
     jsonata_free(j);
     j = jsonata_compile("($f := function(){$f()}; $f())", &err);
-    jsonata_limits lim = {0, 300};
+    jsonata_limits lim = {0, 300, 0};
     r = jsonata_evaluate(j, NULL, NULL, &lim, &err);
     T_OK(!r && !strcmp(err.code, "U1001"), "endless loop stopped: %s",
          err.code);
