@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """make bench: runs the workloads of bench/workloads/manifest.json with asl
 and, when node and npm are available, with the peer engine
-aws-local-stepfunctions, and prints rates, the ratio and peak RSS.
+aws-local-stepfunctions (for pass_chain_1000_jsonata: jsonata-js evaluating
+the same expressions, peer/jsonata_micro.js), and prints rates, the ratio
+and peak RSS.
 
 A benchmark, not a test: speed never fails it. It exits 1 when asl crashes,
 fails a run, or gives an output that does not pass the manifest's check.
