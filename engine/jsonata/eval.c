@@ -1486,18 +1486,10 @@ void jsonata_free(jsonata *j) {
   free(j);
 }
 
-static void eval_body(E *e, const jsonata *j, const cJSON *input,
-                      const cJSON *bindings, cJSON **out) {
-  jv *in = jn_from_cjson(e, input);
-  if (in && in->t == JT_ARR) {
-    jv *w = jn_seq(e);
-    jn_push(e, w, in);
-    w->f |= JF_OUTER;
-    in = w;
-  }
-  env *root = jn_env(e, NULL);
-  /* the bindings, unconverted until read (env_find_src); their names are
-   * the caller's, which outlive the evaluation */
+/* Binds $ to in and the members of bindings in root, unconverted until
+ * read (env_find_src); their names are the caller's, which outlive the
+ * evaluation. */
+static void bind_lazy(E *e, env *root, jv *in, const cJSON *bindings) {
   int nb = 0;
   for (cJSON *b = bindings ? bindings->child : NULL; b; b = b->next)
     nb++;
@@ -1521,6 +1513,24 @@ static void eval_body(E *e, const jsonata *j, const cJSON *input,
       root->vals[i] = NULL;
       root->src[i] = b;
     }
+}
+
+static void eval_body(E *e, const jsonata *j, const cJSON *input,
+                      const cJSON *bindings, cJSON **out) {
+  jv *in = jn_from_cjson(e, input);
+  if (in && in->t == JT_ARR) {
+    jv *w = jn_seq(e);
+    jn_push(e, w, in);
+    w->f |= JF_OUTER;
+    in = w;
+  }
+  env *root = jn_env(e, NULL);
+  if (e->full) { /* the reference: everything converted now */
+    jn_bind(e, root, "$", in);
+    for (cJSON *b = bindings ? bindings->child : NULL; b; b = b->next)
+      if (b->string) jn_bind(e, root, b->string, jn_from_cjson(e, b));
+  } else
+    bind_lazy(e, root, in, bindings);
   e->root = in;
   jv *r = ev(e, j->ast, in, root);
   if (r && r->t == JT_ARR && (r->f & JF_SEQ) && r->u.a.n == 0) r = NULL;
@@ -1563,6 +1573,7 @@ cJSON *jsonata_evaluate(const jsonata *j, const cJSON *input,
   e.err = err;
   e.maxdepth = limits && limits->depth > 0 ? limits->depth : 3000;
   e.time_ms = limits ? limits->time_ms : 0;
+  e.full = limits && limits->full;
   if (e.time_ms > 0) clock_gettime(CLOCK_MONOTONIC, &e.t0);
   if (eval_guarded(&e, j, input, bindings, &out) < 0) {
     out = NULL;

@@ -236,6 +236,7 @@ struct E {
   long time_ms;
   struct timespec t0;
   unsigned long ticks;
+  int full;      /* jsonata_limits.full: bindings converted at the start */
   double now_ms; /* $now/$millis: fixed per evaluation (jn_now_ms) */
   int now_set;
   jv *root;
