@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """make bench: runs the workloads of bench/workloads/manifest.json with asl
 and, when node and npm are available, with the peer engine
-aws-local-stepfunctions, and prints rates, the ratio and peak RSS.
+aws-local-stepfunctions (for pass_chain_1000_jsonata: jsonata-js evaluating
+the same expressions, peer/jsonata_micro.js), and prints rates, the ratio
+and peak RSS.
 
 A benchmark, not a test: speed never fails it. It exits 1 when asl crashes,
 fails a run, or gives an output that does not pass the manifest's check.
@@ -29,6 +31,11 @@ GEN = os.path.join(ROOT, "build", "bench")  # generated inputs
 PEER = os.path.join(ROOT, "build", "bench-peer")
 RESULTS = os.path.join(ROOT, "build", "bench-results.json")
 SLOW_FOR_PEER = ("map_100k_c0", "map_100k_c10", "choice_loop")  # 1 peer run
+# Workloads whose peer is jsonata-js evaluating the same expressions
+# (peer/jsonata_micro.js), not aws-local-stepfunctions, which ignores
+# JSONata Output templates.
+JSONATA_PEER = ("pass_chain_1000_jsonata",)
+JSONATA_REPEAT = 20  # executions per node process: the first, then warm ones
 TIMEOUT_S = int(os.environ.get("BENCH_TIMEOUT", "900"))
 
 
@@ -158,7 +165,8 @@ def setup_peer():
         shutil.copy(os.path.join(WORK, f), os.path.join(PEER, "workloads"))
     for f in GENERATED:
         shutil.copy(input_path(f), os.path.join(PEER, "workloads"))
-    if not os.path.exists(os.path.join(PEER, "node_modules", "aws-local-stepfunctions")):
+    if not all(os.path.exists(os.path.join(PEER, "node_modules", m, "package.json"))
+               for m in ("aws-local-stepfunctions", "jsonata")):
         print("installing the peer (npm install in build/bench-peer) ...", flush=True)
         r = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=PEER,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -181,6 +189,29 @@ def run_peer(wl, runs):
         version = "%s on node %s" % (r["peer"], r["node"])
     return {"rate": statistics.median(rates), "rss_mib": statistics.median(rsss) / 1024,
             "check_ok": check, "runs": runs, "version": version}
+
+
+def run_jsonata_peer(wl, runs):
+    """jsonata-js evaluating the workload's Output templates, chaining each
+    state's output into the next (peer/jsonata_micro.js): the median over
+    `runs` node processes of its first execution's states/s (the figure the
+    ratio uses, as asl's is a first run) and of its warm median."""
+    firsts, warms, rsss, check, version = [], [], [], True, None
+    for _ in range(runs):
+        rc, wall, rss, out, err = run_child(
+            ["node", "jsonata_micro.js", "--repeat", str(JSONATA_REPEAT)], cwd=PEER)
+        line = next((l for l in out.splitlines() if l.startswith("{")), None)
+        if rc != 0 or line is None:
+            return {"error": "jsonata_micro.js exit %d: %s" % (rc, err.strip()[-300:])}
+        r = json.loads(line)
+        firsts.append(r["states_per_s_first"])
+        warms.append(r["states_per_s_warm"])
+        rsss.append(r["maxrss_kb"])
+        check = check and r["check_ok"] is True
+        version = "%s on node %s" % (r["evaluator"], r["node"])
+    return {"rate": statistics.median(firsts), "rate_warm": statistics.median(warms),
+            "rss_mib": statistics.median(rsss) / 1024, "check_ok": check,
+            "runs": runs, "version": version}
 
 
 # The persisted runs: (name, definition, input). map_100k_distributed is
@@ -264,7 +295,10 @@ def main():
         failed |= "error" in row["asl"]
         if not peer_missing:
             print(" peer ...", end="", flush=True)
-            row["peer"] = run_peer(wl, 1 if wl["name"] in SLOW_FOR_PEER else runs)
+            if wl["name"] in JSONATA_PEER:
+                row["peer"] = run_jsonata_peer(wl, runs)
+            else:
+                row["peer"] = run_peer(wl, 1 if wl["name"] in SLOW_FOR_PEER else runs)
         a, p = row["asl"], row.get("peer", {})
         if "rate" in a and "rate" in p:
             row["ratio"] = a["rate"] / p["rate"]
@@ -304,6 +338,18 @@ def main():
     if not peer_missing:
         print("peer: its first run in a node process that has loaded and built the "
               "machine; median of %d runs (1 for %s)" % (runs, ", ".join(SLOW_FOR_PEER)))
+        for r in rows:
+            p = r.get("peer", {})
+            if r["workload"] in JSONATA_PEER and "rate" in p and "rate" in r["asl"]:
+                print("%s: its peer is %s evaluating the same Output templates, "
+                      "chaining each state's output into the next (no engine "
+                      "around it): first execution %.0f states/s (asl %.1fx "
+                      "that), warm %.0f states/s (median of executions 2 to %d "
+                      "in one process; asl's first run is %.1fx that); median "
+                      "of %d processes" % (
+                          r["workload"], p["version"], p["rate"], r["ratio"],
+                          p["rate_warm"], JSONATA_REPEAT,
+                          r["asl"]["rate"] / p["rate_warm"], p["runs"]))
     if any("<=" in row[6] for row in table):
         print("<=X MiB: at the floor of the launcher that measures RSS")
 

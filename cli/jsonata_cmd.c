@@ -147,7 +147,7 @@ int asl_cmd_jsonata(int argc, char **argv) {
   int rc = 0;
   jsonata *j = jsonata_compile(expr, &err);
   if (j) {
-    jsonata_limits lim = {0, 60000};
+    jsonata_limits lim = {0, 60000, 0};
     cJSON *r = jsonata_evaluate(j, in, bind, &lim, &err);
     if (r) {
       put_json(stdout, r);

@@ -846,8 +846,9 @@ static void jzero(cJSON *v) {
     jzero(c);
 }
 
-/* The bindings of an evaluation in f: every variable in scope (an inner
- * scope hides an outer one) and $states. References to the frame's values,
+/* The bindings of an evaluation in f (of an expression of f's current
+ * state): every variable in scope (an inner scope hides an outer one) and
+ * $states. References to the frame's values,
  * not copies: the object is deleted before they change. */
 cJSON *exec_jbindings(frame *f, const cJSON *input, const cJSON *result,
                       const cJSON *error_output) {
@@ -861,20 +862,39 @@ cJSON *exec_jbindings(frame *f, const cJSON *input, const cJSON *result,
     cJSON_AddItemReferenceToObject(s, "input", (cJSON *)input);
   else
     cJSON_AddNullToObject(s, "input");
-  cJSON_AddItemReferenceToObject(s, "context", (cJSON *)exec_context(f));
+  /* the context object is rebuilt for each state: not when no expression
+   * of the state can read it */
+  if (!cur_state(f)->jno_context)
+    cJSON_AddItemReferenceToObject(s, "context", (cJSON *)exec_context(f));
   if (result) cJSON_AddItemReferenceToObject(s, "result", (cJSON *)result);
   if (error_output)
     cJSON_AddItemReferenceToObject(s, "errorOutput", (cJSON *)error_output);
   return b;
 }
 
-/* Evaluates the template node of st (a field of its definition, at field,
- * "Output/a") into *out: strings wholly "{% ... %}" are expressions, other
- * values literal, objects and arrays member by member. An evaluation error
- * or an undefined value is States.QueryEvaluationError. */
-int exec_jeval(frame *f, const asl_state *st, const cJSON *node,
-               const char *field, const cJSON *bind, cJSON **out,
-               asl_error *err) {
+/* Where in a template an evaluation is: the member names and indexes from
+ * the field down, a chain on the stack, made a string ("Output/a/0") only
+ * for an error message. */
+typedef struct jat {
+  const struct jat *up;
+  const char *key; /* NULL: index */
+  int index;
+} jat;
+
+static char *jat_string(const char *field, const jat *at) {
+  if (!at) return asl_strdup(field);
+  char *up = jat_string(field, at->up), *r;
+  if (at->key)
+    r = asl_sprintf("%s/%s", up, at->key);
+  else
+    r = asl_sprintf("%s/%d", up, at->index);
+  free(up);
+  return r;
+}
+
+static int jeval_at(frame *f, const asl_state *st, const cJSON *node,
+                    const char *field, const jat *at, const cJSON *bind,
+                    cJSON **out, asl_error *err) {
   *out = NULL;
   const jsonata *x = cJSON_IsString(node) ? asl_state_jsonata(st, node) : NULL;
   if (x) {
@@ -886,37 +906,34 @@ int exec_jeval(frame *f, const asl_state *st, const cJSON *node,
       *out = v;
       return 0;
     }
-    char *t = jtext(node->valuestring);
+    char *t = jtext(node->valuestring), *where = jat_string(field, at);
     if (je.code[0])
       asl_error_set(err, "States.QueryEvaluationError",
                     "The JSONata expression '%s' specified for the field "
                     "'%s' threw an error during evaluation. %s: %s",
-                    t, field, je.code, je.message);
+                    t, where, je.code, je.message);
     else if (je.function)
       asl_error_set(err, "States.QueryEvaluationError",
                     "The JSONata expression '%s' specified for the field "
                     "'%s' returned an unsupported result type.",
-                    t, field);
+                    t, where);
     else
       asl_error_set(err, "States.QueryEvaluationError",
                     "The JSONata expression '%s' specified for the field "
                     "'%s' returned nothing (undefined).",
-                    t, field);
+                    t, where);
     free(t);
     free(f->eval_loc);
-    f->eval_loc = asl_strdup(field);
+    f->eval_loc = where;
     return -1;
   }
   if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
     int obj = cJSON_IsObject(node), i = 0;
     cJSON *o = obj ? cJSON_CreateObject() : cJSON_CreateArray();
     for (const cJSON *c = node->child; c; c = c->next, i++) {
-      char *sub = obj ? asl_sprintf("%s/%s", field, c->string)
-                      : asl_sprintf("%s/%d", field, i);
+      jat sub = {at, obj ? c->string : NULL, i};
       cJSON *v = NULL;
-      int rc = exec_jeval(f, st, c, sub, bind, &v, err);
-      free(sub);
-      if (rc < 0) {
+      if (jeval_at(f, st, c, field, &sub, bind, &v, err) < 0) {
         cJSON_Delete(o);
         return -1;
       }
@@ -930,6 +947,16 @@ int exec_jeval(frame *f, const asl_state *st, const cJSON *node,
   }
   *out = asl_json_dup(node);
   return 0;
+}
+
+/* Evaluates the template node of st (a field of its definition, at field,
+ * "Output/a") into *out: strings wholly "{% ... %}" are expressions, other
+ * values literal, objects and arrays member by member. An evaluation error
+ * or an undefined value is States.QueryEvaluationError. */
+int exec_jeval(frame *f, const asl_state *st, const cJSON *node,
+               const char *field, const cJSON *bind, cJSON **out,
+               asl_error *err) {
+  return jeval_at(f, st, node, field, NULL, bind, out, err);
 }
 
 /* The field name of def (a member of st's definition) evaluated, or NULL

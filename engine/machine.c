@@ -275,20 +275,102 @@ static int is_jexpr(const char *s) {
   return k >= 4 && strncmp(s, "{%", 2) == 0 && strcmp(s + k - 2, "%}") == 0;
 }
 
+/* The expressions a graph has compiled so far, by their "{% ... %}"
+ * string (borrowed from the definition): a machine repeats the same few
+ * expressions ($states.input, $states.input.id, ...) across its states, and
+ * each is compiled once. Open addressing; cap a power of two. */
+typedef struct jcache {
+  const char **keys;
+  jsonata **vals;
+  size_t n, cap;
+} jcache;
+
+static size_t jcache_hash(const char *s) {
+  size_t h = 1469598103934665603u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+static jsonata *jcache_get(const jcache *c, const char *s) {
+  if (!c || !c->cap) return NULL;
+  for (size_t i = jcache_hash(s) & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+    if (!c->keys[i]) return NULL;
+    if (strcmp(c->keys[i], s) == 0) return c->vals[i];
+  }
+}
+
+static void jcache_put(jcache *c, const char *s, jsonata *x) {
+  if (!c) return;
+  if (2 * (c->n + 1) > c->cap) {
+    jcache old = *c;
+    c->cap = old.cap ? old.cap * 2 : 64;
+    c->n = 0;
+    c->keys = asl_calloc(c->cap, sizeof *c->keys);
+    c->vals = asl_calloc(c->cap, sizeof *c->vals);
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.keys[i]) jcache_put(c, old.keys[i], old.vals[i]);
+    free(old.keys);
+    free(old.vals);
+  }
+  size_t i = jcache_hash(s) & (c->cap - 1);
+  while (c->keys[i])
+    i = (i + 1) & (c->cap - 1);
+  c->keys[i] = s;
+  c->vals[i] = x;
+  c->n++;
+}
+
+/* Whether the expression of the "{% ... %}" string s may read
+ * $states.context. It may not when its text has no "context" and no "%"
+ * (the parent operator, which could step back up from $states.input to
+ * $states) and each "$states" in it is followed by "." and a letter: then
+ * $states is only ever stepped into by a plain name other than context
+ * ($states.input, $states.result, $states.errorOutput), never read whole
+ * ($states, $states.*, $keys($states), $states.`context`, ...). A
+ * conservative test: text in a string literal or comment only makes it
+ * answer yes. */
+static int jreads_context(const char *s) {
+  size_t n = strlen(s) - 4; /* between the delimiters */
+  const char *p = s + 2, *end = p + n;
+  for (const char *q = p; q < end; q++) {
+    if (*q == '%') return 1;
+    if ((size_t)(end - q) >= 7 && memcmp(q, "context", 7) == 0) return 1;
+    if ((size_t)(end - q) >= 7 && memcmp(q, "$states", 7) == 0) {
+      if ((size_t)(end - q) < 9 || q[7] != '.' ||
+          !((q[8] >= 'a' && q[8] <= 'z') || (q[8] >= 'A' && q[8] <= 'Z')))
+        return 1;
+    }
+  }
+  return 0;
+}
+
 /* Compiles every "{% ... %}" string under v (at JSON Pointer at) into
  * st->jexprs; a syntax error is a validation error at its pointer naming
  * the JSONata error. Nested state graphs (Branches, ItemProcessor,
- * Iterator) are their own states' business and are not entered. */
+ * Iterator) are their own states' business and are not entered. A string
+ * in cache (the graph's earlier states) is not compiled again. */
 static int compile_jexprs(asl_state *st, const cJSON *v, const char *at,
-                          int top, asl_diags *d) {
+                          int top, jcache *cache, asl_diags *d) {
   int rc = 0;
   if (cJSON_IsString(v) && is_jexpr(v->valuestring)) {
     const char *s = v->valuestring;
+    if (jreads_context(s)) st->jno_context = 0;
+    jsonata *x = jcache_get(cache, s);
+    if (x) {
+      st->jexprs = realloc(st->jexprs, (st->n_jexprs + 1) * sizeof *st->jexprs);
+      if (!st->jexprs) abort();
+      st->jexprs[st->n_jexprs].node = v;
+      st->jexprs[st->n_jexprs].expr = x;
+      st->jexprs[st->n_jexprs].borrowed = 1;
+      st->n_jexprs++;
+      return 0;
+    }
     size_t k = strlen(s);
     char *text = asl_strdup(s + 2);
     text[k - 4] = 0;
     jsonata_error e;
-    jsonata *x = jsonata_compile(text, &e);
+    x = jsonata_compile(text, &e);
     if (!x) {
       asl_diag_add(d, SCHEMA, at,
                    "The JSONata expression '%s' is invalid: %s: %s", text,
@@ -299,7 +381,9 @@ static int compile_jexprs(asl_state *st, const cJSON *v, const char *at,
       if (!st->jexprs) abort();
       st->jexprs[st->n_jexprs].node = v;
       st->jexprs[st->n_jexprs].expr = x;
+      st->jexprs[st->n_jexprs].borrowed = 0;
       st->n_jexprs++;
+      jcache_put(cache, s, x);
     }
     free(text);
     return rc;
@@ -316,7 +400,7 @@ static int compile_jexprs(asl_state *st, const cJSON *v, const char *at,
     char idx[24];
     snprintf(idx, sizeof idx, "%d", i);
     char *sub = asl_loc_join(at, cJSON_IsObject(v) ? c->string : idx);
-    if (compile_jexprs(st, c, sub, 0, d) < 0) rc = -1;
+    if (compile_jexprs(st, c, sub, 0, cache, d) < 0) rc = -1;
     free(sub);
   }
   return rc;
@@ -331,7 +415,7 @@ const struct jsonata *asl_state_jsonata(const asl_state *st,
 
 /* Compiles the common fields of one state, then its type's own. */
 static int compile_state(asl_state *st, const cJSON *def, int graph_ql,
-                         asl_diags *d) {
+                         jcache *cache, asl_diags *d) {
   int rc = 0;
   st->def = def;
   st->next = -1;
@@ -411,8 +495,9 @@ static int compile_state(asl_state *st, const cJSON *def, int graph_ql,
     }
   }
   if (compile_assign(st, def, d) < 0) rc = -1;
+  st->jno_context = st->query_lang == ASL_QL_JSONATA; /* till one reads it */
   if (st->query_lang == ASL_QL_JSONATA &&
-      compile_jexprs(st, def, st->loc, 1, d) < 0)
+      compile_jexprs(st, def, st->loc, 1, cache, d) < 0)
     rc = -1;
   if (st->ops->fields & ASL_F_RETRY) {
     st->retry = asl_retry_compile(def, st->loc, st->query_lang, d);
@@ -547,6 +632,7 @@ int asl_graph_compile(asl_graph *g, const cJSON *obj, const char *loc,
   g->n = (size_t)cJSON_GetArraySize(states);
   g->states = asl_calloc(g->n, sizeof *g->states);
   size_t i = 0;
+  jcache cache = {0};
   for (const cJSON *c = states->child; c; c = c->next, i++) {
     asl_state *st = &g->states[i];
     st->name = asl_strdup(c->string);
@@ -555,8 +641,10 @@ int asl_graph_compile(asl_graph *g, const cJSON *obj, const char *loc,
     st->graph = g;
     st->machine_type = o && o->type ? o->type : "STANDARD";
     st->graph_size = g->n;
-    if (compile_state(st, c, query_lang, d) < 0) rc = -1;
+    if (compile_state(st, c, query_lang, &cache, d) < 0) rc = -1;
   }
+  free(cache.keys);
+  free(cache.vals);
   free(sloc);
   if (index_names(g, d) < 0) rc = -1;
   if (!cJSON_IsString(start)) {
@@ -589,7 +677,7 @@ void asl_graph_free(asl_graph *g) {
     asl_template_free(st->assign);
     asl_retry_free(st->retry);
     for (size_t j = 0; j < st->n_jexprs; j++)
-      jsonata_free(st->jexprs[j].expr);
+      if (!st->jexprs[j].borrowed) jsonata_free(st->jexprs[j].expr);
     free(st->jexprs);
     free(st->ev_entered);
     free(st->ev_exited);

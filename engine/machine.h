@@ -105,6 +105,9 @@ struct asl_state {
    * asl_state_jsonata. */
   struct asl_jexpr *jexprs;
   size_t n_jexprs;
+  /* 1: no expression of the state can read $states.context (see
+   * jreads_context), so its evaluations are given $states without it */
+  int jno_context;
   char *ev_entered, *ev_exited; /* "PassStateEntered", "PassStateExited" */
   void *data; /* type-specific, owned by ops */
 };
@@ -114,6 +117,9 @@ struct asl_state {
 typedef struct asl_jexpr {
   const cJSON *node;
   struct jsonata *expr;
+  int borrowed; /* expr is an earlier state's of the same graph, the same
+                 * text compiled once (compiled expressions are read-only):
+                 * that state frees it */
 } asl_jexpr;
 
 /* The compiled expression of the definition string node of st, or NULL when

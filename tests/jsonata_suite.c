@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
     }
     cJSON *bindings = cJSON_GetObjectItem(c, "bindings");
     cJSON *expect = cJSON_GetObjectItem(c, "expect");
-    jsonata_limits lim = {0, 0};
+    jsonata_limits lim = {0, 0, 0};
     cJSON *tl = cJSON_GetObjectItem(c, "timelimit"),
           *dp = cJSON_GetObjectItem(c, "depth");
     if (cJSON_IsNumber(tl) && cJSON_IsNumber(dp)) {

@@ -17,6 +17,7 @@ static inline void *mcpy(void *d, const void *s, size_t n) {
 struct jsonata {
   jn_arena a;
   node *ast;
+  int simple; /* ast is $v.a.b... : see simple_path */
 };
 
 static jv *ev(E *e, node *x, jv *in, env *en);
@@ -31,6 +32,7 @@ void jn_bind(E *e, env *en, const char *name, jv *v) {
   for (int i = 0; i < en->n; i++)
     if (!strcmp(en->names[i], name)) {
       en->vals[i] = v;
+      if (i < en->nsrc) en->src[i] = NULL; /* rebound: no longer lazy */
       return;
     }
   if (en->n == en->cap) {
@@ -48,14 +50,31 @@ void jn_bind(E *e, env *en, const char *name, jv *v) {
   en->names[en->n] = name;
   en->vals[en->n++] = v;
 }
-static int env_find(env *en, const char *name, jv **out) {
+/* The binding of name: 1 with *out, or 0. With src non-NULL, a root
+ * binding not converted yet is left so and *src is its cJSON (*out NULL);
+ * else it is converted now, once. */
+static int env_find_src(env *en, const char *name, jv **out,
+                        const cJSON **src) {
+  if (src) *src = NULL;
   for (; en; en = en->parent)
     for (int i = en->n - 1; i >= 0; i--)
       if (!strcmp(en->names[i], name)) {
+        if (i < en->nsrc && en->src[i]) {
+          if (src) {
+            *src = en->src[i];
+            *out = NULL;
+            return 1;
+          }
+          en->vals[i] = jn_from_cjson(en->lazy, en->src[i]);
+          en->src[i] = NULL;
+        }
         *out = en->vals[i];
         return 1;
       }
   return 0;
+}
+static int env_find(env *en, const char *name, jv **out) {
+  return env_find_src(en, name, out, NULL);
 }
 jv *jn_lookup(env *en, const char *name) {
   jv *v;
@@ -121,6 +140,16 @@ static int arr_of_nums(jv *v) {
   for (size_t i = 0; i < v->u.a.n; i++)
     if (!v->u.a.v[i] || v->u.a.v[i]->t != JT_NUM) return 0;
   return 1;
+}
+
+double jn_now_ms(E *e) {
+  if (!e->now_set) {
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    e->now_ms = (double)rt.tv_sec * 1000.0 + (double)(rt.tv_nsec / 1000000);
+    e->now_set = 1;
+  }
+  return e->now_ms;
 }
 
 void jn_tick(E *e) {
@@ -243,6 +272,50 @@ static jv *eval_tuple_step(E *e, node *x, jv *input, jv *tb, env *en) {
 
 static jv *eval_group(E *e, group *g, jv *input, env *en);
 
+/* A step that only looks a name up: no predicate, stage, binding, sort,
+ * group or array-keeping of its own. */
+static int plain_step(const node *s, int type) {
+  return s->type == type && !s->nstages && !s->npreds && !s->grp &&
+         !s->focus && !s->index && !s->ancestor && !s->tuple &&
+         !s->keep_array && !s->keep_singleton && !s->consarray &&
+         !s->nseeking && !s->pslot && !s->thunk;
+}
+
+/* The last member of the cJSON object o named k (a converted object keeps
+ * the last of duplicate keys, at the first one's place), or NULL. */
+static const cJSON *cj_member(const cJSON *o, const char *k, size_t kl) {
+  const cJSON *r = NULL;
+  for (const cJSON *c = o->child; c; c = c->next)
+    if (c->string && strlen(c->string) == kl && !memcmp(c->string, k, kl))
+      r = c;
+  return r;
+}
+
+/* A path that starts $v.a.b... where $v is a root binding not converted
+ * yet: its leading name steps are walked on the cJSON while each reaches
+ * an object member that is not an array (so the step yields that one value,
+ * as eval_step would: a sequence of one, not flattened), and only the value
+ * reached is converted. Returns the number of steps done (0: none) with
+ * *seq the sequence of that one value, as the loop would have it. */
+static int path_prefix(E *e, node *x, env *en, jv **seq) {
+  node *v = x->items[0];
+  if (x->nitems < 2 || !plain_step(v, N_VARIABLE) || v->vlen == 0) return 0;
+  jv *got;
+  const cJSON *c;
+  if (!env_find_src(en, v->value, &got, &c) || !c || !cJSON_IsObject(c))
+    return 0;
+  int i = 1;
+  for (; i < x->nitems; i++) {
+    node *s = x->items[i];
+    if (!cJSON_IsObject(c) || !plain_step(s, N_NAME)) break;
+    const cJSON *m = cj_member(c, s->value, s->vlen);
+    if (!m || cJSON_IsArray(m)) break;
+    c = m;
+  }
+  *seq = seq1(e, jn_from_cjson(e, c));
+  return i;
+}
+
 static jv *eval_path(E *e, node *x, jv *input, env *en) {
   jv *seq;
   if (input && input->t == JT_ARR && x->items[0]->type != N_VARIABLE)
@@ -251,7 +324,9 @@ static jv *eval_path(E *e, node *x, jv *input, env *en) {
     seq = seq1(e, input);
   jv *rs = NULL, *tb = NULL;
   int tuple = 0;
-  for (int i = 0; i < x->nitems; i++) {
+  int from = path_prefix(e, x, en, &seq);
+  if (from) rs = seq;
+  for (int i = from; i < x->nitems; i++) {
     node *s = x->items[i];
     if (s->tuple) tuple = 1;
     if (i == 0 && s->consarray)
@@ -1323,6 +1398,70 @@ toolong: /* more parameters or choices than this implementation keeps */
   return NULL;
 }
 
+/* ---------------- the whole-expression fast path
+ *
+ * An expression that is only $v.a.b... (a variable, then name steps, with
+ * nothing else on the path: no predicate, stage, binding, sort, group or
+ * [] anywhere) is evaluated on the cJSON of the binding without an arena:
+ * while each step meets an object, the step is the member lookup; the
+ * value reached is the result, duplicated. Whatever the walk does not
+ * cover (no such binding, an array before the last step, a value with
+ * duplicate keys, a non-finite number or a big object, which the
+ * evaluator's conversion treats its own way) goes to the evaluator, so
+ * the result is always the evaluator's. */
+static int simple_path(const node *x) {
+  if (x->type != N_PATH || x->nitems < 2 || x->npreds || x->grp ||
+      x->keep_singleton || x->keep_array || x->tuple || x->nstages)
+    return 0;
+  if (!plain_step(x->items[0], N_VARIABLE) || x->items[0]->vlen == 0)
+    return 0;
+  for (int i = 1; i < x->nitems; i++)
+    if (!plain_step(x->items[i], N_NAME)) return 0;
+  return 1;
+}
+
+/* Whether v converts to the evaluator's value and back to a cJSON equal to
+ * cJSON_Duplicate(v): no duplicate keys (a converted object keeps one), no
+ * non-finite number (an error as a result), nothing but JSON types; objects
+ * of at most 32 members (the duplicate test is quadratic). */
+static int plain_json(const cJSON *v) {
+  if (cJSON_IsNumber(v)) return isfinite(v->valuedouble);
+  if (cJSON_IsString(v)) return v->valuestring != NULL;
+  if (cJSON_IsNull(v) || cJSON_IsBool(v)) return 1;
+  if (cJSON_IsArray(v)) {
+    for (const cJSON *c = v->child; c; c = c->next)
+      if (!plain_json(c)) return 0;
+    return 1;
+  }
+  if (!cJSON_IsObject(v)) return 0;
+  int n = 0;
+  for (const cJSON *c = v->child; c; c = c->next, n++) {
+    if (n >= 32 || !c->string || !plain_json(c)) return 0;
+    for (const cJSON *d = v->child; d != c; d = d->next)
+      if (strcmp(d->string, c->string) == 0) return 0;
+  }
+  return 1;
+}
+
+/* 1 when done (*out the result, NULL for undefined), 0: use the evaluator */
+static int eval_simple(const node *x, const cJSON *bindings, cJSON **out) {
+  node *v = x->items[0];
+  if (!bindings || !cJSON_IsObject(bindings)) return 0;
+  const cJSON *c = cj_member(bindings, v->value, v->vlen);
+  if (!c) return 0; /* a builtin's name, or nothing */
+  *out = NULL;
+  for (int i = 1; i < x->nitems; i++) {
+    if (cJSON_IsArray(c)) return 0; /* a step over an array maps */
+    if (!cJSON_IsObject(c)) return 1; /* a name of a scalar: undefined */
+    c = cj_member(c, x->items[i]->value, x->items[i]->vlen);
+    if (!c) return 1;
+  }
+  if (!plain_json(c)) return 0;
+  *out = cJSON_Duplicate(c, 1);
+  if (!*out) abort();
+  return 1;
+}
+
 /* ---------------- public API */
 jsonata *jsonata_compile(const char *text, jsonata_error *err) {
   jsonata_error dummy;
@@ -1337,6 +1476,7 @@ jsonata *jsonata_compile(const char *text, jsonata_error *err) {
     free(j);
     return NULL;
   }
+  j->simple = simple_path(j->ast);
   return j;
 }
 
@@ -1344,6 +1484,35 @@ void jsonata_free(jsonata *j) {
   if (!j) return;
   jn_arena_free(&j->a);
   free(j);
+}
+
+/* Binds $ to in and the members of bindings in root, unconverted until
+ * read (env_find_src); their names are the caller's, which outlive the
+ * evaluation. */
+static void bind_lazy(E *e, env *root, jv *in, const cJSON *bindings) {
+  int nb = 0;
+  for (cJSON *b = bindings ? bindings->child : NULL; b; b = b->next)
+    nb++;
+  root->cap = nb + 4;
+  root->names = jn_alloc(e->a, sizeof *root->names * (size_t)root->cap);
+  root->vals = jn_alloc(e->a, sizeof *root->vals * (size_t)root->cap);
+  root->src = jn_alloc(e->a, sizeof *root->src * (size_t)(nb + 1));
+  root->lazy = e;
+  jn_bind(e, root, "$", in);
+  root->nsrc = 1;
+  for (cJSON *b = bindings ? bindings->child : NULL; b; b = b->next)
+    if (b->string) {
+      /* a later duplicate name wins, as jn_bind's overwrite did */
+      int i = 0;
+      while (i < root->n && strcmp(root->names[i], b->string))
+        i++;
+      if (i == root->n) {
+        root->names[root->n++] = b->string;
+        root->nsrc = root->n;
+      }
+      root->vals[i] = NULL;
+      root->src[i] = b;
+    }
 }
 
 static void eval_body(E *e, const jsonata *j, const cJSON *input,
@@ -1356,12 +1525,12 @@ static void eval_body(E *e, const jsonata *j, const cJSON *input,
     in = w;
   }
   env *root = jn_env(e, NULL);
-  jn_bind(e, root, "$", in);
-  if (bindings)
-    for (cJSON *b = bindings->child; b; b = b->next)
-      if (b->string)
-        jn_bind(e, root, jn_strndup(e->a, b->string, strlen(b->string)),
-                jn_from_cjson(e, b));
+  if (e->full) { /* the reference: everything converted now */
+    jn_bind(e, root, "$", in);
+    for (cJSON *b = bindings ? bindings->child : NULL; b; b = b->next)
+      if (b->string) jn_bind(e, root, b->string, jn_from_cjson(e, b));
+  } else
+    bind_lazy(e, root, in, bindings);
   e->root = in;
   jv *r = ev(e, j->ast, in, root);
   if (r && r->t == JT_ARR && (r->f & JF_SEQ) && r->u.a.n == 0) r = NULL;
@@ -1387,6 +1556,10 @@ cJSON *jsonata_evaluate(const jsonata *j, const cJSON *input,
   jsonata_error dummy;
   if (!err) err = &dummy;
   memset(err, 0, sizeof *err);
+  cJSON *out = NULL;
+  if (j->simple && !(limits && limits->full) &&
+      eval_simple(j->ast, bindings, &out))
+    return out;
   /* the first 16 KiB of the evaluation's arena are on the stack: most
    * evaluations never call malloc */
   _Alignas(16) char first[16384];
@@ -1400,11 +1573,8 @@ cJSON *jsonata_evaluate(const jsonata *j, const cJSON *input,
   e.err = err;
   e.maxdepth = limits && limits->depth > 0 ? limits->depth : 3000;
   e.time_ms = limits ? limits->time_ms : 0;
-  clock_gettime(CLOCK_MONOTONIC, &e.t0);
-  struct timespec rt;
-  clock_gettime(CLOCK_REALTIME, &rt);
-  e.now_ms = (double)rt.tv_sec * 1000.0 + (double)(rt.tv_nsec / 1000000);
-  cJSON *out = NULL;
+  e.full = limits && limits->full;
+  if (e.time_ms > 0) clock_gettime(CLOCK_MONOTONIC, &e.t0);
   if (eval_guarded(&e, j, input, bindings, &out) < 0) {
     out = NULL;
     if (!err->code[0]) strcpy(err->code, "U1001");

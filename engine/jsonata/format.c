@@ -937,7 +937,7 @@ jv *jn_fn_fromMillis(E *e, jv **a, int n, jv *input, env *en) {
 }
 
 jv *jn_fn_now(E *e, jv **a, int n, jv *input, env *en) {
-  return format_dt(e, e->now_ms, ARG(0), ARG(1));
+  return format_dt(e, jn_now_ms(e), ARG(0), ARG(1));
 }
 
 /* ---- toMillis */
@@ -1159,7 +1159,7 @@ static int parse_dt(E *e, const char *s, size_t n, dspec *sp, double *out) {
   for (int k = 0; k < 128; k++)
     val[k] = jn_clamp(val[k], -1e6, 1e9);
   /* which combination: Y M D | Y d | X W F | Y x w F ; H m s f | P h m s f */
-  dt now = to_dt(e->now_ms);
+  dt now = to_dt(jn_now_ms(e));
   const char *dcomps = "YXMxWwdD";
   const char *tcomps = "PHhmsf";
   int dmask = 0, tmask = 0;

@@ -1212,7 +1212,7 @@ static void fixstr(E *e, jv *x) {
       fixstr(e, x->u.o->v[i]);
     }
 }
-FN(millis) { return jn_num(e, e->now_ms); }
+FN(millis) { return jn_num(e, jn_now_ms(e)); }
 
 /* ---- table */
 static jbuiltin B[] = {

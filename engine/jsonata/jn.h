@@ -183,6 +183,14 @@ struct env {
   int n, cap;
   const char **names;
   jv **vals;
+  /* The root environment's bindings arrive as cJSON and are converted only
+   * when read (most expressions read one of several variables, and a path
+   * such as $states.input.a only the member it reaches): for i < nsrc,
+   * src[i] non-NULL means vals[i] is not converted yet. lazy is the
+   * evaluation that converts them. */
+  const cJSON **src;
+  int nsrc;
+  struct E *lazy;
 };
 
 typedef struct E E;
@@ -228,7 +236,9 @@ struct E {
   long time_ms;
   struct timespec t0;
   unsigned long ticks;
-  double now_ms; /* $now/$millis: fixed per evaluation */
+  int full;      /* jsonata_limits.full: bindings converted at the start */
+  double now_ms; /* $now/$millis: fixed per evaluation (jn_now_ms) */
+  int now_set;
   jv *root;
   const char *fname; /* the function being applied: default error token */
   int fpos;
@@ -244,6 +254,10 @@ _Noreturn void jn_throw_msg(E *e, const char *code, int pos, const char *msg);
 static inline double jn_clamp(double d, double lo, double hi) {
   return d != d ? lo : d < lo ? lo : d > hi ? hi : d;
 }
+
+/* The evaluation's clock for $now and $millis: read at the first call,
+ * the same for the rest of the evaluation. */
+double jn_now_ms(E *e);
 
 /* counts work and checks the time limit now and then (U1001) */
 void jn_tick(E *e);

@@ -35,6 +35,8 @@ typedef struct {
 typedef struct {
   int depth;
   long time_ms;
+  int full; /* 1: the reference evaluation, for tests that compare: every
+             * binding converted at the start, no fast path for $v.a.b */
 } jsonata_limits;
 
 /* Compiles text. Returns the expression, or NULL with *err filled (a syntax

@@ -130,4 +130,43 @@ T_MAIN("aslmode") {
          "cause: %s", r.cause ? r.cause : "(null)");
   }
   asl_result_free(&r);
+  /* $states.context is left out of the bindings only of states whose
+   * expressions cannot read it: every way of reading it gets it (a name in
+   * backquotes, $keys, a wildcard, $lookup with a computed key, a field next
+   * to one that does not read it), and the plain ones still work */
+  if (run("{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"A\",\"States\":{"
+          "\"A\":{\"Type\":\"Pass\",\"Output\":{"
+          "\"k\":\"{% $keys($states) %}\","
+          "\"bt\":\"{% $states.`context`.State.Name %}\","
+          "\"star\":\"{% $count($states.*) %}\","
+          "\"lk\":\"{% $lookup($states, 'con' & 'text').State.Name %}\","
+          "\"sp\":\"{% $states . context.State.Name %}\","
+          "\"in\":\"{% $states.input.a %}\"},\"Next\":\"B\"},"
+          "\"B\":{\"Type\":\"Pass\",\"Output\":{"
+          "\"plain\":\"{% $states.input.in %}\","
+          "\"mixed\":\"{% $lookup($states, 'con' & 'text').State.Name %}\"},"
+          "\"Next\":\"C\"},"
+          "\"C\":{\"Type\":\"Pass\",\"Output\":{"
+          "\"p\":\"{% $states.input.plain %}\","
+          "\"m\":\"{% $states.input.mixed %}\","
+          "\"k\":\"{% $exists($states.input.k) %}\"},\"End\":true}}}",
+          "{\"a\": 5}", &r) == 0) {
+    T_STREQ(r.status, "SUCCEEDED");
+    T_JSONEQ(r.output, "{\"p\":5,\"m\":\"B\",\"k\":false}");
+  }
+  asl_result_free(&r);
+  if (run("{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"A\",\"States\":{"
+          "\"A\":{\"Type\":\"Pass\",\"Output\":{"
+          "\"k\":\"{% $keys($states) %}\","
+          "\"bt\":\"{% $states.`context`.State.Name %}\","
+          "\"star\":\"{% $count($states.*) %}\","
+          "\"lk\":\"{% $lookup($states, 'con' & 'text').State.Name %}\","
+          "\"sp\":\"{% $states . context.State.Name %}\","
+          "\"in\":\"{% $states.input.a %}\"},\"End\":true}}}",
+          "{\"a\": 5}", &r) == 0) {
+    T_STREQ(r.status, "SUCCEEDED");
+    T_JSONEQ(r.output, "{\"k\":[\"input\",\"context\"],\"bt\":\"A\","
+                       "\"star\":2,\"lk\":\"A\",\"sp\":\"A\",\"in\":5}");
+  }
+  asl_result_free(&r);
 }
