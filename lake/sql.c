@@ -415,6 +415,8 @@ typedef struct tr {
   size_t nctes;
   tref *refs;
   size_t nrefs;
+  size_t qa, qb; /* the query's tokens, for sql_ext_refresh's pruning */
+  int have_q;
 } tr;
 
 static void tr_free(tr *T) {
@@ -1123,10 +1125,11 @@ static int sqlite_fail(tr *T, int rc, asl_error *err) {
 
 /* Loads the external tables the statement reads. */
 static int refresh_refs(tr *T, asl_error *err) {
+  sql_need need = {T->t, T->qa, T->qb, T->nrefs == 1};
   for (size_t i = 0; i < T->nrefs; i++)
     if (T->refs[i].kind && !strcmp(T->refs[i].kind, "EXTERNAL"))
       if (sql_ext_refresh(T->x, T->refs[i].db, T->refs[i].name, T->refs[i].spec,
-                          err) < 0)
+                          T->have_q ? &need : NULL, err) < 0)
         return -1;
   return 0;
 }
@@ -2144,7 +2147,7 @@ static int st_show(P *p, const asl_sql_sink *sink, asl_sql_info *info) {
                     "a partitioned table",
                     name);
     } else if (attach(x, db, p->err) == 0 &&
-               sql_ext_refresh(x, db, name, spec, p->err) == 0) {
+               sql_ext_refresh(x, db, name, spec, NULL, p->err) == 0) {
       asl_buf q = {0}, order = {0};
       asl_buf_puts(&q, "SELECT DISTINCT ");
       const cJSON *c;
@@ -2527,6 +2530,9 @@ static int query_prepare(P *p, size_t a, size_t b, qrun *q) {
   if (a >= b) return syntax(p, &p->t->v[b], "'SELECT', 'VALUES', 'WITH'");
   if (translate(&q->T, a, b) < 0) return -1;
   analyze_select(&q->T, a, b, &q->it);
+  q->T.qa = a;
+  q->T.qb = b;
+  q->T.have_q = 1;
   if (refresh_refs(&q->T, p->err) < 0) return -1;
   const char *sql = q->T.out.s ? q->T.out.s : "";
   if (getenv("ASL_SQL_DEBUG")) fprintf(stderr, "asl sql: %s\n", sql);
@@ -2951,6 +2957,9 @@ static int run_write(P *p, const char *prefix, size_t a, size_t b,
   collect_ctes(&T, a, b);
   int rc = -1;
   if (translate(&T, a, b) < 0) goto out;
+  T.qa = a;
+  T.qb = b;
+  T.have_q = 1;
   if (refresh_refs(&T, p->err) < 0) goto out;
   char *sql = asl_sprintf("%s %s", prefix, T.out.s ? T.out.s : "");
   sqlite3_stmt *st = NULL;
@@ -3782,6 +3791,8 @@ int asl_sql_run(const char *home, const char *database, const char *sql,
     asl_error_set(err, "States.Timeout", "the query ran past its deadline");
 out:
   info->bytes_scanned = x.bytes_scanned;
+  if (getenv("ASL_SQL_DEBUG"))
+    fprintf(stderr, "asl sql: %lld external files read\n", x.files_read);
   x_close(&x);
   sql_toks_free(&toks);
   return rc;
