@@ -19,11 +19,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <csv.h>
 
@@ -1211,5 +1214,341 @@ done:
   for (size_t i = 0; i < ndirs; i++)
     free(dirs[i]);
   free(dirs);
+  return rc;
+}
+
+/* ---- CTAS: a query's rows as Parquet files ---- */
+
+/* The Parquet column for Athena type t (a result type: "bigint",
+ * "integer", "varchar", "decimal(10,2)", ...). */
+static int pq_col_for(const char *name, const char *t, asl_pq_column *c) {
+  memset(c, 0, sizeof *c);
+  c->nullable = 1;
+  if (!strncmp(t, "decimal(", 8)) {
+    char *spec = asl_sprintf("x:%s", t);
+    asl_pq_column *v = NULL;
+    size_t n = 0;
+    asl_error e = {0};
+    int rc = asl_pq_parse_schema(spec, &v, &n, &e);
+    free(spec);
+    asl_error_clear(&e);
+    if (rc < 0 || n != 1) {
+      asl_pq_columns_free(v, n);
+      return -1;
+    }
+    *c = v[0];
+    free(c->name);
+    free(v);
+  } else if (!strcmp(t, "bigint")) {
+    c->physical = ASL_PQ_INT64;
+  } else if (!strcmp(t, "integer") || !strcmp(t, "int") ||
+             !strcmp(t, "smallint") || !strcmp(t, "tinyint")) {
+    c->physical = ASL_PQ_INT32;
+  } else if (!strcmp(t, "double")) {
+    c->physical = ASL_PQ_DOUBLE;
+  } else if (!strcmp(t, "real") || !strcmp(t, "float")) {
+    c->physical = ASL_PQ_FLOAT;
+  } else if (!strcmp(t, "boolean")) {
+    c->physical = ASL_PQ_BOOLEAN;
+  } else if (!strcmp(t, "date")) {
+    c->physical = ASL_PQ_INT32;
+    c->logical = ASL_PQ_L_DATE;
+  } else if (!strcmp(t, "timestamp")) {
+    c->physical = ASL_PQ_INT64;
+    c->logical = ASL_PQ_L_TIMESTAMP_US;
+  } else {
+    c->physical = ASL_PQ_BYTE_ARRAY;
+    c->logical = ASL_PQ_L_STRING;
+  }
+  c->name = asl_strdup(name);
+  return 0;
+}
+
+/* v as a value of column c (NULL when it does not fit). *text keeps a
+ * string alive until the row is appended. */
+static void pq_val(const asl_pq_column *c, const char *type,
+                   sqlite3_value *v, asl_pq_value *o, char **text) {
+  memset(o, 0, sizeof *o);
+  int st = sqlite3_value_type(v);
+  if (st == SQLITE_NULL) return;
+  double d;
+  long long ll;
+  if (c->logical == ASL_PQ_L_STRING) {
+    *text = sql_fmt_value(v, type);
+    if (*text) {
+      o->kind = ASL_PQ_V_BYTES;
+      o->s = *text;
+      o->n = strlen(*text);
+    }
+  } else if (c->logical == ASL_PQ_L_DATE ||
+             c->logical == ASL_PQ_L_TIMESTAMP_US) {
+    const char *s = (const char *)sqlite3_value_text(v);
+    int ht;
+    if (s && sql_parse_ts(s, 0, &ll, &ht) == 0) {
+      o->kind = ASL_PQ_V_INT;
+      if (c->logical == ASL_PQ_L_DATE)
+        o->i = ll >= 0 ? ll / 86400000 : -((-ll + 86399999) / 86400000);
+      else
+        o->i = ll * 1000;
+    }
+  } else if (c->logical == ASL_PQ_L_DECIMAL) {
+    d = st == SQLITE_TEXT ? 0 : sqlite3_value_double(v);
+    if (st == SQLITE_TEXT) {
+      const char *s = (const char *)sqlite3_value_text(v);
+      if (strict_dbl(s, strlen(s), &d) < 0) return;
+    }
+    o->kind = ASL_PQ_V_INT;
+    o->i = llround(d * pow(10.0, c->scale));
+  } else if (c->physical == ASL_PQ_BOOLEAN) {
+    o->kind = ASL_PQ_V_BOOL;
+    o->b = sqlite3_value_int64(v) != 0;
+  } else if (c->physical == ASL_PQ_DOUBLE || c->physical == ASL_PQ_FLOAT) {
+    if (st == SQLITE_TEXT) {
+      const char *s = (const char *)sqlite3_value_text(v);
+      if (strict_dbl(s, strlen(s), &d) < 0) return;
+    } else {
+      d = sqlite3_value_double(v);
+    }
+    o->kind = ASL_PQ_V_DOUBLE;
+    o->d = d;
+  } else {
+    if (st == SQLITE_TEXT) {
+      const char *s = (const char *)sqlite3_value_text(v);
+      if (strict_ll(s, strlen(s), &ll) < 0) return;
+    } else if (st == SQLITE_FLOAT) {
+      ll = (long long)sqlite3_value_double(v);
+    } else {
+      ll = sqlite3_value_int64(v);
+    }
+    if (c->physical == ASL_PQ_INT32 && (ll < INT32_MIN || ll > INT32_MAX))
+      return;
+    o->kind = ASL_PQ_V_INT;
+    o->i = ll;
+  }
+}
+
+/* Hive's escaping of a partition value in a folder name
+ * (FileUtils.escapePathName): control characters and "#%'*\/:=?\\{[]^"
+ * as %XX. */
+static void esc_part(asl_buf *b, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x20 || *p == 0x7f || strchr("\"#%'*/:=?\\{[]^", *p))
+      asl_buf_printf(b, "%%%02X", *p);
+    else
+      asl_buf_putc(b, (char)*p);
+  }
+}
+
+typedef struct ctas_part {
+  char *dir; /* "day=2026-01-01" or "" */
+  asl_pq_writer *w;
+  char *tmp, *key;
+} ctas_part;
+
+#define CTAS_MAX_WRITERS 100 /* Athena's limit of open partition writers */
+
+static int ctas_nonempty_cb(const char *key, const char *path, void *ud) {
+  (void)key;
+  (void)path;
+  (void)ud;
+  return 1;
+}
+
+int sql_ext_write_parquet(sqlx *x, sqlite3_stmt *st, const char *table,
+                          const cJSON *spec, int codec, long long *rows,
+                          asl_error *err) {
+  const char *loc = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(spec, "location"));
+  char *bucket, *prefix;
+  *rows = 0;
+  if (sql_split_location(loc, &bucket, &prefix, err) < 0) return -1;
+  const cJSON *cols = cJSON_GetObjectItemCaseSensitive(spec, "columns");
+  const cJSON *parts = cJSON_GetObjectItemCaseSensitive(spec, "partitions");
+  size_t nc = (size_t)cJSON_GetArraySize(cols);
+  size_t np = (size_t)cJSON_GetArraySize(parts);
+  int rc = -1;
+  asl_pq_column *pcols = asl_calloc(nc + 1, sizeof *pcols);
+  const char **types = asl_calloc(nc + np + 1, sizeof *types);
+  ctas_part *pv = NULL;
+  size_t npv = 0;
+  asl_pq_value *row = asl_calloc(nc + 1, sizeof *row);
+  char **texts = asl_calloc(nc + 1, sizeof *texts);
+  char *pfx = *prefix ? asl_sprintf("%s/", prefix) : asl_strdup("");
+  asl_error le = {0};
+  /* the location must be empty, as Athena's CTAS checks */
+  int w = asl_lake_walk(x->lake, bucket, pfx, ctas_nonempty_cb, NULL, &le);
+  if (w < 0) {
+    asl_error_set(err, "InvalidRequestException", "%s: %s: %s", loc,
+                  le.name ? le.name : "", le.cause ? le.cause : "");
+    goto out;
+  }
+  if (w > 0) {
+    asl_error_set(err, "InvalidRequestException",
+                  "HIVE_PATH_ALREADY_EXISTS: Target directory for table "
+                  "'%s' already exists: %s",
+                  table, loc);
+    goto out;
+  }
+  char tb[64];
+  for (size_t i = 0; i < nc + np; i++) {
+    const cJSON *c = i < nc ? cJSON_GetArrayItem(cols, (int)i)
+                            : cJSON_GetArrayItem(parts, (int)(i - nc));
+    types[i] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "type"));
+    if (!types[i]) types[i] = "string";
+    if (i < nc &&
+        pq_col_for(cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring,
+                   sql_result_type(types[i], tb), &pcols[i]) < 0) {
+      asl_error_set(err, "InvalidRequestException",
+                    "NOT_SUPPORTED: type %s cannot be written to Parquet",
+                    types[i]);
+      goto out;
+    }
+  }
+  asl_pq_write_opts o = {0};
+  o.codec = (asl_pq_codec)codec;
+  o.created_by = "asl athena ctas";
+  char *tmpd = asl_sprintf("%s/.tmp", x->lake);
+  mkdir(tmpd, 0755);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  time_t sec = ts.tv_sec;
+  gmtime_r(&sec, &tm);
+  char qid[64];
+  snprintf(qid, sizeof qid, "%04d%02d%02d_%02d%02d%02d_%05ld_%08x",
+           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+           tm.tm_min, tm.tm_sec, ts.tv_nsec / 10000 % 100000,
+           (unsigned)rand());
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    asl_buf dir = {0};
+    for (size_t j = 0; j < np; j++) {
+      const char *pn = cJSON_GetObjectItemCaseSensitive(
+                           cJSON_GetArrayItem(parts, (int)j), "name")
+                           ->valuestring;
+      char *t = sql_fmt_value(sqlite3_column_value(st, (int)(nc + j)),
+                              sql_result_type(types[nc + j], tb));
+      asl_buf_printf(&dir, "%s%s=", j ? "/" : "", pn);
+      esc_part(&dir, t ? t : "__HIVE_DEFAULT_PARTITION__");
+      free(t);
+    }
+    const char *d = dir.s ? dir.s : "";
+    ctas_part *p = NULL;
+    for (size_t k = 0; k < npv && !p; k++)
+      if (!strcmp(pv[k].dir, d)) p = &pv[k];
+    if (!p) {
+      if (npv == CTAS_MAX_WRITERS) {
+        asl_buf_free(&dir);
+        asl_error_set(err, "InvalidRequestException",
+                      "HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of %d "
+                      "open writers for partitions/buckets",
+                      CTAS_MAX_WRITERS);
+        goto close;
+      }
+      pv = asl_realloc(pv, (npv + 1) * sizeof *pv);
+      p = &pv[npv++];
+      memset(p, 0, sizeof *p);
+      p->dir = asl_strdup(d);
+      p->key = asl_sprintf("%s%s%s%s_%05zu", pfx, d, *d ? "/" : "", qid, npv);
+      static unsigned long seq;
+      p->tmp = asl_sprintf("%s/ctas-%d-%lu", tmpd, (int)getpid(),
+                           __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+      asl_error pe = {0};
+      p->w = asl_pq_writer_create(p->tmp, pcols, nc, &o, &pe);
+      if (!p->w) {
+        asl_error_set(err, "InternalError", "writing s3://%s/%s: %s", bucket,
+                      p->key, pe.cause ? pe.cause : "");
+        asl_error_clear(&pe);
+        asl_buf_free(&dir);
+        goto close;
+      }
+    }
+    asl_buf_free(&dir);
+    for (size_t i = 0; i < nc; i++)
+      pq_val(&pcols[i], sql_result_type(types[i], tb),
+             sqlite3_column_value(st, (int)i), &row[i], &texts[i]);
+    asl_error pe = {0};
+    int ar = asl_pq_writer_append(p->w, row, &pe);
+    for (size_t i = 0; i < nc; i++) {
+      free(texts[i]);
+      texts[i] = NULL;
+    }
+    if (ar < 0) {
+      asl_error_set(err, "InternalError", "writing s3://%s/%s: %s", bucket,
+                    p->key, pe.cause ? pe.cause : "");
+      asl_error_clear(&pe);
+      goto close;
+    }
+    (*rows)++;
+    if (*rows % 4096 == 0 && sql_past_deadline(x)) {
+      asl_error_set(err, "States.Timeout", "the query ran past its deadline");
+      goto close;
+    }
+  }
+  if (r != SQLITE_DONE) {
+    asl_error_set(err, "InvalidRequestException", "%s",
+                  sqlite3_errmsg(x->db));
+    goto close;
+  }
+  rc = 0;
+close:
+  /* close every writer; publish all of them only when all closed */
+  for (size_t k = 0; k < npv; k++) {
+    asl_error pe = {0};
+    if (rc == 0) {
+      if (asl_pq_writer_close(pv[k].w, &pe) < 0) {
+        asl_error_set(err, "InternalError", "writing s3://%s/%s: %s", bucket,
+                      pv[k].key, pe.cause ? pe.cause : "");
+        rc = -1;
+      }
+    } else {
+      asl_pq_writer_abort(pv[k].w);
+    }
+    pv[k].w = NULL;
+    asl_error_clear(&pe);
+  }
+  for (size_t k = 0; rc == 0 && k < npv; k++) {
+    /* the object put renames a staged file: read it through the lake's
+     * writer so names and folders follow the lake's rules */
+    asl_lake_writer *lw = asl_lake_write_open(x->lake, bucket, pv[k].key, &le);
+    FILE *f = lw ? fopen(pv[k].tmp, "rb") : NULL;
+    char buf[65536];
+    size_t n;
+    int ok = lw && f;
+    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+      if (asl_lake_write(lw, buf, n, &le) < 0) ok = 0;
+    if (f) fclose(f);
+    if (ok) {
+      ok = asl_lake_write_commit(lw, NULL, &le) == 0;
+    } else {
+      asl_lake_write_abort(lw);
+    }
+    if (!ok) {
+      asl_error_set(err, "InternalError", "writing s3://%s/%s: %s: %s", bucket,
+                    pv[k].key, le.name ? le.name : "",
+                    le.cause ? le.cause : strerror(errno));
+      rc = -1;
+      /* remove what was published already */
+      for (size_t j = 0; j < k; j++)
+        asl_lake_delete(x->lake, bucket, pv[j].key, &le);
+    }
+  }
+  for (size_t k = 0; k < npv; k++) {
+    unlink(pv[k].tmp);
+    free(pv[k].tmp);
+    free(pv[k].key);
+    free(pv[k].dir);
+  }
+  free(pv);
+  free(tmpd);
+out:
+  asl_error_clear(&le);
+  asl_pq_columns_free(pcols, nc);
+  free(types);
+  free(row);
+  free(texts);
+  free(pfx);
+  free(bucket);
+  free(prefix);
   return rc;
 }

@@ -107,6 +107,20 @@ int sql_ext_refresh(sqlx *x, const char *db, const char *name,
  * lake's rules (prefix may be ""). -1 with InvalidRequestException. */
 int sql_split_location(const char *loc, char **bucket, char **prefix,
                        asl_error *err);
+/* CTAS to Parquet: steps st (the query: spec's columns, then its
+ * partitions, in that order) and writes its rows as Parquet files under
+ * spec's location, one file per partition folder col=value/ (values
+ * escaped as Hive does, NULL as __HIVE_DEFAULT_PARTITION__), with codec (an
+ * asl_pq_codec). Athena types map to Parquet's: bigint INT64, integer
+ * INT32, double DOUBLE, real FLOAT, boolean BOOLEAN, varchar/string
+ * BYTE_ARRAY UTF8, date INT32 DATE, timestamp INT64 TIMESTAMP(MICROS),
+ * decimal(p,s) DECIMAL; other types as their text. The location must hold
+ * no object (HIVE_PATH_ALREADY_EXISTS); at most 100 partitions
+ * (HIVE_TOO_MANY_OPEN_PARTITIONS). Files are staged and published only when
+ * every row was written. *rows: the rows written. */
+int sql_ext_write_parquet(sqlx *x, sqlite3_stmt *st, const char *table,
+                          const cJSON *spec, int codec, long long *rows,
+                          asl_error *err);
 /* Converts text s of a lake file to a value of Athena type type as Hive's
  * LazySimpleSerDe does and binds it at idx: a text that does not parse is
  * NULL. */
