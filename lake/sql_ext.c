@@ -763,6 +763,17 @@ static void where_conds(const sql_need *need, const cJSON *parts,
     }
   }
   if (selects != 1 || w == need->b) return;
+  /* one table in FROM: a self-join (`t a JOIN t b`, `t a, t b`) is one
+   * table reference but its WHERE may filter one side only */
+  int d = 0, in_from = 0;
+  for (size_t i = need->a; i < w; i++) {
+    const sql_tok *k = &t->v[i];
+    if (tok_op(k, "(")) d++;
+    if (tok_op(k, ")")) d--;
+    if (tok_kw(k, "from")) in_from = 1;
+    if (in_from && (tok_kw(k, "join") || (d == wdepth && tok_op(k, ","))))
+      return;
+  }
   static const char *const END[] = {"group", "having", "order",  "limit",
                                     "offset", "fetch", "window", NULL};
   size_t e = w + 1;
@@ -845,6 +856,10 @@ static void need_mask(const sql_need *need, const cJSON *cols, char *mask) {
   memset(mask, '0', n);
   for (size_t i = need->a; i < need->b; i++) {
     const sql_tok *k = &t->v[i];
+    if (tok_kw(k, "natural")) { /* joins on columns it does not name */
+      memset(mask, '1', n);
+      return;
+    }
     if (tok_op(k, "*") && i > need->a) {
       const sql_tok *pv = &t->v[i - 1];
       if (tok_kw(pv, "select") || tok_kw(pv, "distinct") ||

@@ -220,6 +220,11 @@ for w in "" "WHERE nat = 'FR'" "WHERE nat = 'DE' OR age > 1" "WHERE nat <> 'DE'"
   expect 1 "not pruned: $w" -- "$ASL" query "SELECT count(*) FROM mydatabase.pusers $w"
   has "$T/err" "HIVE_BAD_DATA: s3://datalake/pq/users/nat=FR/junk.parquet is not a valid Parquet file" "not pruned: $w: the bad file is read"
 done
+# a self-join: the WHERE filters one side only, so nothing is pruned
+expect 1 "self-join not pruned" -- "$ASL" query "SELECT count(*) FROM mydatabase.pusers a JOIN mydatabase.pusers b ON a.id = b.id WHERE a.nat = 'DE'"
+has "$T/err" "HIVE_BAD_DATA" "self-join reads every partition"
+expect 1 "comma join not pruned" -- "$ASL" query "SELECT count(*) FROM mydatabase.pusers a, mydatabase.pusers b WHERE a.nat = 'DE' AND a.id = b.id"
+has "$T/err" "HIVE_BAD_DATA" "comma join reads every partition"
 expect 0 "rm junk" -- "$ASL" lake rm s3://datalake/pq/users/nat=FR/junk.parquet
 # projection: a query naming name only, then one naming age, from the cache
 expect 0 "names" -- env ASL_SQL_DEBUG=1 "$ASL" query "SELECT name FROM mydatabase.pusers WHERE nat = 'DE' ORDER BY id" --format csv
@@ -245,6 +250,17 @@ expect 0 "subset cached" -- env ASL_SQL_DEBUG=1 "$ASL" query "SELECT max(age) FR
 same "$T/out" '_col0
 60' "IT from the full load"
 has "$T/err" "asl sql: 0 external files read" "a full load serves a pruned query"
+
+expect 0 "self-join" -- "$ASL" query "SELECT a.nat, b.nat FROM mydatabase.pusers a JOIN mydatabase.pusers b ON a.age = b.age - 10 WHERE a.nat = 'DE' ORDER BY a.id" --format csv
+same "$T/out" 'nat,nat
+DE,DE
+DE,FR' "self-join over a pruned side and a whole side"
+# NATURAL JOIN joins on columns it never names: every column is loaded
+expect 0 "nj table" -- "$ASL" query "CREATE TABLE mydatabase.nj (id bigint, age int) TBLPROPERTIES ('table_type'='iceberg')"
+expect 0 "nj rows" -- "$ASL" query "INSERT INTO mydatabase.nj VALUES (1, 30), (2, 41)"
+expect 0 "natural join" -- "$ASL" query "SELECT count(*) FROM mydatabase.pusers NATURAL JOIN mydatabase.nj" --format csv
+same "$T/out" '_col0
+1' "natural join with projection"
 
 # --- failures ---
 expect 1 "syntax error" -- "$ASL" query "SELEC 1"
