@@ -829,3 +829,95 @@ int asl_lake_list_objects(const char *root, const char *bucket,
   if (rc < 0) asl_lake_list_free(out);
   return rc;
 }
+
+/* ---- walking ---- */
+
+typedef struct wentry {
+  char *name; /* the entry's name, with a '/' appended for a folder */
+  int dir;
+} wentry;
+
+static int cmp_wentry(const void *a, const void *b) {
+  return strcmp(((const wentry *)a)->name, ((const wentry *)b)->name);
+}
+
+/* Visits dir (the folder of keys rel/...) in key order. A folder's name
+ * sorts with a '/' after it, so "a-b" (0x2d) comes before "a/x" (0x2f) as
+ * the keys do. Only entries starting with first (at the top level) are
+ * taken. */
+static int walk_dir(const char *dir, const char *rel, const char *first,
+                    asl_lake_walk_cb cb, void *ud, int depth) {
+  if (depth > 512) return 0;
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  wentry *v = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  size_t fl = first ? strlen(first) : 0;
+  while ((e = readdir(d)) != NULL) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (fl && strncmp(e->d_name, first, fl) != 0) continue;
+    int isdir, isreg;
+    if (e->d_type == DT_UNKNOWN) {
+      char *p = asl_sprintf("%s/%s", dir, e->d_name);
+      struct stat sb;
+      int st = lstat(p, &sb);
+      free(p);
+      isdir = st == 0 && S_ISDIR(sb.st_mode);
+      isreg = st == 0 && S_ISREG(sb.st_mode);
+    } else {
+      isdir = e->d_type == DT_DIR;
+      isreg = e->d_type == DT_REG;
+    }
+    if (!isdir && !isreg) continue; /* links, sockets: not objects */
+    if (n == cap) {
+      cap = cap ? cap * 2 : 32;
+      v = asl_realloc(v, cap * sizeof *v);
+    }
+    v[n].name = isdir ? asl_sprintf("%s/", e->d_name) : asl_strdup(e->d_name);
+    v[n].dir = isdir;
+    n++;
+  }
+  closedir(d);
+  if (n) qsort(v, n, sizeof *v, cmp_wentry);
+  int rc = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (rc == 0) {
+      size_t l = strlen(v[i].name);
+      if (v[i].dir) v[i].name[l - 1] = 0;
+      char *p = asl_sprintf("%s/%s", dir, v[i].name);
+      char *k = *rel ? asl_sprintf("%s/%s", rel, v[i].name)
+                     : asl_strdup(v[i].name);
+      rc = v[i].dir ? walk_dir(p, k, NULL, cb, ud, depth + 1) : cb(k, p, ud);
+      free(p);
+      free(k);
+    }
+    free(v[i].name);
+  }
+  free(v);
+  return rc;
+}
+
+int asl_lake_walk(const char *root, const char *bucket, const char *prefix,
+                  asl_lake_walk_cb cb, void *ud, asl_error *err) {
+  char *bdir;
+  if (resolve(root, bucket, NULL, &bdir, err) < 0) return -1;
+  if (!prefix) prefix = "";
+  /* start in the folder the prefix names: "logs/2024-" is below logs/,
+   * taking the entries that start with "2024-" */
+  const char *slash = strrchr(prefix, '/');
+  char *sub = slash ? asl_strndup(prefix, (size_t)(slash - prefix))
+                    : asl_strdup("");
+  const char *first = slash ? slash + 1 : prefix;
+  int rc = 0;
+  asl_error kerr = {0};
+  if (!*sub || asl_lake_check_key(sub, &kerr) == 0) {
+    char *dir = *sub ? asl_sprintf("%s/%s", bdir, sub) : asl_strdup(bdir);
+    rc = walk_dir(dir, sub, *first ? first : NULL, cb, ud, 0);
+    free(dir);
+  }
+  asl_error_clear(&kerr);
+  free(sub);
+  free(bdir);
+  return rc;
+}

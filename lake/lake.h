@@ -151,6 +151,21 @@ int asl_lake_list_objects(const char *root, const char *bucket,
                           asl_error *err);
 void asl_lake_list_free(asl_lake_list *l);
 
+/* ---- walking every object under a prefix ----
+ *
+ * Calls cb for every object of bucket whose key starts with prefix, in
+ * byte order of key (the order ListObjectsV2 gives), with the key and the
+ * object's file path (both valid during the call only). Unlike paging
+ * through asl_lake_list_objects, which walks the whole tree again for every
+ * page, one walk visits each folder once: memory is one folder's entry
+ * names per level of the current path, and a file costs no stat when the
+ * file system reports entry types (dirent d_type). cb returns 0 to go on,
+ * anything else to stop the walk (asl_lake_walk then returns that value).
+ * Errors: NoSuchBucket, InvalidArgument for a prefix no key could have. */
+typedef int (*asl_lake_walk_cb)(const char *key, const char *path, void *ud);
+int asl_lake_walk(const char *root, const char *bucket, const char *prefix,
+                  asl_lake_walk_cb cb, void *ud, asl_error *err);
+
 /* "2026-11-22T08:00:00Z" for t (epoch seconds) into buf: S3 keeps
  * Last-Modified to the second. */
 void asl_lake_time_iso(double t, char buf[32]);

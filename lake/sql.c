@@ -415,6 +415,8 @@ typedef struct tr {
   size_t nctes;
   tref *refs;
   size_t nrefs;
+  size_t qa, qb; /* the query's tokens, for sql_ext_refresh's pruning */
+  int have_q;
 } tr;
 
 static void tr_free(tr *T) {
@@ -1123,10 +1125,11 @@ static int sqlite_fail(tr *T, int rc, asl_error *err) {
 
 /* Loads the external tables the statement reads. */
 static int refresh_refs(tr *T, asl_error *err) {
+  sql_need need = {T->t, T->qa, T->qb, T->nrefs == 1};
   for (size_t i = 0; i < T->nrefs; i++)
     if (T->refs[i].kind && !strcmp(T->refs[i].kind, "EXTERNAL"))
       if (sql_ext_refresh(T->x, T->refs[i].db, T->refs[i].name, T->refs[i].spec,
-                          err) < 0)
+                          T->have_q ? &need : NULL, err) < 0)
         return -1;
   return 0;
 }
@@ -2144,7 +2147,7 @@ static int st_show(P *p, const asl_sql_sink *sink, asl_sql_info *info) {
                     "a partitioned table",
                     name);
     } else if (attach(x, db, p->err) == 0 &&
-               sql_ext_refresh(x, db, name, spec, p->err) == 0) {
+               sql_ext_refresh(x, db, name, spec, NULL, p->err) == 0) {
       asl_buf q = {0}, order = {0};
       asl_buf_puts(&q, "SELECT DISTINCT ");
       const cJSON *c;
@@ -2527,6 +2530,9 @@ static int query_prepare(P *p, size_t a, size_t b, qrun *q) {
   if (a >= b) return syntax(p, &p->t->v[b], "'SELECT', 'VALUES', 'WITH'");
   if (translate(&q->T, a, b) < 0) return -1;
   analyze_select(&q->T, a, b, &q->it);
+  q->T.qa = a;
+  q->T.qb = b;
+  q->T.have_q = 1;
   if (refresh_refs(&q->T, p->err) < 0) return -1;
   const char *sql = q->T.out.s ? q->T.out.s : "";
   if (getenv("ASL_SQL_DEBUG")) fprintf(stderr, "asl sql: %s\n", sql);
@@ -2576,6 +2582,184 @@ static int st_select(P *p, size_t a, const asl_sql_sink *sink,
 }
 
 /* ---- CREATE TABLE (Iceberg) and CTAS ---- */
+static int ext_write(P *p, const char *db, const char *name, const cJSON *spec,
+                     size_t a, size_t b, const char *collist,
+                     asl_sql_info *info);
+
+static int ctas_nonempty(const char *key, const char *path, void *ud) {
+  (void)key;
+  (void)path;
+  (void)ud;
+  return 1;
+}
+
+/* CTAS with external_location: the rows go to files under it, in format
+ * (PARQUET when absent, as Athena's default), and the table is an
+ * EXTERNAL table over them (docs.aws.amazon.com/athena/latest/ug/
+ * create-table-as.html: format, external_location, partitioned_by,
+ * write_compression; GZIP is the default write compression of Parquet
+ * and text files, compression-formats.html). spec holds the query's
+ * columns; partitioned_by moves its columns (the last ones of the query,
+ * in the same order) to the partitions. */
+static int ctas_external(P *p, const char *db, const char *name, cJSON *spec,
+                         cJSON *tprops, qrun *q, int no_data,
+                         asl_sql_info *info) {
+  const char *fmt = cJSON_GetStringValue(cJSON_GetObjectItem(tprops, "format"));
+  if (!fmt) fmt = "PARQUET";
+  const char *wc =
+      cJSON_GetStringValue(cJSON_GetObjectItem(tprops, "write_compression"));
+  if (!wc)
+    wc = cJSON_GetStringValue(
+        cJSON_GetObjectItem(tprops, "parquet_compression"));
+  int is_pq = !strcasecmp(fmt, "parquet");
+  int is_text = !strcasecmp(fmt, "textfile") || !strcasecmp(fmt, "json");
+  if (!is_pq && !is_text)
+    return asl_error_set(p->err, IRE,
+                         "NOT_SUPPORTED: asl writes CTAS tables as PARQUET, "
+                         "JSON or TEXTFILE, not %s",
+                         fmt);
+  int codec = 2; /* GZIP: Athena's default for Parquet */
+  if (wc) {
+    codec = !strcasecmp(wc, "snappy")                                 ? 1
+            : !strcasecmp(wc, "zstd")                                 ? 6
+            : !strcasecmp(wc, "gzip")                                 ? 2
+            : !strcasecmp(wc, "none") || !strcasecmp(wc, "uncompressed") ? 0
+                                                                      : -1;
+    if (codec < 0 || (is_text && codec != 0))
+      return asl_error_set(p->err, IRE,
+                           "NOT_SUPPORTED: write_compression '%s' for %s "
+                           "(asl writes %s)",
+                           wc, fmt,
+                           is_text ? "text files uncompressed"
+                                   : "Parquet with SNAPPY, ZSTD, GZIP or "
+                                     "NONE");
+  }
+  cJSON *cols = cJSON_GetObjectItemCaseSensitive(spec, "columns");
+  cJSON *parts = cJSON_GetObjectItemCaseSensitive(spec, "partitions");
+  /* partitioned_by: ARRAY['a', 'b'] (kept as its text) */
+  const char *pb =
+      cJSON_GetStringValue(cJSON_GetObjectItem(tprops, "partitioned_by"));
+  size_t npb = 0;
+  if (pb) {
+    char **names = NULL;
+    for (const char *s = pb; *s; s++) {
+      if (*s != '\'') continue;
+      asl_buf b = {0};
+      for (s++; *s; s++) {
+        if (*s == '\'' && s[1] == '\'') {
+          asl_buf_putc(&b, '\'');
+          s++;
+        } else if (*s == '\'') {
+          break;
+        } else {
+          asl_buf_putc(&b, (char)tolower((unsigned char)*s));
+        }
+      }
+      names = asl_realloc(names, (npb + 1) * sizeof *names);
+      names[npb++] = b.s ? asl_buf_take(&b) : asl_strdup("");
+      if (!*s) break;
+    }
+    size_t nc = (size_t)cJSON_GetArraySize(cols);
+    int bad = npb == 0 || npb > nc;
+    for (size_t i = 0; !bad && i < npb; i++) {
+      const cJSON *c = cJSON_GetArrayItem(cols, (int)(nc - npb + i));
+      if (strcmp(cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring,
+                 names[i]))
+        bad = 1;
+    }
+    int rc = 0;
+    if (bad) {
+      asl_buf l = {0};
+      for (size_t i = 0; i < npb; i++)
+        asl_buf_printf(&l, "%s%s", i ? ", " : "", names[i]);
+      rc = asl_error_set(p->err, IRE,
+                         "HIVE_COLUMN_ORDER_MISMATCH: Partition keys must be "
+                         "the last columns in the table and in the same order "
+                         "as the table properties: [%s]",
+                         l.s ? l.s : "");
+      asl_buf_free(&l);
+    } else if (npb == nc) {
+      rc = asl_error_set(p->err, IRE,
+                         "NOT_SUPPORTED: Table contains only partition "
+                         "columns");
+    }
+    for (size_t i = 0; i < npb; i++)
+      free(names[i]);
+    free(names);
+    if (rc < 0) return -1;
+    for (size_t i = 0; i < npb; i++)
+      cJSON_AddItemToArray(parts,
+                           cJSON_DetachItemFromArray(cols, (int)(nc - npb)));
+  }
+  if (is_text && npb)
+    return asl_error_set(p->err, IRE,
+                         "NOT_SUPPORTED: asl writes partitioned CTAS tables "
+                         "as PARQUET only");
+  const char *serde = is_pq                        ? "parquet"
+                      : !strcasecmp(fmt, "json")   ? "json"
+                                                   : "lazy";
+  cJSON_AddStringToObject(spec, "serde", serde);
+  if (!strcmp(serde, "lazy")) {
+    const char *fd =
+        cJSON_GetStringValue(cJSON_GetObjectItem(tprops, "field_delimiter"));
+    cJSON_AddStringToObject(spec, "delim", fd && *fd ? fd : "\001");
+  }
+  long long rows = 0;
+  int rc = -1;
+  if (is_pq) {
+    char *sql = asl_sprintf("SELECT * FROM (%s)%s", q->T.out.s,
+                            no_data ? " LIMIT 0" : "");
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(p->x->db, sql, -1, &st, NULL);
+    free(sql);
+    if (r != SQLITE_OK) return sqlite_fail(&q->T, r, p->err);
+    char *tn = asl_sprintf("%s.%s", db, name);
+    r = sql_ext_write_parquet(p->x, st, tn, spec, codec, &rows, p->err);
+    free(tn);
+    sqlite3_finalize(st);
+    if (r < 0) return -1;
+  } else {
+    /* the location must be empty */
+    char *bk, *px;
+    const char *loc =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "location"));
+    if (sql_split_location(loc, &bk, &px, p->err) < 0) return -1;
+    char *pfx = *px ? asl_sprintf("%s/", px) : asl_strdup("");
+    asl_error le = {0};
+    int w = asl_lake_walk(p->x->lake, bk, pfx, ctas_nonempty, NULL, &le);
+    free(pfx);
+    free(bk);
+    free(px);
+    if (w != 0) {
+      if (w < 0)
+        asl_error_set(p->err, IRE, "%s: %s: %s", loc, le.name ? le.name : "",
+                      le.cause ? le.cause : "");
+      else
+        asl_error_set(p->err, IRE,
+                      "HIVE_PATH_ALREADY_EXISTS: Target directory for table "
+                      "'%s.%s' already exists: %s",
+                      db, name, loc);
+      asl_error_clear(&le);
+      return -1;
+    }
+  }
+  if (exec(p->x, "BEGIN IMMEDIATE", p->err) < 0) return -1;
+  if (table_insert_catalog(p->x, db, name, "EXTERNAL", spec, p->err) < 0 ||
+      exec(p->x, "COMMIT", p->err) < 0) {
+    sqlite3_exec(p->x->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+  }
+  rc = 0;
+  if (is_text && !no_data) {
+    asl_sql_info wi;
+    memset(&wi, 0, sizeof wi);
+    rc = ext_write(p, db, name, spec, q->T.qa, q->T.qb, "", &wi);
+    rows = wi.rows_affected;
+  }
+  info->rows_affected = rows;
+  return rc;
+}
+
 static int st_create_table(P *p, asl_sql_info *info) {
   int ine = 0, rc = -1;
   sql_tok *start = pk(p);
@@ -2836,6 +3020,11 @@ static int st_create_table(P *p, asl_sql_info *info) {
   /* the first row was stepped: run the query again for the copy */
   sqlite3_finalize(q.st);
   q.st = NULL;
+  if (strcmp(kind, "ICEBERG") &&
+      cJSON_IsString(cJSON_GetObjectItem(tprops, "external_location"))) {
+    rc = ctas_external(p, db, name, spec, tprops, &q, no_data, info);
+    goto out;
+  }
   if (exec(p->x, "BEGIN IMMEDIATE", p->err) < 0) goto out;
   if (create_storage(p->x, db, name, spec, p->err) < 0 ||
       table_insert_catalog(p->x, db, name, kind, spec, p->err) < 0)
@@ -2951,6 +3140,9 @@ static int run_write(P *p, const char *prefix, size_t a, size_t b,
   collect_ctes(&T, a, b);
   int rc = -1;
   if (translate(&T, a, b) < 0) goto out;
+  T.qa = a;
+  T.qb = b;
+  T.have_q = 1;
   if (refresh_refs(&T, p->err) < 0) goto out;
   char *sql = asl_sprintf("%s %s", prefix, T.out.s ? T.out.s : "");
   sqlite3_stmt *st = NULL;
@@ -3782,6 +3974,8 @@ int asl_sql_run(const char *home, const char *database, const char *sql,
     asl_error_set(err, "States.Timeout", "the query ran past its deadline");
 out:
   info->bytes_scanned = x.bytes_scanned;
+  if (getenv("ASL_SQL_DEBUG"))
+    fprintf(stderr, "asl sql: %lld external files read\n", x.files_read);
   x_close(&x);
   sql_toks_free(&toks);
   return rc;

@@ -39,6 +39,7 @@ typedef struct sqlx {
   double deadline;
   int timed_out;
   long long bytes_scanned;
+  long long files_read; /* external-table files opened by loads */
   char **attached;
   size_t nattached;
 } sqlx;
@@ -74,16 +75,52 @@ int sql_type_known(const char *t);
 const char *sql_result_type(const char *decl, char buf[64]);
 
 /* ---- external tables (sql_ext.c) ---- */
+/* What a query needs of a table: its tokens [a, b) (the columns it names;
+ * a "*" that selects all columns), and, when single (the statement's only
+ * table reference), its WHERE clause's conditions on partition columns. */
+typedef struct sql_need {
+  const sql_toks *t;
+  size_t a, b;
+  int single;
+} sql_need;
+
 /* Makes db.name (an EXTERNAL table of spec, the catalog's JSON) readable as
  * the SQLite table "db"."name": reloads it from the lake files when their
- * list, sizes or mtimes changed since the last load. Adds the files' bytes
- * to x->bytes_scanned. */
+ * list, sizes or mtimes changed since the last load, or when the last load
+ * left out what need asks for. With need (NULL: everything):
+ *  - projection: a Parquet table's columns the statement never names are
+ *    not read (they hold NULL in the load);
+ *  - partition pruning: when the statement is one SELECT over this table
+ *    alone and its WHERE has no top-level OR, the conjuncts
+ *    `pcol = lit`, `pcol IN (lit, ...)`, `pcol BETWEEN lit AND lit` and
+ *    `pcol <, <=, >, >= lit` on partition columns keep the other
+ *    partitions' files from being read at all. The WHERE still runs in
+ *    SQLite, so a load holding more than the query needs is still right.
+ * The load's state (files' signature, columns read, partitions read) is
+ * kept in the catalog's sig column; a later query reuses the load when it
+ * covers what that query needs. Adds the bytes of the files the query
+ * needs to x->bytes_scanned, as Athena counts scanned bytes after pruning.
+ * x->files_read counts the files actually opened (a debug figure). */
 int sql_ext_refresh(sqlx *x, const char *db, const char *name,
-                    const cJSON *spec, asl_error *err);
+                    const cJSON *spec, const sql_need *need, asl_error *err);
 /* Splits "s3://bucket/prefix/" into new strings, checking both with the
  * lake's rules (prefix may be ""). -1 with InvalidRequestException. */
 int sql_split_location(const char *loc, char **bucket, char **prefix,
                        asl_error *err);
+/* CTAS to Parquet: steps st (the query: spec's columns, then its
+ * partitions, in that order) and writes its rows as Parquet files under
+ * spec's location, one file per partition folder col=value/ (values
+ * escaped as Hive does, NULL as __HIVE_DEFAULT_PARTITION__), with codec (an
+ * asl_pq_codec). Athena types map to Parquet's: bigint INT64, integer
+ * INT32, double DOUBLE, real FLOAT, boolean BOOLEAN, varchar/string
+ * BYTE_ARRAY UTF8, date INT32 DATE, timestamp INT64 TIMESTAMP(MICROS),
+ * decimal(p,s) DECIMAL; other types as their text. The location must hold
+ * no object (HIVE_PATH_ALREADY_EXISTS); at most 100 partitions
+ * (HIVE_TOO_MANY_OPEN_PARTITIONS). Files are staged and published only when
+ * every row was written. *rows: the rows written. */
+int sql_ext_write_parquet(sqlx *x, sqlite3_stmt *st, const char *table,
+                          const cJSON *spec, int codec, long long *rows,
+                          asl_error *err);
 /* Converts text s of a lake file to a value of Athena type type as Hive's
  * LazySimpleSerDe does and binds it at idx: a text that does not parse is
  * NULL. */

@@ -194,6 +194,74 @@ transactions
 user_transactions
 users" "show tables"
 
+# --- Parquet tables: partition pruning and column projection ---
+for n in DE FR IT; do
+  case $n in DE) r='{"id":1,"name":"Ann","age":30}
+{"id":2,"name":"Bo","age":40}';; FR) r='{"id":3,"name":"Cy","age":50}';; IT) r='{"id":4,"name":"Di","age":60}';; esac
+  printf '%s\n' "$r" >"$T/p.jsonl"
+  expect 0 "parquet write $n" -- "$ASL" parquet write --schema 'id:int64,name:string,age:int32' "$T/p.jsonl" "$T/p.parquet"
+  expect 0 "put $n" -- "$ASL" lake put "$T/p.parquet" "s3://datalake/pq/users/nat=$n/part-0.parquet"
+done
+expect 0 "parquet table" -- "$ASL" query "CREATE EXTERNAL TABLE mydatabase.pusers (id bigint, name string, age int) PARTITIONED BY (nat string) STORED AS PARQUET LOCATION 's3://datalake/pq/users/'"
+# a file that is not Parquet in nat=FR: only queries that read nat=FR fail
+printf 'not parquet at all' >"$T/junk"
+expect 0 "put junk" -- "$ASL" lake put "$T/junk" s3://datalake/pq/users/nat=FR/junk.parquet
+for w in "nat = 'DE'" "'DE' = nat" "nat IN ('DE', 'IT')" "nat > 'G'" "nat BETWEEN 'A' AND 'E'" "age > 0 AND pusers.nat = 'DE'"; do
+  expect 0 "pruned: $w" -- env ASL_SQL_DEBUG=1 "$ASL" query "SELECT count(*), min(age), max(age) FROM mydatabase.pusers WHERE $w" --format csv
+done
+expect 0 "pruned count" -- "$ASL" query "SELECT count(*), sum(age) FROM mydatabase.pusers WHERE nat IN ('DE', 'IT')" --format csv
+same "$T/out" '_col0,_col1
+3,130' "pruned: the rows of DE and IT"
+expect 0 "pruned range" -- "$ASL" query "SELECT id FROM mydatabase.pusers WHERE nat BETWEEN 'A' AND 'E' ORDER BY id" --format csv
+same "$T/out" 'id
+1
+2' "pruned: BETWEEN"
+for w in "" "WHERE nat = 'FR'" "WHERE nat = 'DE' OR age > 1" "WHERE nat <> 'DE'" "WHERE nat IN (SELECT 'DE')"; do
+  expect 1 "not pruned: $w" -- "$ASL" query "SELECT count(*) FROM mydatabase.pusers $w"
+  has "$T/err" "HIVE_BAD_DATA: s3://datalake/pq/users/nat=FR/junk.parquet is not a valid Parquet file" "not pruned: $w: the bad file is read"
+done
+# a self-join: the WHERE filters one side only, so nothing is pruned
+expect 1 "self-join not pruned" -- "$ASL" query "SELECT count(*) FROM mydatabase.pusers a JOIN mydatabase.pusers b ON a.id = b.id WHERE a.nat = 'DE'"
+has "$T/err" "HIVE_BAD_DATA" "self-join reads every partition"
+expect 1 "comma join not pruned" -- "$ASL" query "SELECT count(*) FROM mydatabase.pusers a, mydatabase.pusers b WHERE a.nat = 'DE' AND a.id = b.id"
+has "$T/err" "HIVE_BAD_DATA" "comma join reads every partition"
+expect 0 "rm junk" -- "$ASL" lake rm s3://datalake/pq/users/nat=FR/junk.parquet
+# projection: a query naming name only, then one naming age, from the cache
+expect 0 "names" -- env ASL_SQL_DEBUG=1 "$ASL" query "SELECT name FROM mydatabase.pusers WHERE nat = 'DE' ORDER BY id" --format csv
+same "$T/out" 'name
+Ann
+Bo' "projected names"
+has "$T/err" "asl sql: 1 external files read" "one partition's file read"
+expect 0 "names again" -- env ASL_SQL_DEBUG=1 "$ASL" query "SELECT name FROM mydatabase.pusers WHERE nat = 'DE' AND id < 9 ORDER BY id" --format csv
+has "$T/err" "asl sql: 0 external files read" "the cached load is reused"
+expect 0 "ages" -- env ASL_SQL_DEBUG=1 "$ASL" query "SELECT id, age FROM mydatabase.pusers WHERE nat = 'DE' ORDER BY id" --format csv
+same "$T/out" 'id,age
+1,30
+2,40' "a column the last load left out is loaded"
+has "$T/err" "asl sql: 1 external files read" "reloaded for age"
+expect 0 "all" -- env ASL_SQL_DEBUG=1 "$ASL" query "SELECT * FROM mydatabase.pusers ORDER BY id" --format csv
+same "$T/out" 'id,name,age,nat
+1,Ann,30,DE
+2,Bo,40,DE
+3,Cy,50,FR
+4,Di,60,IT' "select * after projected loads"
+has "$T/err" "asl sql: 3 external files read" "all partitions read"
+expect 0 "subset cached" -- env ASL_SQL_DEBUG=1 "$ASL" query "SELECT max(age) FROM mydatabase.pusers WHERE nat = 'IT'" --format csv
+same "$T/out" '_col0
+60' "IT from the full load"
+has "$T/err" "asl sql: 0 external files read" "a full load serves a pruned query"
+
+expect 0 "self-join" -- "$ASL" query "SELECT a.nat, b.nat FROM mydatabase.pusers a JOIN mydatabase.pusers b ON a.age = b.age - 10 WHERE a.nat = 'DE' ORDER BY a.id" --format csv
+same "$T/out" 'nat,nat
+DE,DE
+DE,FR' "self-join over a pruned side and a whole side"
+# NATURAL JOIN joins on columns it never names: every column is loaded
+expect 0 "nj table" -- "$ASL" query "CREATE TABLE mydatabase.nj (id bigint, age int) TBLPROPERTIES ('table_type'='iceberg')"
+expect 0 "nj rows" -- "$ASL" query "INSERT INTO mydatabase.nj VALUES (1, 30), (2, 41)"
+expect 0 "natural join" -- "$ASL" query "SELECT count(*) FROM mydatabase.pusers NATURAL JOIN mydatabase.nj" --format csv
+same "$T/out" '_col0
+1' "natural join with projection"
+
 # --- failures ---
 expect 1 "syntax error" -- "$ASL" query "SELEC 1"
 has "$T/err" "asl query: line 1:1: mismatched input 'SELEC'" "syntax error message"

@@ -32,14 +32,17 @@
  * States.TaskFailed, the cause being the JobRun as compact JSON. Runs are
  * kept in $ASL_HOME/glue/runs.db so getJobRun finds them later. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <csv.h>
 #include <sqlite3.h>
 
 #include "../../engine/json.h"
@@ -126,7 +129,8 @@ static sqlite3 *db_open(asl_error *err) {
 
 typedef struct part_out {
   char *dir; /* "nat=DE/year=2020" or "" */
-  asl_pq_writer *w;
+  asl_pq_writer *w; /* output_format parquet */
+  FILE *f;          /* output_format csv or json */
   char *tmp, *final;
   long long rows;
 } part_out;
@@ -140,12 +144,17 @@ typedef struct conv {
   size_t *data_idx;
   asl_pq_column *dcols; /* data columns only (borrowed names) */
   size_t ndcols;
+  char **jnames; /* output json: the data columns' names as JSON strings */
   asl_pq_write_opts o;
   part_out *parts;
   size_t nparts;
   long long rows;
   const cJSON *part_by;
   char *run_id;
+  int in_fmt;  /* 'j' json (lines or documents), 'c' csv */
+  int out_fmt; /* 'p' parquet, 'c' csv, 'j' json lines */
+  int header;  /* csv input: the first record names the columns */
+  char delim;  /* csv input */
   asl_error *err;
 } conv;
 
@@ -171,44 +180,62 @@ static char *json_text(const cJSON *v) {
   return r;
 }
 
+/* Column kinds the inference gives: int64, double, bool, string. */
+static void set_col(asl_pq_column *c, const char *name, char t) {
+  memset(c, 0, sizeof *c);
+  c->name = asl_strdup(name);
+  c->nullable = 1;
+  c->physical = t == 'i'   ? ASL_PQ_INT64
+                : t == 'd' ? ASL_PQ_DOUBLE
+                : t == 'b' ? ASL_PQ_BOOLEAN
+                           : ASL_PQ_BYTE_ARRAY;
+  c->logical = t == 's' ? ASL_PQ_L_STRING : ASL_PQ_L_NONE;
+}
+
 static void infer(conv *c, const cJSON *o) {
-  asl_buf spec = {0};
+  size_t n = (size_t)cJSON_GetArraySize(o);
+  if (!n) return;
+  c->cols = asl_calloc(n, sizeof *c->cols);
   const cJSON *v;
   cJSON_ArrayForEach(v, o) {
-    const char *t = "string";
+    char t = 's';
     if (cJSON_IsBool(v))
-      t = "bool";
+      t = 'b';
     else if (cJSON_IsNumber(v))
-      t = v->valuedouble == (double)(long long)v->valuedouble ? "int64"
-                                                              : "double";
-    asl_buf_printf(&spec, "%s%s:%s", spec.len ? "," : "", v->string, t);
+      t = v->valuedouble == (double)(long long)v->valuedouble ? 'i' : 'd';
+    set_col(&c->cols[c->ncols++], v->string, t);
   }
-  asl_error e = {0};
-  if (!spec.len || asl_pq_parse_schema(spec.s, &c->cols, &c->ncols, &e) < 0) {
-    c->cols = NULL;
-    c->ncols = 0;
-  }
-  asl_error_clear(&e);
-  asl_buf_free(&spec);
 }
 
 static int setup_columns(conv *c) {
   c->is_part = asl_calloc(c->ncols + 1, sizeof *c->is_part);
   c->data_idx = asl_calloc(c->ncols + 1, sizeof *c->data_idx);
   c->dcols = asl_calloc(c->ncols + 1, sizeof *c->dcols);
+  c->jnames = asl_calloc(c->ncols + 1, sizeof *c->jnames);
+  for (size_t i = 0; i < c->ncols; i++)
+    for (size_t j = 0; j < i; j++)
+      if (!strcmp(c->cols[i].name, c->cols[j].name))
+        return asl_error_set(c->err, "Glue.InvalidInputException",
+                             "the column name %s appears twice",
+                             c->cols[i].name);
   const cJSON *pb;
   cJSON_ArrayForEach(pb, c->part_by) {
     size_t i;
     for (i = 0; i < c->ncols; i++)
-      if (!strcmp(c->cols[i].name, pb->valuestring)) break;
+      if (cJSON_IsString(pb) && !strcmp(c->cols[i].name, pb->valuestring))
+        break;
     if (i == c->ncols)
       return asl_error_set(c->err, "Glue.InvalidInputException",
                            "partition_by: no column named %s in the schema",
-                           pb->valuestring);
+                           cJSON_IsString(pb) ? pb->valuestring : "(not a "
+                                                                  "string)");
     c->is_part[i] = 1;
   }
   for (size_t i = 0; i < c->ncols; i++)
     if (!c->is_part[i]) {
+      cJSON *js = cJSON_CreateString(c->cols[i].name);
+      c->jnames[c->ndcols] = json_text(js);
+      cJSON_Delete(js);
       c->data_idx[c->ndcols] = i;
       c->dcols[c->ndcols++] = c->cols[i];
     }
@@ -225,19 +252,43 @@ static part_out *part_for(conv *c, const char *dir) {
   part_out *p = &c->parts[c->nparts++];
   memset(p, 0, sizeof *p);
   p->dir = asl_strdup(dir);
-  char *key =
-      asl_sprintf("%s%s%s%spart-%s.parquet", c->tprefix, *c->tprefix ? "/" : "",
-                  dir, *dir ? "/" : "", c->run_id);
+  const char *ext = c->out_fmt == 'c'   ? "csv"
+                    : c->out_fmt == 'j' ? "json"
+                                        : "parquet";
+  char *key = asl_sprintf("%s%s%s%spart-%s.%s", c->tprefix,
+                          *c->tprefix ? "/" : "", dir, *dir ? "/" : "",
+                          c->run_id, ext);
   p->final = asl_sprintf("%s/%s/%s", c->root, c->tbucket, key);
   char *tmpd = asl_sprintf("%s/.tmp", c->root);
   mkdir(tmpd, 0755);
   static unsigned long seq;
-  p->tmp = asl_sprintf("%s/glue-%d-%lu.parquet", tmpd, (int)getpid(),
-                       __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+  p->tmp = asl_sprintf("%s/glue-%d-%lu.%s", tmpd, (int)getpid(),
+                       __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED), ext);
   free(tmpd);
   asl_error e = {0};
-  p->w = asl_pq_writer_create(p->tmp, c->dcols, c->ndcols, &c->o, &e);
-  if (!p->w) {
+  if (c->out_fmt == 'p') {
+    p->w = asl_pq_writer_create(p->tmp, c->dcols, c->ndcols, &c->o, &e);
+  } else {
+    p->f = fopen(p->tmp, "wb");
+    if (!p->f)
+      asl_error_set(&e, "Glue.InternalServiceException", "%s",
+                    strerror(errno));
+    else if (c->out_fmt == 'c') { /* the header row */
+      asl_buf h = {0};
+      for (size_t i = 0; i < c->ndcols; i++) {
+        asl_pq_value v = {0};
+        v.kind = ASL_PQ_V_BYTES;
+        v.s = c->dcols[i].name;
+        v.n = strlen(v.s);
+        if (i) asl_buf_putc(&h, ',');
+        asl_pq_value_text(&h, &v, 0);
+      }
+      asl_buf_putc(&h, '\n');
+      fwrite(h.s, 1, h.len, p->f);
+      asl_buf_free(&h);
+    }
+  }
+  if (!p->w && !p->f) {
     asl_error_set(c->err, "Glue.InternalServiceException", "writing %s: %s",
                   key, e.cause ? e.cause : "");
     asl_error_clear(&e);
@@ -246,6 +297,88 @@ static part_out *part_for(conv *c, const char *dir) {
   }
   free(key);
   return p;
+}
+
+/* One row of the data columns to p's file. */
+static int write_row(conv *c, part_out *p, const asl_pq_value *row,
+                     const char *where) {
+  if (p->w) {
+    asl_error e = {0};
+    if (asl_pq_writer_append(p->w, row, &e) < 0) {
+      asl_error_set(c->err, "Glue.InvalidInputException", "%s: %s", where,
+                    e.cause ? e.cause : "");
+      asl_error_clear(&e);
+      return -1;
+    }
+    return 0;
+  }
+  asl_buf b = {0};
+  if (c->out_fmt == 'j') {
+    /* JSON lines as Spark writes them: NULL fields left out */
+    asl_buf_putc(&b, '{');
+    int n = 0;
+    for (size_t i = 0; i < c->ndcols; i++) {
+      if (row[i].kind == ASL_PQ_V_NULL) continue;
+      asl_buf_printf(&b, "%s%s:", n++ ? "," : "", c->jnames[i]);
+      asl_pq_value_text(&b, &row[i], 1);
+    }
+    asl_buf_puts(&b, "}\n");
+  } else {
+    for (size_t i = 0; i < c->ndcols; i++) {
+      if (i) asl_buf_putc(&b, ',');
+      asl_pq_value_text(&b, &row[i], 0);
+    }
+    asl_buf_putc(&b, '\n');
+  }
+  int rc = 0;
+  if (fwrite(b.s, 1, b.len, p->f) != b.len)
+    rc = asl_error_set(c->err, "Glue.InternalServiceException",
+                       "writing %s: %s", p->final, strerror(errno));
+  asl_buf_free(&b);
+  return rc;
+}
+
+/* A row of all columns (vals[i] for column i; ptext[i] the text of a
+ * partition column's value, NULL for NULL) to its partition's file. */
+static int emit_row(conv *c, const asl_pq_value *vals, char **ptext,
+                    const char *where) {
+  asl_pq_value *row = asl_calloc(c->ndcols + 1, sizeof *row);
+  asl_buf dir = {0};
+  int rc = 0;
+  for (size_t i = 0; i < c->ncols; i++) {
+    if (!c->is_part[i]) continue;
+    char *t = asl_strdup(ptext[i] ? ptext[i] : "__HIVE_DEFAULT_PARTITION__");
+    for (char *q = t; *q; q++)
+      if (*q == '/' || *q == '=') *q = '_';
+    if (!*t || !strcmp(t, ".") || !strcmp(t, "..")) {
+      free(t);
+      t = asl_strdup("__HIVE_DEFAULT_PARTITION__");
+    }
+    asl_buf_printf(&dir, "%s%s=%s", dir.len ? "/" : "", c->cols[i].name, t);
+    free(t);
+  }
+  for (size_t k = 0; k < c->ndcols; k++) {
+    size_t i = c->data_idx[k];
+    row[k] = vals[i];
+    if (row[k].kind == ASL_PQ_V_NULL && !c->cols[i].nullable) {
+      rc = asl_error_set(c->err, "Glue.InvalidInputException",
+                         "%s: column %s is required but the record has no "
+                         "value of its type",
+                         where, c->cols[i].name);
+      goto out;
+    }
+  }
+  part_out *p = part_for(c, dir.s ? dir.s : "");
+  if (!p || write_row(c, p, row, where) < 0) {
+    rc = -1;
+    goto out;
+  }
+  p->rows++;
+  c->rows++;
+out:
+  free(row);
+  asl_buf_free(&dir);
+  return rc;
 }
 
 static int add_record(conv *c, const cJSON *o, const char *where) {
@@ -259,80 +392,44 @@ static int add_record(conv *c, const cJSON *o, const char *where) {
                            "%s: cannot infer a schema from this record", where);
     if (setup_columns(c) < 0) return -1;
   }
-  asl_pq_value *row = asl_calloc(c->ndcols + 1, sizeof *row);
+  asl_pq_value *vals = asl_calloc(c->ncols + 1, sizeof *vals);
   char **texts = asl_calloc(c->ncols + 1, sizeof *texts);
-  asl_buf dir = {0};
+  cJSON **tmps = asl_calloc(c->ncols + 1, sizeof *tmps);
   for (size_t i = 0; i < c->ncols; i++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, c->cols[i].name);
     if (c->is_part[i]) {
-      char *t = !v || cJSON_IsNull(v) ? asl_strdup("__HIVE_DEFAULT_PARTITION__")
-                : cJSON_IsString(v)   ? asl_strdup(v->valuestring)
-                                      : json_text(v);
-      for (char *q = t; *q; q++)
-        if (*q == '/' || *q == '=') *q = '_';
-      asl_buf_printf(&dir, "%s%s=%s", dir.len ? "/" : "", c->cols[i].name, t);
-      free(t);
+      texts[i] = !v || cJSON_IsNull(v) ? NULL
+                 : cJSON_IsString(v)   ? asl_strdup(v->valuestring)
+                                       : json_text(v);
+      continue;
     }
-  }
-  size_t k = 0;
-  for (size_t i = 0; i < c->ncols; i++) {
-    if (c->is_part[i]) continue;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, c->cols[i].name);
-    asl_pq_value *out = &row[k++];
     const char *why;
     const cJSON *use = v;
-    cJSON *tmp = NULL;
     if (v && (cJSON_IsObject(v) || cJSON_IsArray(v)) &&
         c->cols[i].logical == ASL_PQ_L_STRING) {
-      texts[i] = json_text(v);
-      tmp = cJSON_CreateString(texts[i]);
-      use = tmp;
+      /* nested values as their JSON text; the string lives in tmps[i] */
+      char *t = json_text(v);
+      tmps[i] = cJSON_CreateString(t);
+      free(t);
+      use = tmps[i];
     }
-    if (!use || asl_pq_value_from_json(&c->cols[i], use, out, &why) < 0)
-      out->kind = ASL_PQ_V_NULL;
-    if (out->kind == ASL_PQ_V_BYTES && tmp) {
-      /* the string lives in tmp: keep a copy in texts */
-      free(texts[i]);
-      texts[i] = asl_strndup(out->s, out->n);
-      out->s = texts[i];
-    }
-    cJSON_Delete(tmp);
-    if (out->kind == ASL_PQ_V_NULL && !c->cols[i].nullable) {
-      asl_error_set(c->err, "Glue.InvalidInputException",
-                    "%s: column %s is required but the record has no value "
-                    "of its type",
-                    where, c->cols[i].name);
-      goto fail;
-    }
+    if (!use || asl_pq_value_from_json(&c->cols[i], use, &vals[i], &why) < 0)
+      vals[i].kind = ASL_PQ_V_NULL;
   }
-  part_out *p = part_for(c, dir.s ? dir.s : "");
-  if (!p) goto fail;
-  asl_error e = {0};
-  if (asl_pq_writer_append(p->w, row, &e) < 0) {
-    asl_error_set(c->err, "Glue.InvalidInputException", "%s: %s", where,
-                  e.cause ? e.cause : "");
-    asl_error_clear(&e);
-    goto fail;
+  int rc = emit_row(c, vals, texts, where);
+  for (size_t i = 0; i < c->ncols; i++) {
+    free(texts[i]);
+    cJSON_Delete(tmps[i]);
   }
-  p->rows++;
-  c->rows++;
-  for (size_t i = 0; i < c->ncols; i++)
-    free(texts[i]);
+  free(tmps);
   free(texts);
-  free(row);
-  asl_buf_free(&dir);
-  return 0;
-fail:
-  for (size_t i = 0; i < c->ncols; i++)
-    free(texts[i]);
-  free(texts);
-  free(row);
-  asl_buf_free(&dir);
-  return -1;
+  free(vals);
+  return rc;
 }
 
-/* One source object: JSON lines, else one JSON document. */
-static int read_object(conv *c, const char *path, const char *uri) {
+/* One JSON object: JSON lines (a line may also hold an array of records),
+ * else one JSON document over several lines. A line is parsed once. */
+static int read_json(conv *c, const char *path, const char *uri) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return asl_error_set(c->err, "Glue.InternalServiceException",
@@ -340,7 +437,7 @@ static int read_object(conv *c, const char *path, const char *uri) {
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
-  long long ln = 0;
+  long long ln = 0, seen = 0;
   int rc = 0, whole = 0;
   while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
     ln++;
@@ -349,10 +446,19 @@ static int read_object(conv *c, const char *path, const char *uri) {
                              line[k] == '\r' || line[k] == '\n'))
       k++;
     if (k == (size_t)n) continue;
-    cJSON *o = cJSON_ParseWithLength(line, (size_t)n);
-    if (!o || line[k] == '[') {
-      cJSON_Delete(o);
-      if (ln == 1 || line[k] == '[') {
+    const char *end = NULL;
+    cJSON *o = cJSON_ParseWithLengthOpts(line, (size_t)n, &end, 0);
+    if (o && end) { /* only blanks may follow the value */
+      while (end < line + n && (*end == ' ' || *end == '\t' || *end == '\r' ||
+                                *end == '\n'))
+        end++;
+      if (end < line + n) {
+        cJSON_Delete(o);
+        o = NULL;
+      }
+    }
+    if (!o) {
+      if (seen == 0) { /* the first value spans lines: one document */
         whole = 1;
         break;
       }
@@ -360,22 +466,36 @@ static int read_object(conv *c, const char *path, const char *uri) {
                          "%s line %lld: not a JSON object", uri, ln);
       break;
     }
-    char *where = asl_sprintf("%s line %lld", uri, ln);
-    rc = add_record(c, o, where);
-    free(where);
+    seen++;
+    if (cJSON_IsArray(o)) {
+      int i = 0;
+      const cJSON *it;
+      cJSON_ArrayForEach(it, o) {
+        char *where = asl_sprintf("%s line %lld item %d", uri, ln, i++);
+        rc = add_record(c, it, where);
+        free(where);
+        if (rc) break;
+      }
+    } else {
+      char *where = asl_sprintf("%s line %lld", uri, ln);
+      rc = add_record(c, o, where);
+      free(where);
+    }
     cJSON_Delete(o);
   }
   free(line);
-  fclose(f);
-  if (rc || !whole) return rc;
+  if (rc || !whole) {
+    fclose(f);
+    return rc;
+  }
   /* one JSON document */
-  FILE *g = fopen(path, "rb");
+  rewind(f);
   asl_buf b = {0};
   char chunk[65536];
   size_t got;
-  while (g && (got = fread(chunk, 1, sizeof chunk, g)) > 0)
+  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
     asl_buf_add(&b, chunk, got);
-  if (g) fclose(g);
+  fclose(f);
   cJSON *doc = cJSON_ParseWithLength(b.s ? b.s : "", b.len);
   asl_buf_free(&b);
   if (!doc)
@@ -397,8 +517,298 @@ static int read_object(conv *c, const char *path, const char *uri) {
   return rc;
 }
 
+/* ---- CSV input (RFC 4180, parsed by libcsv) ---- */
+
+#define CSV_INFER_ROWS 1000 /* records the schema is inferred from */
+
+typedef struct csv_rec {
+  char **f; /* NULL: an empty unquoted field */
+  size_t n;
+  long long line;
+} csv_rec;
+
+typedef struct csvrd {
+  conv *c;
+  const char *uri;
+  long long line; /* the line being fed to the parser */
+  csv_rec cur;
+  size_t capf;
+  char **names; /* this object's header (or the schema's names) */
+  size_t nnames;
+  int *colmap; /* header field -> column, -1: not a column */
+  csv_rec *pend; /* records held back to infer the schema */
+  size_t npend;
+  int rc;
+} csvrd;
+
+static void rec_free(csv_rec *r) {
+  for (size_t i = 0; i < r->n; i++)
+    free(r->f[i]);
+  free(r->f);
+  memset(r, 0, sizeof *r);
+}
+
+static int strict_ll(const char *s, long long *out) {
+  char *e;
+  errno = 0;
+  long long v = strtoll(s, &e, 10);
+  if (e == s || *e || errno) return -1;
+  *out = v;
+  return 0;
+}
+
+static int strict_dbl(const char *s, double *out) {
+  char *e;
+  double v = strtod(s, &e);
+  if (e == s || *e) return -1;
+  *out = v;
+  return 0;
+}
+
+static int is_bool(const char *s) {
+  return !strcasecmp(s, "true") || !strcasecmp(s, "false");
+}
+
+/* Column types from the held records: the narrowest of bool, int64,
+ * double that every non-empty value fits, else string. */
+static int csv_infer(csvrd *r) {
+  conv *c = r->c;
+  c->cols = asl_calloc(r->nnames + 1, sizeof *c->cols);
+  for (size_t j = 0; j < r->nnames; j++) {
+    int can_b = 1, can_i = 1, can_d = 1, any = 0;
+    for (size_t k = 0; k < r->npend; k++) {
+      const char *v = j < r->pend[k].n ? r->pend[k].f[j] : NULL;
+      if (!v || !*v) continue;
+      any = 1;
+      long long ll;
+      double d;
+      if (can_b && !is_bool(v)) can_b = 0;
+      if (can_i && strict_ll(v, &ll) < 0) can_i = 0;
+      if (can_d && strict_dbl(v, &d) < 0) can_d = 0;
+    }
+    char t = !any ? 's' : can_b ? 'b' : can_i ? 'i' : can_d ? 'd' : 's';
+    set_col(&c->cols[c->ncols++], r->names[j], t);
+  }
+  return setup_columns(c);
+}
+
+static void csv_map(csvrd *r) {
+  free(r->colmap);
+  r->colmap = asl_malloc((r->nnames + 1) * sizeof *r->colmap);
+  for (size_t j = 0; j < r->nnames; j++) {
+    r->colmap[j] = -1;
+    for (size_t i = 0; i < r->c->ncols; i++)
+      if (!strcmp(r->c->cols[i].name, r->names[j])) r->colmap[j] = (int)i;
+  }
+}
+
+/* The value of text s (NULL: an empty unquoted field) in column col. */
+static void csv_value(const asl_pq_column *col, const char *s,
+                      asl_pq_value *v, cJSON **tmp) {
+  memset(v, 0, sizeof *v);
+  if (!s) return; /* NULL */
+  long long ll;
+  double d;
+  if ((col->physical == ASL_PQ_INT32 || col->physical == ASL_PQ_INT64) &&
+      (col->logical == ASL_PQ_L_NONE || col->logical == ASL_PQ_L_INT)) {
+    if (strict_ll(s, &ll) == 0) {
+      v->kind = ASL_PQ_V_INT;
+      v->i = ll;
+      if (col->physical == ASL_PQ_INT32 && (ll < INT32_MIN || ll > INT32_MAX))
+        v->kind = ASL_PQ_V_NULL;
+    }
+  } else if (col->physical == ASL_PQ_DOUBLE || col->physical == ASL_PQ_FLOAT) {
+    if (strict_dbl(s, &d) == 0) {
+      v->kind = ASL_PQ_V_DOUBLE;
+      v->d = d;
+    }
+  } else if (col->physical == ASL_PQ_BOOLEAN) {
+    if (is_bool(s)) {
+      v->kind = ASL_PQ_V_BOOL;
+      v->b = !strcasecmp(s, "true");
+    }
+  } else if (col->logical == ASL_PQ_L_STRING ||
+             (col->physical == ASL_PQ_BYTE_ARRAY &&
+              col->logical == ASL_PQ_L_NONE)) {
+    v->kind = ASL_PQ_V_BYTES;
+    v->s = s;
+    v->n = strlen(s);
+  } else if (*s) {
+    /* dates, timestamps, decimals, fixed: the codec parses the text */
+    const char *why;
+    *tmp = cJSON_CreateString(s);
+    if (asl_pq_value_from_json(col, *tmp, v, &why) < 0)
+      v->kind = ASL_PQ_V_NULL;
+  }
+}
+
+static int csv_emit(csvrd *r, const csv_rec *rec) {
+  conv *c = r->c;
+  asl_pq_value *vals = asl_calloc(c->ncols + 1, sizeof *vals);
+  char **ptext = asl_calloc(c->ncols + 1, sizeof *ptext);
+  cJSON **tmps = asl_calloc(c->ncols + 1, sizeof *tmps);
+  for (size_t j = 0; j < r->nnames && j < rec->n; j++) {
+    int i = r->colmap[j];
+    if (i < 0) continue;
+    if (c->is_part[i])
+      ptext[i] = rec->f[j] && *rec->f[j] ? rec->f[j] : NULL;
+    else
+      csv_value(&c->cols[i], rec->f[j], &vals[i], &tmps[i]);
+  }
+  char *where = asl_sprintf("%s line %lld", r->uri, rec->line);
+  int rc = emit_row(c, vals, ptext, where);
+  free(where);
+  for (size_t i = 0; i < c->ncols; i++)
+    cJSON_Delete(tmps[i]);
+  free(tmps);
+  free(ptext);
+  free(vals);
+  return rc;
+}
+
+/* The held records, once the schema is known. */
+static int csv_flush(csvrd *r) {
+  int rc = 0;
+  if (!r->c->cols && r->npend) rc = csv_infer(r);
+  if (rc == 0 && r->npend) csv_map(r);
+  for (size_t k = 0; k < r->npend; k++) {
+    if (rc == 0) rc = csv_emit(r, &r->pend[k]);
+    rec_free(&r->pend[k]);
+  }
+  free(r->pend);
+  r->pend = NULL;
+  r->npend = 0;
+  return rc;
+}
+
+static void csv_cb_field(void *s, size_t len, void *ud) {
+  csvrd *r = ud;
+  if (r->cur.n == r->capf) {
+    r->capf = r->capf ? r->capf * 2 : 16;
+    r->cur.f = asl_realloc(r->cur.f, r->capf * sizeof *r->cur.f);
+  }
+  r->cur.f[r->cur.n++] = s ? asl_strndup(s, len) : NULL;
+}
+
+static void csv_cb_record(int ch, void *ud) {
+  (void)ch;
+  csvrd *r = ud;
+  conv *c = r->c;
+  csv_rec rec = r->cur;
+  rec.line = r->line;
+  memset(&r->cur, 0, sizeof r->cur);
+  r->capf = 0;
+  if (r->rc) {
+    rec_free(&rec);
+    return;
+  }
+  if (!r->names) { /* the header row */
+    r->names = asl_calloc(rec.n + 1, sizeof *r->names);
+    for (size_t j = 0; j < rec.n; j++) {
+      r->names[j] = asl_strdup(rec.f[j] ? rec.f[j] : "");
+      if (!*r->names[j]) {
+        r->rc = asl_error_set(c->err, "Glue.InvalidInputException",
+                              "%s line %lld: the header's field %zu is empty",
+                              r->uri, rec.line, j + 1);
+      }
+      for (size_t k = 0; k < j && !r->rc; k++)
+        if (!strcmp(r->names[k], r->names[j]))
+          r->rc = asl_error_set(c->err, "Glue.InvalidInputException",
+                                "%s line %lld: the header names %s twice",
+                                r->uri, rec.line, r->names[j]);
+    }
+    r->nnames = rec.n;
+    if (!r->rc && c->cols) csv_map(r);
+    rec_free(&rec);
+    return;
+  }
+  if (rec.n != r->nnames) {
+    r->rc = asl_error_set(c->err, "Glue.InvalidInputException",
+                          "%s line %lld: %zu fields, but %s has %zu", r->uri,
+                          rec.line, rec.n,
+                          c->header ? "the header" : "the schema", r->nnames);
+    rec_free(&rec);
+    return;
+  }
+  if (!c->cols) {
+    r->pend = asl_realloc(r->pend, (r->npend + 1) * sizeof *r->pend);
+    r->pend[r->npend++] = rec;
+    if (r->npend >= CSV_INFER_ROWS) r->rc = csv_flush(r);
+    return;
+  }
+  r->rc = csv_emit(r, &rec);
+  rec_free(&rec);
+}
+
+static int read_csv(conv *c, const char *path, const char *uri) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return asl_error_set(c->err, "Glue.InternalServiceException",
+                         "cannot read %s: %s", uri, strerror(errno));
+  csvrd r;
+  memset(&r, 0, sizeof r);
+  r.c = c;
+  r.uri = uri;
+  if (!c->header) { /* the schema names the fields, in its order */
+    r.nnames = c->ncols;
+    r.names = asl_calloc(c->ncols + 1, sizeof *r.names);
+    for (size_t i = 0; i < c->ncols; i++)
+      r.names[i] = asl_strdup(c->cols[i].name);
+    csv_map(&r);
+  }
+  struct csv_parser p;
+  csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL);
+  csv_set_delim(&p, (unsigned char)c->delim);
+  /* fed a line at a time so a record's error names its line */
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  while (r.rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+    r.line++;
+    if (csv_parse(&p, line, (size_t)n, csv_cb_field, csv_cb_record, &r) !=
+            (size_t)n &&
+        r.rc == 0)
+      r.rc = asl_error_set(c->err, "Glue.InvalidInputException",
+                           "%s line %lld: not CSV (RFC 4180): %s", uri, r.line,
+                           csv_strerror(csv_error(&p)));
+  }
+  if (r.rc == 0 &&
+      csv_fini(&p, csv_cb_field, csv_cb_record, &r) != 0 && r.rc == 0)
+    r.rc = asl_error_set(c->err, "Glue.InvalidInputException",
+                         "%s line %lld: not CSV (RFC 4180): a quoted field "
+                         "does not end",
+                         uri, r.line);
+  if (r.rc == 0) r.rc = csv_flush(&r);
+  csv_free(&p);
+  free(line);
+  fclose(f);
+  rec_free(&r.cur);
+  for (size_t k = 0; k < r.npend; k++)
+    rec_free(&r.pend[k]);
+  free(r.pend);
+  for (size_t j = 0; j < r.nnames; j++)
+    free(r.names[j]);
+  free(r.names);
+  free(r.colmap);
+  return r.rc;
+}
+
 static const char *arg_str(const cJSON *args, const char *k) {
   return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, k));
+}
+
+typedef struct walk_ud {
+  conv *c;
+  const char *bucket;
+} walk_ud;
+
+static int read_one(const char *key, const char *path, void *ud) {
+  walk_ud *w = ud;
+  char *uri = asl_sprintf("s3://%s/%s", w->bucket, key);
+  int rc = w->c->in_fmt == 'c' ? read_csv(w->c, path, uri)
+                               : read_json(w->c, path, uri);
+  free(uri);
+  return rc ? -1 : 0;
 }
 
 /* Runs convert with the merged args. 0 or -1 + err (the run's error). */
@@ -441,7 +851,43 @@ static int convert(const cJSON *args, const char *run_id, long long *rows,
               : !strcmp(codec, "gzip")           ? ASL_PQ_GZIP
                                                  : ASL_PQ_UNCOMPRESSED;
   c.o.created_by = "asl glue convert";
+  const char *inf = arg_str(args, "input_format");
+  if (!inf) inf = arg_str(args, "format");
+  const char *outf = arg_str(args, "output_format");
+  c.in_fmt = !inf || !strcasecmp(inf, "json") ? 'j'
+             : !strcasecmp(inf, "csv")        ? 'c'
+                                              : 0;
+  c.out_fmt = !outf || !strcasecmp(outf, "parquet") ? 'p'
+              : !strcasecmp(outf, "csv")            ? 'c'
+              : !strcasecmp(outf, "json")           ? 'j'
+                                                    : 0;
+  const cJSON *hv = cJSON_GetObjectItemCaseSensitive(args, "header");
+  c.header = !(cJSON_IsFalse(hv) ||
+               (cJSON_IsString(hv) && !strcasecmp(hv->valuestring, "false")));
+  const char *dl = arg_str(args, "delimiter");
+  c.delim = dl && *dl ? *dl : ',';
   const char *schema = arg_str(args, "schema");
+  if (!c.in_fmt) {
+    rc = asl_error_set(err, "Glue.InvalidInputException",
+                       "format must be json or csv, not %s", inf);
+    goto out;
+  }
+  if (!c.out_fmt) {
+    rc = asl_error_set(err, "Glue.InvalidInputException",
+                       "output_format must be parquet, csv or json, not %s",
+                       outf);
+    goto out;
+  }
+  if (dl && strlen(dl) != 1) {
+    rc = asl_error_set(err, "Glue.InvalidInputException",
+                       "delimiter must be one character, not '%s'", dl);
+    goto out;
+  }
+  if (c.in_fmt == 'c' && !c.header && !(schema && *schema)) {
+    rc = asl_error_set(err, "Glue.InvalidInputException",
+                       "header false needs a schema to name the CSV fields");
+    goto out;
+  }
   if (schema && *schema) {
     if (asl_pq_parse_schema(schema, &c.cols, &c.ncols, err) < 0) {
       rc = -1;
@@ -452,39 +898,37 @@ static int convert(const cJSON *args, const char *run_id, long long *rows,
       goto out;
     }
   }
-  asl_lake_list_req lr = {0};
-  char *pfx = *sprefix ? asl_sprintf("%s/", sprefix) : asl_strdup("");
-  lr.prefix = pfx;
-  lr.max_keys = 1000;
-  char *token = NULL;
-  for (;;) {
-    asl_lake_list l = {0};
-    lr.token = token;
-    if (asl_lake_list_objects(root, sbucket, &lr, &l, err) < 0) {
+  {
+    /* one walk of the source, in key order (asl_lake_walk) */
+    char *pfx = *sprefix ? asl_sprintf("%s/", sprefix) : asl_strdup("");
+    walk_ud wu = {&c, sbucket};
+    asl_error le = {0};
+    int wr = asl_lake_walk(root, sbucket, pfx, read_one, &wu, &le);
+    if (wr != 0) {
       rc = -1;
-      break;
+      if (le.name) /* the walk failed, not a read */
+        asl_error_set(err, le.name, "%s %s: %s", src, le.name,
+                      le.cause ? le.cause : "");
     }
-    for (size_t i = 0; rc == 0 && i < l.nobjs; i++) {
-      char *path = asl_sprintf("%s/%s/%s", root, sbucket, l.objs[i].key);
-      char *uri = asl_sprintf("s3://%s/%s", sbucket, l.objs[i].key);
-      rc = read_object(&c, path, uri);
-      free(path);
-      free(uri);
-    }
-    free(token);
-    token = l.truncated && l.next_token ? asl_strdup(l.next_token) : NULL;
-    asl_lake_list_free(&l);
-    if (rc || !token) break;
+    asl_error_clear(&le);
+    free(pfx);
   }
-  free(token);
-  free(pfx);
 out:
   /* close the writers; publish on success, remove on failure */
   for (size_t i = 0; i < c.nparts; i++) {
     part_out *p = &c.parts[i];
     asl_error e = {0};
     if (rc == 0) {
-      if (asl_pq_writer_close(p->w, &e) < 0) {
+      int cr = 0;
+      if (p->w) {
+        cr = asl_pq_writer_close(p->w, &e);
+      } else if (fclose(p->f) != 0) {
+        cr = -1;
+        asl_error_set(&e, "Glue.InternalServiceException", "%s",
+                      strerror(errno));
+      }
+      p->f = NULL;
+      if (cr < 0) {
         asl_error_set(err, "Glue.InternalServiceException", "%s",
                       e.cause ? e.cause : "");
         rc = -1;
@@ -511,7 +955,8 @@ out:
       }
       asl_error_clear(&e);
     } else {
-      asl_pq_writer_abort(p->w);
+      if (p->w) asl_pq_writer_abort(p->w);
+      if (p->f) fclose(p->f);
     }
     unlink(p->tmp);
     free(p->dir);
@@ -524,6 +969,10 @@ out:
   free(c.is_part);
   free(c.data_idx);
   free(c.dcols);
+  if (c.jnames)
+    for (size_t i = 0; i < c.ncols; i++)
+      free(c.jnames[i]);
+  free(c.jnames);
   cJSON_Delete(pb_made);
   free(c.tbucket);
   free(c.tprefix);

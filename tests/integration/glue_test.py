@@ -54,6 +54,65 @@ def run(env, tmp, definition, bindings, inp="{}"):
     return desc, hist, r
 
 
+def put_text(env, tmp, key, text):
+    p = os.path.join(tmp, "in")
+    with open(p, "w", newline="") as f:
+        f.write(text)
+    r = asl(env, "lake", "put", p, "s3://raw/" + key)
+    check(r.returncode == 0, "lake put: " + r.stderr)
+
+
+def convert_job(env, tmp, arguments):
+    """Runs the bound job `conv` under .sync with the given Arguments;
+    answers (JobRun or the failure's cause, the written files relative to
+    the target, the rows read back from them)."""
+    wf = {"StartAt": "C", "States": {"C": {
+        "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+        "Parameters": {"JobName": "conv", "Arguments": arguments},
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "F"}],
+        "End": True}, "F": {"Type": "Pass", "End": True}}}
+    desc, _, r = run(env, tmp, wf, {"GlueJobs": {"conv": {
+        "builtin": "convert", "args": {}}}})
+    out = json.loads(desc["output"]) if desc else {}
+    if "Cause" in out:
+        try:
+            return json.loads(out["Cause"]), [], []
+        except json.JSONDecodeError:
+            return {"ErrorMessage": out["Cause"]}, [], []
+    tgt = arguments.get("--target", "")[5:]
+    base = os.path.join(env["ASL_HOME"], "lake", tgt)
+    files = sorted(os.path.relpath(p, base) for p in
+                   glob.glob(base + "/**/part-*", recursive=True))
+    rows = []
+    for f in files:
+        p = os.path.join(base, f)
+        if f.endswith(".parquet"):
+            r = asl(env, "parquet", "cat", p)
+            rows += [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        elif f.endswith(".json"):
+            with open(p) as fh:
+                rows += [json.loads(l) for l in fh if l.strip()]
+        else:
+            import csv
+            with open(p, newline="") as fh:
+                for d in csv.DictReader(fh):
+                    rows.append({k: typed(v) for k, v in d.items()})
+    return out, files, rows
+
+
+def typed(v):
+    if v == "":
+        return None
+    if v in ("true", "false"):
+        return v == "true"
+    for t in (int, float):
+        try:
+            return t(v)
+        except ValueError:
+            pass
+    return v
+
+
 BINDINGS = {"GlueJobs": {"to-parquet": {"builtin": "convert", "args": {
     "source": "s3://raw/users/json", "target": "s3://raw/users/parquet",
     "partition_by": ["nat"]}}}}
@@ -179,6 +238,106 @@ def main():
     cause = json.loads(out.get("Cause", "{}"))
     check(cause.get("JobRunState") == "FAILED" and
           "nosuchbucket" in cause.get("ErrorMessage", ""), "cause: %s" % cause)
+
+    # CSV input (RFC 4180 quoting, header row, inferred types) to each
+    # output format, partitioned
+    csv_text = ('id,name,score,ok,nat\r\n'
+                '1,"Smith, Ann",1.5,true,DE\r\n'
+                '2,"say ""hi""",2,false,FR\r\n'
+                '3,"two\nlines",,TRUE,DE\r\n'
+                '4,,7,false,\r\n')
+    put_text(env, tmp, "csvin/a/1.csv", csv_text)
+    put_text(env, tmp, "csvin/b.csv", "id,name,score,ok,nat\n5,Zed,9.25,true,IT\n")
+    for fmt in ("parquet", "csv", "json"):
+        jr, files, rows = convert_job(env, tmp, {
+            "--source": "s3://raw/csvin", "--target": "s3://raw/csvout_" + fmt,
+            "--format": "csv", "--output_format": fmt,
+            "--partition_by": "nat"})
+        check(jr.get("JobRunState") == "SUCCEEDED",
+              "csv -> %s: %s" % (fmt, jr))
+        check(sorted(os.path.dirname(f) for f in files) ==
+              ["nat=DE", "nat=FR", "nat=IT", "nat=__HIVE_DEFAULT_PARTITION__"],
+              "csv -> %s partitions: %s" % (fmt, files))
+        check(all(f.endswith("." + fmt) for f in files), "extension " + fmt)
+        by = {x["id"]: x for x in rows}
+        check(sorted(by) == [1, 2, 3, 4, 5], "csv -> %s ids: %s" % (fmt, rows))
+        check(by.get(1, {}).get("name") == "Smith, Ann" and
+              by.get(2, {}).get("name") == 'say "hi"' and
+              by.get(3, {}).get("name") == "two\nlines",
+              "csv -> %s quoting: %s" % (fmt, rows))
+        check(by.get(1, {}).get("score") == 1.5 and
+              by.get(2, {}).get("score") == 2 and
+              by.get(3, {}).get("score") is None, "csv -> %s doubles" % fmt)
+        check(by.get(3, {}).get("ok") is True and by.get(2, {}).get("ok") is
+              False, "csv -> %s booleans: %s" % (fmt, by.get(3)))
+        check(by.get(4, {}).get("name") is None, "empty field is NULL")
+        check(all("nat" not in x for x in rows), "partition column left")
+    pq = glob.glob(os.path.join(env["ASL_HOME"], "lake", "raw",
+                                "csvout_parquet", "nat=DE", "*.parquet"))
+    r = asl(env, "parquet", "schema", pq[0], "--json") if pq else None
+    sch = json.loads(r.stdout or "{}") if r else {}
+    check([(c.get("name"), c.get("physical")) for c in sch.get("columns", [])]
+          == [("id", "INT64"), ("name", "BYTE_ARRAY"), ("score", "DOUBLE"),
+              ("ok", "BOOLEAN")], "inferred CSV schema: %s" % sch)
+    # the CSV output is RFC 4180 with a header row
+    out_csv = glob.glob(os.path.join(env["ASL_HOME"], "lake", "raw",
+                                     "csvout_csv", "nat=FR", "*.csv"))
+    with open(out_csv[0]) as f:
+        txt = f.read()
+        check(txt == 'id,name,score,ok\n2,"say ""hi""",2,false\n',
+              "csv output text: %r" % txt)
+
+    # header false: the schema names the fields; JSON to CSV
+    put_text(env, tmp, "nohead/x.csv", "7,Q,2024-01-02\n8,R,2024-03-04\n")
+    jr, files, rows = convert_job(env, tmp, {
+        "--source": "s3://raw/nohead", "--target": "s3://raw/nohead_out",
+        "--format": "csv", "--header": "false",
+        "--schema": "id:int32,name:string,day:date"})
+    check(jr.get("JobRunState") == "SUCCEEDED", "header false: %s" % jr)
+    check(sorted((x["id"], x["name"], x["day"]) for x in rows) ==
+          [(7, "Q", "2024-01-02"), (8, "R", "2024-03-04")],
+          "header false rows: %s" % rows)
+    jr, files, rows = convert_job(env, tmp, {
+        "--source": "s3://raw/users/json", "--target": "s3://raw/users_jsonl",
+        "--output_format": "json"})
+    check(jr.get("JobRunState") == "SUCCEEDED" and
+          sorted(x["id"] for x in rows) == [1, 2, 3, 4, 5] and
+          all("name" not in x for x in rows if x["id"] == 4),
+          "json -> json lines (NULLs left out): %s" % rows)
+
+    # bad CSV: the object and the line are named
+    put_text(env, tmp, "badcsv/ok.csv", "a,b\n1,2\n")
+    put_text(env, tmp, "badcsv/z.csv", "a,b\n1,2\n3,4,5\n")
+    jr, _, _ = convert_job(env, tmp, {
+        "--source": "s3://raw/badcsv", "--target": "s3://raw/badout",
+        "--format": "csv"})
+    check(jr.get("JobRunState") == "FAILED" and
+          "s3://raw/badcsv/z.csv line 3: 3 fields" in jr.get("ErrorMessage", ""),
+          "extra field: %s" % jr)
+    check(not glob.glob(os.path.join(env["ASL_HOME"], "lake", "raw", "badout",
+                                     "*")), "a failed run publishes nothing")
+    put_text(env, tmp, "badcsv/z.csv", 'a,b\n1,2\n3,"x"y\n')
+    jr, _, _ = convert_job(env, tmp, {
+        "--source": "s3://raw/badcsv", "--target": "s3://raw/badout",
+        "--format": "csv"})
+    check("s3://raw/badcsv/z.csv line 3: not CSV" in jr.get("ErrorMessage", ""),
+          "bad quoting: %s" % jr)
+    put_text(env, tmp, "badcsv/z.csv", 'a,b\n1,"open\n')
+    jr, _, _ = convert_job(env, tmp, {
+        "--source": "s3://raw/badcsv", "--target": "s3://raw/badout",
+        "--format": "csv"})
+    check("z.csv line 2: not CSV" in jr.get("ErrorMessage", ""),
+          "unterminated quote: %s" % jr)
+    jr, _, _ = convert_job(env, tmp, {
+        "--source": "s3://raw/badcsv", "--target": "s3://raw/badout",
+        "--output_format": "orc"})
+    check("output_format must be parquet, csv or json" in
+          jr.get("ErrorMessage", ""), "bad output_format: %s" % jr)
+    put_text(env, tmp, "badjson/a.json", '{"a": 1}\n{"a": 2\n')
+    jr, _, _ = convert_job(env, tmp, {
+        "--source": "s3://raw/badjson", "--target": "s3://raw/badout"})
+    check("s3://raw/badjson/a.json line 2: not a JSON object" in
+          jr.get("ErrorMessage", ""), "bad JSON line: %s" % jr)
 
     # an unbound job
     wf = {"StartAt": "C", "States": {"C": {

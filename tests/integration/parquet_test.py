@@ -22,6 +22,7 @@ Prints "parquet: N passed, N failed".
 import csv
 import datetime
 import decimal
+import glob
 import json
 import math
 import os
@@ -401,6 +402,80 @@ def test_writer(tmp, have_node):
     check(all(int(l[0]) == o["i64"] and l[1] == (o["s"] or "") for l, o in zip(lines[1:], rows)), "csv values")
 
 
+def test_ctas(tmp, have_node):
+    """Athena CTAS writes Parquet that DuckDB and hyparquet read back with
+    the same rows `asl query` returns for the source query; a partitioned
+    CTAS puts one file per partition folder."""
+    env = dict(os.environ, ASL_HOME=os.path.join(tmp, "ctas_home"))
+    def q(sql):
+        r = run([ASL, "query", sql, "--format", "json"], env=env, timeout=120)
+        check(r.returncode == 0, "query %s: %s" % (sql[:60], r.stderr))
+        try:
+            return json.loads(r.stdout)
+        except json.JSONDecodeError:
+            return []
+    r = run([ASL, "lake", "mb", "s3://raw"], env=env)
+    check(r.returncode == 0, "mb: " + r.stderr)
+    q("CREATE TABLE src (id bigint, name string, amount double, day date, "
+      "ts timestamp, price decimal(10,2), ok boolean, n int) "
+      "TBLPROPERTIES ('table_type'='iceberg')")
+    vals = []
+    for i in range(1, 301):
+        vals.append("(%d, %s, %s, DATE '2026-01-%02d', %s, %s, %s, %s)" % (
+            i, "NULL" if i % 11 == 0 else "'name %d, \"q\" é'" % i,
+            "NULL" if i % 7 == 0 else "%d.25" % i, 1 + i % 3,
+            "NULL" if i % 5 == 0 else "TIMESTAMP '2026-02-03 04:05:%02d.%03d'" % (i % 60, i),
+            "NULL" if i % 13 == 0 else "%d.%02d" % (i, i % 100),
+            "NULL" if i % 17 == 0 else ("true" if i % 2 else "false"), i * 1000))
+    q("INSERT INTO src VALUES " + ", ".join(vals))
+    q("CREATE TABLE t WITH (format = 'PARQUET', external_location = "
+      "'s3://raw/ctas/t/', partitioned_by = ARRAY['day'], write_compression "
+      "= 'SNAPPY') AS SELECT id, name, amount, ts, price, ok, n, day FROM src")
+    want = {str(o["id"]): o for o in
+            q("SELECT id, name, amount, ts, price, ok, n, day FROM src")}
+    got_sql = {str(o["id"]): o for o in q("SELECT * FROM t")}
+    check(len(want) == 300 and got_sql == want,
+          "ctas: SELECT from the table = the source query (%d vs %d rows)"
+          % (len(got_sql), len(want)))
+    files = sorted(glob.glob(os.path.join(env["ASL_HOME"], "lake", "raw", "ctas",
+                                          "t", "*", "*")))
+    check([os.path.basename(os.path.dirname(f)) for f in files] ==
+          ["day=2026-01-01", "day=2026-01-02", "day=2026-01-03"],
+          "ctas: one file per partition: %s" % files)
+    readers = [("asl", asl_cat)]
+    if have_node:
+        readers += [("duckdb", lambda f: node_read("duckdb", f)),
+                    ("hyparquet", lambda f: node_read("hyparquet", f))]
+    for rname, read in readers:
+        rows = {}
+        for f in files:
+            day = os.path.basename(os.path.dirname(f))[4:]
+            for o in read(f) or []:
+                o = dict(o)
+                o["day"] = day
+                rows[str(o["id"])] = o
+        bad = 0
+        for k, w in want.items():
+            g = rows.get(k, {})
+            for col in w:
+                a, b = w[col], g.get(col)
+                if col == "ts" and a is not None:
+                    d = 1000 if rname == "hyparquet" else 1
+                    ok = b is not None and ts_micros(a) // d == ts_micros(b) // d
+                elif col in ("amount", "price") and a is not None:
+                    ok = b is not None and float(a) == float(b)
+                elif col in ("id", "n") and a is not None:
+                    ok = b is not None and int(a) == int(b)
+                else:
+                    ok = a == b
+                if not ok:
+                    if bad < 3:
+                        print("  ctas %s %s %s: want %r got %r" % (rname, k, col, a, b), file=sys.stderr)
+                    bad += 1
+        check(len(rows) == 300 and bad == 0,
+              "ctas read by %s: %d rows, %d values differ" % (rname, len(rows), bad))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="asl_pq_it_")
     try:
@@ -410,6 +485,7 @@ def main():
         if have_node:
             test_fixtures_against_duckdb(fixtures)
         test_writer(tmp, have_node)
+        test_ctas(tmp, have_node)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("parquet: %d passed, %d failed" % (passed, failed))

@@ -58,6 +58,7 @@ static int on_row(void *ctx, const char *const *v, size_t n) {
 }
 
 static const char *g_db = "mydatabase";
+#define asl_sprintf_keep(...) keep(asl_sprintf(__VA_ARGS__))
 static asl_sql_info g_info;
 static double g_deadline;
 
@@ -133,6 +134,123 @@ static const char *days_ago(int n) {
   char b[16];
   strftime(b, sizeof b, "%Y-%m-%d", &tm);
   return keep(asl_strdup(b));
+}
+
+/* The Parquet file(s) under lake/raw/PREFIX/: how many, their codec. */
+static int pq_files(const char *prefix, char codec[16], long long *rows) {
+  char *cmd = asl_sprintf("find '%s/raw/%s' -type f | sort", g_root, prefix);
+  FILE *f = popen(cmd, "r");
+  free(cmd);
+  char line[4096];
+  int n = 0;
+  *rows = 0;
+  codec[0] = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = 0;
+    asl_error e = {0};
+    asl_pq_reader *r = asl_pq_open(line, &e);
+    T_OK(r != NULL, "%s is Parquet: %s", line, e.cause ? e.cause : "");
+    asl_error_clear(&e);
+    if (!r) continue;
+    snprintf(codec, 16, "%s", asl_pq_chunk_codec(r, 0, 0));
+    *rows += asl_pq_nrows(r);
+    asl_pq_close(r);
+    n++;
+  }
+  if (f) pclose(f);
+  return n;
+}
+
+/* CTAS with external_location: files in the lake, an external table over
+ * them. */
+static void test_ctas_files(void) {
+  char codec[16];
+  long long rows;
+  T_OK(pq_files("summary", codec, &rows) == 2 && rows == 2,
+       "one Parquet file per partition");
+  T_STREQ(codec, "GZIP"); /* Athena's default write compression */
+  T_OK(access(asl_sprintf_keep("%s/raw/summary/day=2026-01-01", g_root),
+              F_OK) == 0,
+       "partition folder day=2026-01-01");
+  /* the table reads the files: a new file there shows in the next query */
+  T_STREQ(q("select count(*), sum(n) from summary where day = DATE "
+            "'2026-01-02'"),
+          "1,1");
+  /* the same rows as the query, every type */
+  T_OK(ok("CREATE TABLE typed WITH (external_location = 's3://raw/typed/', "
+          "write_compression = 'ZSTD') AS SELECT CAST(1 AS bigint) b, "
+          "CAST(2 AS integer) i, CAST(2.5 AS double) d, true AS t, "
+          "'x,y' AS s, DATE '2026-03-04' AS dt, TIMESTAMP '2026-03-04 "
+          "05:06:07.890' AS ts, CAST(12.34 AS decimal(10,2)) AS dec, "
+          "CAST(NULL AS varchar) AS nul"),
+       "ctas of every type, format omitted");
+  T_OK(pq_files("typed", codec, &rows) == 1 && rows == 1, "one file");
+  T_STREQ(codec, "ZSTD");
+  T_STREQ(cols("select * from typed"),
+          "b:bigint,i:integer,d:double,t:boolean,s:varchar,dt:date,"
+          "ts:timestamp,dec:decimal(10,2),nul:varchar");
+  T_STREQ(q("select * from typed"),
+          "1,2,2.5,true,x,y,2026-03-04,2026-03-04 05:06:07.890,12.34,\\N");
+  T_STREQ(q("select b + i, d * 2, dt + interval '1' day from typed"),
+          "3,5.0,2026-03-05");
+  /* CTAS over a CTAS table, then the rows compared with the source */
+  T_OK(ok("CREATE TABLE summary2 WITH (format = 'PARQUET', "
+          "external_location = 's3://raw/summary2', write_compression = "
+          "'NONE') AS SELECT * FROM summary WHERE n > 0"),
+       "ctas from a ctas table");
+  T_STREQ(q("select * from summary2 except select * from summary"), "");
+  T_STREQ(q("select count(*) from summary2"), "2");
+  T_OK(pq_files("summary2", codec, &rows) == 1, "unpartitioned: one file");
+  T_STREQ(codec, "UNCOMPRESSED");
+  /* JSON and TEXTFILE */
+  T_OK(ok("CREATE TABLE ctas_js WITH (format = 'JSON', external_location = "
+          "'s3://raw/js/') AS SELECT id, name FROM ice"),
+       "ctas json");
+  T_OK(g_info.rows_affected == 2, "json rows %lld", g_info.rows_affected);
+  T_STREQ(q("select * from ctas_js order by id"), "1,A;2,B");
+  T_OK(ok("CREATE TABLE tx WITH (format = 'TEXTFILE', field_delimiter = "
+          "'|', external_location = 's3://raw/tx/') AS SELECT id, name FROM "
+          "ice"),
+       "ctas textfile");
+  T_STREQ(q("select name from tx order by id desc"), "B;A");
+  {
+    char *cmd = asl_sprintf("cat '%s'/raw/tx/*", g_root);
+    FILE *f = popen(cmd, "r");
+    char buf[256] = {0};
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = 0;
+    if (f) pclose(f);
+    free(cmd);
+    T_OK(strstr(buf, "1|A\n") != NULL, "textfile text: [%s]", buf);
+  }
+  /* errors */
+  T_OK(err_has("CREATE TABLE again WITH (external_location = "
+               "'s3://raw/summary/') AS SELECT 1 AS x",
+               "HIVE_PATH_ALREADY_EXISTS: Target directory for table "
+               "'mydatabase.again' already exists: s3://raw/summary/"),
+       "a location that holds files");
+  T_STREQ(q("show tables like 'again'"), "");
+  T_OK(err_has("CREATE TABLE po WITH (external_location = 's3://raw/po/', "
+               "partitioned_by = ARRAY['id']) AS SELECT id, name FROM ice",
+               "Partition keys must be the last columns in the table and in "
+               "the same order as the table properties: [id]"),
+       "partition column not last");
+  T_OK(err_has("CREATE TABLE orc WITH (format = 'ORC', external_location = "
+               "'s3://raw/orc/') AS SELECT 1 AS x",
+               "NOT_SUPPORTED"),
+       "orc");
+  T_OK(err_has("CREATE TABLE nb WITH (external_location = "
+               "'s3://nobucket/x/') AS SELECT 1 AS x",
+               "NoSuchBucket"),
+       "missing bucket");
+  T_OK(err_has("CREATE TABLE many WITH (external_location = "
+               "'s3://raw/many/', partitioned_by = ARRAY['p']) AS WITH "
+               "RECURSIVE t(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM t "
+               "WHERE x < 101) SELECT x, x AS p FROM t",
+               "HIVE_TOO_MANY_OPEN_PARTITIONS"),
+       "101 partitions");
+  T_OK(access(asl_sprintf_keep("%s/raw/many", g_root), F_OK) != 0,
+       "a failed CTAS leaves no file");
 }
 
 static void test_databases(void) {
@@ -697,19 +815,20 @@ static void test_iceberg(void) {
   /* CTAS */
   T_OK(ok("CREATE TABLE summary WITH (format = 'PARQUET', "
           "external_location = 's3://raw/summary/', partitioned_by = "
-          "ARRAY['day']) AS SELECT day, count(*) AS n, sum(amount) total, "
-          "max(name) AS top, date(day) d2, CAST(id AS varchar) sid FROM ice "
-          "GROUP BY day, id"),
+          "ARRAY['day']) AS SELECT count(*) AS n, sum(amount) total, "
+          "max(name) AS top, date(day) d2, CAST(id AS varchar) sid, day FROM "
+          "ice GROUP BY day, id"),
        "ctas");
   T_STREQ(g_info.statement_type, "DML");
   T_STREQ(g_info.substatement_type, "CREATE_TABLE_AS_SELECT");
   T_OK(g_info.rows_affected == 2, "ctas rows %lld", g_info.rows_affected);
   T_STREQ(cols("select * from summary"),
-          "day:date,n:bigint,total:double,top:varchar,d2:date,sid:varchar");
+          "n:bigint,total:double,top:varchar,d2:date,sid:varchar,day:date");
   T_STREQ(q("select * from summary order by day"),
-          "2026-01-01,1,3.0,A,2026-01-01,1;2026-01-02,1,4.5,B,2026-01-02,2");
-  T_STREQ(q("describe summary"),
-          "day,date,;n,bigint,;total,double,;top,string,;d2,date,;sid,string,");
+          "1,3.0,A,2026-01-01,1,2026-01-01;1,4.5,B,2026-01-02,2,2026-01-02");
+  T_STREQ(q("describe summary"), "n,bigint,;total,double,;top,string,;d2,date,"
+                                 ";sid,string,;day,date,partition");
+  test_ctas_files();
   T_OK(ok("CREATE TABLE IF NOT EXISTS summary AS SELECT 1 AS x"),
        "ctas if not exists");
   T_OK(err_has("CREATE TABLE summary AS SELECT 1 AS x", "already exists"),
