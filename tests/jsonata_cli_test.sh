@@ -52,6 +52,12 @@ run 66 '' "asl jsonata: cannot open $T/none.json" -- "$ASL" jsonata '1' --input 
 echo '{' >"$T/bad.json"
 run 65 '' "asl jsonata: $T/bad.json is not JSON" -- "$ASL" jsonata '1' --input "$T/bad.json"
 run 65 '' 'asl jsonata: --bindings must be a JSON object' -- "$ASL" jsonata '1' --bindings '[1]'
+# a picture's width is clamped to 10,000,000 characters, as $pad's is:
+# "[Y,2147483647]" once asked for 2 GiB and aborted the process
+run 0 '10000000' '' -- "$ASL" jsonata "\$length(\$fromMillis(0, '[Y,2147483647]'))"
+run 0 '10000000' '' -- "$ASL" jsonata "\$length(\$fromMillis(0, '[Y,1-99999999999999999999]'))"
+run 0 '"001970"' '' -- "$ASL" jsonata "\$fromMillis(0, '[Y,1-6]')"
+run 0 '10000000' '' -- "$ASL" jsonata '$length($pad("x", 2147483647))'
 
 echo "jsonata-cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -527,6 +527,12 @@ typedef struct {
   int has_ifm;
   int yn;
 } dpart;
+
+/* A width modifier's digits: 0..10,000,000 (more is clamped). */
+static int width_of(const char *digits) {
+  long w = strtol(digits, NULL, 10);
+  return w < 0 ? 0 : w > 10000000 ? 10000000 : (int)w;
+}
 typedef struct {
   dpart *p;
   int n, cap;
@@ -633,8 +639,11 @@ static dspec analyse_dt(E *e, cps pic) {
           else if ((long)i > dash)
             maxs[strlen(maxs)] = (char)wm.c[i];
         }
-        if (mins[0] && strcmp(mins, "*")) p.wmin = atoi(mins);
-        if (maxs[0] && strcmp(maxs, "*")) p.wmax = atoi(maxs);
+        /* widths are clamped to 10,000,000 characters, as $pad's width
+         * is: jsonata-js fails past what a JavaScript string holds, and
+         * "[Y,2147483647]" must not ask for gigabytes (or overflow atoi) */
+        if (mins[0] && strcmp(mins, "*")) p.wmin = width_of(mins);
+        if (maxs[0] && strcmp(maxs, "*")) p.wmax = width_of(maxs);
         for (size_t i = 1; i < (size_t)comma; i++)
           cp_push(e, &pres, m.c[i]);
       } else
