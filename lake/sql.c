@@ -41,6 +41,20 @@ int sql_past_deadline(sqlx *x) {
   return x->timed_out;
 }
 
+void sql_stamp_name(char *buf, size_t n, int nsec_digits) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  time_t sec = ts.tv_sec;
+  gmtime_r(&sec, &tm);
+  long frac = ts.tv_nsec;
+  for (int d = 9; d > nsec_digits && d > 0; d--)
+    frac /= 10;
+  snprintf(buf, n, "%04d%02d%02d_%02d%02d%02d_%0*ld_%08x",
+           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+           tm.tm_min, tm.tm_sec, nsec_digits, frac, (unsigned)rand());
+}
+
 static int progress(void *ud) { return sql_past_deadline(ud); }
 
 char *sql_qid(const char *s) {

@@ -720,15 +720,8 @@ static int ext_write(P *p, const char *db, const char *name, const cJSON *spec,
     if (sql_split_location(loc, &bucket, &prefix, p->err) < 0) {
       rc = -1;
     } else {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      struct tm tm;
-      time_t sec = ts.tv_sec;
-      gmtime_r(&sec, &tm);
       char fn[96];
-      snprintf(fn, sizeof fn, "%04d%02d%02d_%02d%02d%02d_%09ld_%08x",
-               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-               tm.tm_min, tm.tm_sec, ts.tv_nsec, (unsigned)rand());
+      sql_stamp_name(fn, sizeof fn, 9);
       char *key = *prefix ? asl_sprintf("%s/%s", prefix, fn) : asl_strdup(fn);
       asl_error le = {0};
       if (asl_lake_put(p->x->lake, bucket, key, o.s ? o.s : "", o.len, NULL,

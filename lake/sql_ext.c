@@ -1424,16 +1424,8 @@ int sql_ext_write_parquet(sqlx *x, sqlite3_stmt *st, const char *table,
   o.created_by = "asl athena ctas";
   char *tmpd = asl_sprintf("%s/.tmp", x->lake);
   mkdir(tmpd, 0755);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  time_t sec = ts.tv_sec;
-  gmtime_r(&sec, &tm);
   char qid[64];
-  snprintf(qid, sizeof qid, "%04d%02d%02d_%02d%02d%02d_%05ld_%08x",
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-           tm.tm_min, tm.tm_sec, ts.tv_nsec / 10000 % 100000,
-           (unsigned)rand());
+  sql_stamp_name(qid, sizeof qid, 5);
   int r;
   while ((r = sqlite3_step(st)) == SQLITE_ROW) {
     asl_buf dir = {0};

@@ -103,6 +103,11 @@ typedef struct sql_need {
  * x->files_read counts the files actually opened (a debug figure). */
 int sql_ext_refresh(sqlx *x, const char *db, const char *name,
                     const cJSON *spec, const sql_need *need, asl_error *err);
+/* A new object's name from the clock, unique enough for a lake folder:
+ * "YYYYMMDD_HHMMSS_" (UTC), then the nanoseconds in nsec_digits digits
+ * (5: Athena's query-id style, the second's 1/100,000ths) and 8 hex
+ * digits of rand(). */
+void sql_stamp_name(char *buf, size_t n, int nsec_digits);
 /* Splits "s3://bucket/prefix/" into new strings, checking both with the
  * lake's rules (prefix may be ""). -1 with InvalidRequestException. */
 int sql_split_location(const char *loc, char **bucket, char **prefix,
