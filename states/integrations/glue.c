@@ -812,12 +812,32 @@ static int read_one(const char *key, const char *path, void *ud) {
 }
 
 /* Runs convert with the merged args. 0 or -1 + err (the run's error). */
+/* mode overwrite: the keys under the target before the run, to remove
+ * once the run's own files are published. */
+typedef struct keylist {
+  char **k;
+  size_t n, cap;
+} keylist;
+
+static int add_key(const char *key, const char *path, void *ud) {
+  (void)path;
+  keylist *l = ud;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->k = asl_realloc(l->k, l->cap * sizeof *l->k);
+  }
+  l->k[l->n++] = asl_strdup(key);
+  return 0;
+}
+
 static int convert(const cJSON *args, const char *run_id, long long *rows,
                    long long *files, asl_error *err) {
   conv c;
   memset(&c, 0, sizeof c);
   c.err = err;
   c.run_id = (char *)run_id;
+  keylist old = {0}; /* before any goto out */
+  int overwrite = 0;
   char *sbucket = NULL, *sprefix = NULL;
   const char *src = arg_str(args, "source"), *dst = arg_str(args, "target");
   if (split_s3(src, &sbucket, &sprefix) < 0)
@@ -866,6 +886,15 @@ static int convert(const cJSON *args, const char *run_id, long long *rows,
                (cJSON_IsString(hv) && !strcasecmp(hv->valuestring, "false")));
   const char *dl = arg_str(args, "delimiter");
   c.delim = dl && *dl ? *dl : ',';
+  /* Spark's save modes: append (Glue's default) adds the run's files
+   * beside what the target holds; overwrite replaces it */
+  const char *mode = arg_str(args, "mode");
+  overwrite = mode && !strcasecmp(mode, "overwrite");
+  if (mode && !overwrite && strcasecmp(mode, "append")) {
+    rc = asl_error_set(err, "Glue.InvalidInputException",
+                       "mode must be append or overwrite, not %s", mode);
+    goto out;
+  }
   const char *schema = arg_str(args, "schema");
   if (!c.in_fmt) {
     rc = asl_error_set(err, "Glue.InvalidInputException",
@@ -914,6 +943,13 @@ static int convert(const cJSON *args, const char *run_id, long long *rows,
     free(pfx);
   }
 out:
+  if (rc == 0 && overwrite) { /* what the target held before this run */
+    char *tp = *c.tprefix ? asl_sprintf("%s/", c.tprefix) : asl_strdup("");
+    asl_error we = {0};
+    asl_lake_walk(root, c.tbucket, tp, add_key, &old, &we);
+    asl_error_clear(&we); /* no bucket yet: nothing to replace */
+    free(tp);
+  }
   /* close the writers; publish on success, remove on failure */
   for (size_t i = 0; i < c.nparts; i++) {
     part_out *p = &c.parts[i];
@@ -963,6 +999,20 @@ out:
     free(p->tmp);
     free(p->final);
   }
+  /* overwrite: the earlier objects go once the new ones are in place (a
+   * failed run leaves the target as it was) */
+  for (size_t i = 0; i < old.n; i++) {
+    asl_error de = {0};
+    if (rc == 0 && asl_lake_delete(root, c.tbucket, old.k[i], &de) < 0) {
+      asl_error_set(err, "Glue.InternalServiceException",
+                    "cannot remove s3://%s/%s: %s", c.tbucket, old.k[i],
+                    de.cause ? de.cause : "");
+      rc = -1;
+    }
+    asl_error_clear(&de);
+    free(old.k[i]);
+  }
+  free(old.k);
   *rows = c.rows;
   free(c.parts);
   asl_pq_columns_free(c.cols, c.ncols);

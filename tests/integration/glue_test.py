@@ -339,6 +339,31 @@ def main():
     check("s3://raw/badjson/a.json line 2: not a JSON object" in
           jr.get("ErrorMessage", ""), "bad JSON line: %s" % jr)
 
+    # save modes: append (the default) adds the run's files beside the
+    # target's; overwrite replaces them once the new ones are in place; a
+    # failed overwrite leaves the target alone
+    put_text(env, tmp, "modes/a.json", '{"a": 1}\n{"a": 2}\n')
+    args = {"--source": "s3://raw/modes", "--target": "s3://raw/modesout"}
+    _, f1, r1 = convert_job(env, tmp, args)
+    _, f2, r2 = convert_job(env, tmp, args)
+    check(len(f1) == 1 and len(f2) == 2 and len(r2) == 4,
+          "append twice: two files, 4 rows: %s %s" % (f2, r2))
+    jr, f3, r3 = convert_job(env, tmp, dict(args, **{"--mode": "overwrite"}))
+    check(jr.get("JobRunState") == "SUCCEEDED" and len(f3) == 1 and
+          f3[0] not in f2 and sorted(x["a"] for x in r3) == [1, 2],
+          "overwrite: one new file, 2 rows: %s %s %s" % (jr, f3, r3))
+    put_text(env, tmp, "modes/b.json", '{"a": 3\n')
+    jr, _, _ = convert_job(env, tmp, dict(args, **{"--mode": "overwrite"}))
+    base = os.path.join(env["ASL_HOME"], "lake", "raw", "modesout")
+    f4 = sorted(os.path.relpath(p, base) for p in
+                glob.glob(base + "/**/part-*", recursive=True))
+    check(jr.get("JobRunState") == "FAILED" and
+          "s3://raw/modes/b.json" in jr.get("ErrorMessage", "") and f4 == f3,
+          "a failed overwrite keeps the target: %s %s %s" % (jr, f3, f4))
+    jr, _, _ = convert_job(env, tmp, dict(args, **{"--mode": "replace"}))
+    check("mode must be append or overwrite, not replace" in
+          jr.get("ErrorMessage", ""), "bad mode: %s" % jr)
+
     # an unbound job
     wf = {"StartAt": "C", "States": {"C": {
         "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun",
