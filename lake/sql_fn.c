@@ -435,6 +435,47 @@ static void fn_add_interval(sqlite3_context *c, int argc,
   result_point(c, ms, ht);
 }
 
+/* One field of the instant ms (UTC, milliseconds since the epoch), for
+ * extract() and the year()/month()/... functions. part: 'y' year, 'm'
+ * month, 'd' day, 'q' quarter, 'w' ISO day of week (Monday 1), 'j' day of
+ * year, 'H' hour, 'M' minute, 'S' second. */
+static long long time_part(char part, long long ms) {
+  long long days = floordiv(ms, 86400000LL), rest = ms - days * 86400000LL;
+  int y, m, d;
+  sql_civil_from_days(days, &y, &m, &d);
+  long long r = 0;
+  switch (part) {
+  case 'y':
+    r = y;
+    break;
+  case 'm':
+    r = m;
+    break;
+  case 'd':
+    r = d;
+    break;
+  case 'q':
+    r = (m - 1) / 3 + 1;
+    break;
+  case 'w':
+    r = ((days % 7) + 7 + 3) % 7 + 1;
+    break;
+  case 'j':
+    r = days - sql_days_from_civil(y, 1, 1) + 1;
+    break;
+  case 'H':
+    r = rest / 3600000;
+    break;
+  case 'M':
+    r = rest / 60000 % 60;
+    break;
+  case 'S':
+    r = rest / 1000 % 60;
+    break;
+  }
+  return r;
+}
+
 static void fn_extract(sqlite3_context *c, int argc, sqlite3_value **argv) {
   if (any_null(argc, argv)) return;
   static const char *const f[][2] = {
@@ -447,40 +488,7 @@ static void fn_extract(sqlite3_context *c, int argc, sqlite3_value **argv) {
     if (strcasecmp(field, f[i][0]) != 0) continue;
     long long ms;
     if (arg_ts(c, argv[1], &ms, NULL) < 0) return;
-    long long days = floordiv(ms, 86400000LL), rest = ms - days * 86400000LL;
-    int y, m, d;
-    sql_civil_from_days(days, &y, &m, &d);
-    long long r = 0;
-    switch (f[i][1][0]) {
-    case 'y':
-      r = y;
-      break;
-    case 'm':
-      r = m;
-      break;
-    case 'd':
-      r = d;
-      break;
-    case 'q':
-      r = (m - 1) / 3 + 1;
-      break;
-    case 'w':
-      r = ((days % 7) + 7 + 3) % 7 + 1;
-      break;
-    case 'j':
-      r = days - sql_days_from_civil(y, 1, 1) + 1;
-      break;
-    case 'H':
-      r = rest / 3600000;
-      break;
-    case 'M':
-      r = rest / 60000 % 60;
-      break;
-    case 'S':
-      r = rest / 1000 % 60;
-      break;
-    }
-    sqlite3_result_int64(c, r);
+    sqlite3_result_int64(c, time_part(f[i][1][0], ms));
     return;
   }
   result_err(c, "INVALID_FUNCTION_ARGUMENT: Invalid EXTRACT field: %s", field);
@@ -541,47 +549,13 @@ static void fn_date_trunc(sqlite3_context *c, int argc, sqlite3_value **argv) {
   result_point(c, ms, ht);
 }
 
-/* part: 'y' year, 'm' month, 'd' day, 'q' quarter, 'w' day_of_week,
- * 'j' day_of_year, 'H' hour, 'M' minute, 'S' second */
+/* year(), month(), ...: the function's user data is time_part's part. */
 static void fn_part(sqlite3_context *c, int argc, sqlite3_value **argv) {
   if (any_null(argc, argv)) return;
   long long ms;
   if (arg_ts(c, argv[0], &ms, NULL) < 0) return;
   char part = *(const char *)sqlite3_user_data(c);
-  long long days = floordiv(ms, 86400000LL), rest = ms - days * 86400000LL;
-  int y, m, d;
-  sql_civil_from_days(days, &y, &m, &d);
-  long long r = 0;
-  switch (part) {
-  case 'y':
-    r = y;
-    break;
-  case 'm':
-    r = m;
-    break;
-  case 'd':
-    r = d;
-    break;
-  case 'q':
-    r = (m - 1) / 3 + 1;
-    break;
-  case 'w':
-    r = ((days % 7) + 7 + 3) % 7 + 1;
-    break;
-  case 'j':
-    r = days - sql_days_from_civil(y, 1, 1) + 1;
-    break;
-  case 'H':
-    r = rest / 3600000;
-    break;
-  case 'M':
-    r = rest / 60000 % 60;
-    break;
-  case 'S':
-    r = rest / 1000 % 60;
-    break;
-  }
-  sqlite3_result_int64(c, r);
+  sqlite3_result_int64(c, time_part(part, ms));
 }
 
 static const char *const MONTHS[] = {
